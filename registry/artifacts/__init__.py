@@ -1,0 +1,53 @@
+"""Artifact storage behind one contract: a local directory or an S3 prefix.
+
+Paths given to a store are relative to its root, use ``/`` and are checked by
+``registry.artifacts.paths.safe_relative_path`` before any I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import BinaryIO, Protocol
+
+from registry.config import Config
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """One entry of a listing: ``path`` relative to the listed directory."""
+
+    path: str
+    is_dir: bool
+    file_size: int | None = None
+
+
+class ArtifactStore(Protocol):
+    """Where artifact bytes live."""
+
+    def put(self, path: str, src: BinaryIO) -> int:
+        """Stream ``src`` to ``path``; visible only once complete. Returns bytes written."""
+        ...
+
+    def open(self, path: str) -> BinaryIO:
+        """A readable stream of the file at ``path``; raises ``ArtifactNotFound``."""
+        ...
+
+    def list(self, prefix: str) -> list[FileInfo]:
+        """The direct children of directory ``prefix`` (empty when missing or a file)."""
+        ...
+
+    def delete(self, prefix: str) -> None:
+        """Remove the file or the whole directory at ``prefix`` (no error when missing)."""
+        ...
+
+
+def open_artifact_store(config: Config) -> ArtifactStore:
+    """The store for ``config.artifact_root``."""
+    from registry.artifacts.local import LocalArtifactStore
+
+    root = config.artifact_root_path()
+    if root is None:
+        from registry.artifacts.s3 import S3ArtifactStore
+
+        return S3ArtifactStore(config.artifact_root, endpoint_url=config.s3_endpoint_url or None)
+    return LocalArtifactStore(root)

@@ -1,0 +1,89 @@
+"""Process configuration: one frozen ``Config``, read once from the environment or CLI flags."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "REGISTRY_"
+DEFAULT_DATABASE_URL = "sqlite:///mlflow.db"
+DEFAULT_ARTIFACT_ROOT = "./mlartifacts"
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """Settings of a registry server process; every field has a default.
+
+    Attributes:
+        database_url: ``sqlite:///path``, ``postgresql://...`` or ``mysql://...``.
+        artifact_root: a directory (or ``file://`` URI) or ``s3://bucket/prefix``.
+        s3_endpoint_url: endpoint of an S3-compatible store (MinIO, moto); empty for AWS.
+        secret_key: Flask's secret key (signs UI form tokens).
+        host: address the server binds to.
+        port: port the server binds to.
+        workers: gunicorn worker processes.
+        sqlite_busy_timeout_ms: how long a SQLite writer waits for the lock.
+        database_pool_size: connections kept per process for PostgreSQL and MySQL.
+        max_upload_bytes: largest artifact a single PUT may carry (0 = unlimited).
+        serve_ui: serve the web UI at ``/``.
+        auto_migrate: create or upgrade the schema on start (the embedded default).
+    """
+
+    database_url: str = DEFAULT_DATABASE_URL
+    artifact_root: str = DEFAULT_ARTIFACT_ROOT
+    s3_endpoint_url: str = ""
+    secret_key: str = "modelyard-dev"
+    host: str = "127.0.0.1"
+    port: int = 5000
+    workers: int = 2
+    sqlite_busy_timeout_ms: int = 30000
+    database_pool_size: int = 8
+    max_upload_bytes: int = 0
+    serve_ui: bool = True
+    auto_migrate: bool = False
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Config:
+        """Build a Config from ``REGISTRY_<FIELD>`` variables, then apply ``overrides``.
+
+        Raises:
+            ValueError: a variable holds a value that does not cast to its field's type.
+        """
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for field in dataclasses.fields(cls):
+            raw = environ.get(ENV_PREFIX + field.name.upper())
+            if raw is not None:
+                values[field.name] = _cast(field.name, raw, field.type)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def artifact_root_path(self) -> Path | None:
+        """The local artifact directory, or None when the root is remote (S3)."""
+        root = self.artifact_root
+        if root.startswith("s3://"):
+            return None
+        if root.startswith("file://"):
+            root = root[len("file://") :]
+        return Path(root).expanduser().resolve()
+
+
+def _cast(name: str, raw: str, type_name: Any) -> Any:
+    key = ENV_PREFIX + name.upper()
+    type_name = str(type_name)
+    if type_name == "int":
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValueError(f"{key}={raw!r}: not a valid int") from None
+    if type_name == "bool":
+        lowered = raw.strip().lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return True
+        if lowered in {"0", "false", "no", "off", ""}:
+            return False
+        raise ValueError(f"{key}={raw!r}: not a valid bool (use true or false)")
+    return raw

@@ -1,0 +1,1 @@
+"""Marshmallow schemas: request parsing and response shapes, one module per resource."""

@@ -1,0 +1,1 @@
+"""Search: the filter-string and order-by parser, and page tokens. Pure functions, no I/O."""

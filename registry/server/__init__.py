@@ -1,0 +1,1 @@
+"""The registry server: the Flask app, its API blueprints and the web UI."""

@@ -1,0 +1,143 @@
+"""``create_app(config)``: the registry server's Flask application."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import pkgutil
+from dataclasses import dataclass
+from typing import Any
+
+import peewee
+from flask import Flask, Response, jsonify, request
+from marshmallow import ValidationError
+from werkzeug.exceptions import HTTPException
+
+from registry.artifacts import ArtifactStore, open_artifact_store
+from registry.config import Config
+from registry.errors import InvalidParameter, RegistryError
+from registry.server import api
+from registry.store import db, open_database, translate_operational_error
+from registry.store.migrate import check_schema, upgrade
+
+logger = logging.getLogger(__name__)
+
+_HTTP_CODES = {
+    400: "BAD_REQUEST",
+    404: "ENDPOINT_NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+}
+
+
+@dataclass(frozen=True)
+class ServerState:
+    """What every request may reach: the config, the database and the artifact store."""
+
+    config: Config
+    database: peewee.Database
+    artifacts: ArtifactStore
+
+
+def create_app(config: Config | None = None) -> Flask:
+    """Build the registry server for ``config`` (read from the environment when omitted).
+
+    Raises:
+        registry.store.migrate.SchemaOutOfDate: the schema needs ``modelyard db upgrade``
+            (unless ``config.auto_migrate`` is set, in which case it is upgraded here).
+    """
+    config = config or Config.from_env()
+    app = Flask("registry.server")
+    app.config["SECRET_KEY"] = config.secret_key
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    database = open_database(
+        config.database_url,
+        busy_timeout_ms=config.sqlite_busy_timeout_ms,
+        pool_size=config.database_pool_size,
+    )
+    with database.connection_context():
+        if config.auto_migrate:
+            upgrade()
+        check_schema()
+    app.extensions["registry"] = ServerState(config, database, open_artifact_store(config))
+    _register_blueprints(app, api, "bp")
+    if config.serve_ui:
+        from registry.server import ui
+
+        _register_blueprints(app, ui, "bp")
+    _register_error_handlers(app)
+    app.before_request(_connect)
+    app.teardown_request(_close)
+    return app
+
+
+def _register_blueprints(app: Flask, package: Any, attribute: str) -> None:
+    """Register ``bp`` from every module of ``package``: one module per resource."""
+    for module_info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{package.__name__}.{module_info.name}")
+        blueprint = getattr(module, attribute, None)
+        if blueprint is not None:
+            app.register_blueprint(blueprint)
+
+
+def _connect() -> None:
+    db.connect(reuse_if_open=True)
+
+
+def _close(_exc: BaseException | None) -> None:
+    if not db.is_closed():
+        db.close()
+
+
+def _register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(RegistryError, _registry_error)
+    app.register_error_handler(ValidationError, _validation_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(peewee.OperationalError, _database_unavailable)
+    app.register_error_handler(peewee.InterfaceError, _database_unavailable)
+    app.register_error_handler(Exception, _unexpected_error)
+
+
+def error_response(err: RegistryError) -> tuple[Response, int]:
+    """The JSON body and status for one of our errors."""
+    return jsonify(err.to_dict()), err.http_status
+
+
+def _registry_error(err: RegistryError) -> tuple[Response, int]:
+    return error_response(err)
+
+
+def _validation_error(err: ValidationError) -> tuple[Response, int]:
+    messages = err.messages if isinstance(err.messages, dict) else {"_schema": err.messages}
+    summary = "; ".join(f"{field}: {_flatten(msg)}" for field, msg in messages.items())
+    return error_response(InvalidParameter(f"Invalid request: {summary}", **messages))
+
+
+def _flatten(message: Any) -> str:
+    if isinstance(message, list):
+        return " ".join(_flatten(m) for m in message)
+    if isinstance(message, dict):
+        return "; ".join(f"{k}: {_flatten(v)}" for k, v in message.items())
+    return str(message)
+
+
+def _http_error(err: HTTPException) -> tuple[Response, int]:
+    status = err.code or 500
+    code = _HTTP_CODES.get(status, "INTERNAL_ERROR" if status >= 500 else "BAD_REQUEST")
+    message = err.description or err.name
+    if status == 404:
+        message = f"No endpoint {request.method} {request.path}"
+    response = jsonify({"error_code": code, "message": message})
+    if status == 405 and err.valid_methods:  # type: ignore[attr-defined]
+        response.headers["Allow"] = ", ".join(err.valid_methods)  # type: ignore[attr-defined]
+    return response, status
+
+
+def _database_unavailable(err: Exception) -> tuple[Response, int]:
+    return error_response(translate_operational_error(err))
+
+
+def _unexpected_error(err: Exception) -> tuple[Response, int]:
+    logger.exception("unhandled error on %s %s", request.method, request.path)
+    return jsonify({"error_code": "INTERNAL_ERROR", "message": "Internal server error"}), 500

@@ -1,0 +1,45 @@
+"""Run the registry app under gunicorn, configured from a ``Config`` (no config file)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from gunicorn.app.base import BaseApplication
+
+from registry.config import Config
+
+
+class RegistryServer(BaseApplication):  # type: ignore[misc]
+    """A gunicorn application whose workers each build the app from one Config."""
+
+    def __init__(self, config: Config, threads: int) -> None:
+        self.registry_config = config
+        self.threads = threads
+        super().__init__()
+
+    def load_config(self) -> None:
+        """Bind address, workers and threads from the Config."""
+        settings = {
+            "bind": f"{self.registry_config.host}:{self.registry_config.port}",
+            "workers": self.registry_config.workers,
+            "worker_class": "gthread",
+            "threads": self.threads,
+            "timeout": 120,
+            "graceful_timeout": 20,
+            "keepalive": 30,
+            "accesslog": None,
+        }
+        for key, value in settings.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Flask:
+        """Build the app in each worker (after fork: no shared database connections)."""
+        from registry.server.app import create_app
+
+        return create_app(self.registry_config)
+
+
+def run_server(config: Config, threads: int = 4, **_: Any) -> None:
+    """Serve until stopped."""
+    RegistryServer(config, threads).run()

@@ -1,0 +1,1 @@
+"""Numbered schema migrations; ``registry.store.migrate`` applies them in order."""

@@ -1,0 +1,147 @@
+"""Shared fixtures: real databases on every engine, the real app, free ports."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from registry.config import Config
+from tests import databases
+
+ENGINES = ("sqlite", "postgres", "mysql")
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated once per session; each test gets a copy."""
+    from registry.store import db, open_database
+    from registry.store.migrate import upgrade
+
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    database = open_database(f"sqlite:///{path}")
+    with database.connection_context():
+        upgrade()
+        db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    database.close()
+    return path
+
+
+@pytest.fixture(scope="session")
+def server_databases() -> Iterator[dict[str, str]]:
+    """Throwaway PostgreSQL and MariaDB databases for this session, migrated, keyed by engine.
+
+    An engine whose server is unreachable maps to the error text instead of a URL.
+    """
+    from registry.store import db, open_database
+    from registry.store.migrate import upgrade
+
+    urls: dict[str, str] = {}
+    contexts = []
+    for engine in ("postgres", "mysql"):
+        try:
+            ctx = databases.throwaway_database(engine)
+            url = ctx.__enter__()
+        except Exception as err:
+            urls[engine] = f"error: {err}"
+            continue
+        contexts.append(ctx)
+        database = open_database(url)
+        with database.connection_context():
+            upgrade()
+        _close_database(database)
+        urls[engine] = url
+    yield urls
+
+    for ctx in reversed(contexts):
+        ctx.__exit__(None, None, None)
+
+
+def _close_database(database: object) -> None:
+    close_all = getattr(database, "close_all", None)
+    if close_all is not None:
+        close_all()
+    else:
+        database.close()  # type: ignore[attr-defined]
+
+
+@pytest.fixture(params=ENGINES)
+def db_url(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    sqlite_template: Path,
+    server_databases: dict[str, str],
+) -> Iterator[str]:
+    """A migrated, empty database on each engine in turn (SQLite: a fresh file per test)."""
+    engine = request.param
+    if engine == "sqlite":
+        path = tmp_path / "registry.db"
+        shutil.copy(sqlite_template, path)
+        yield f"sqlite:///{path}"
+        return
+    url = server_databases[engine]
+    if url.startswith("error:"):
+        databases.unavailable(engine, RuntimeError(url))
+    yield url
+    databases.truncate_all(engine)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
+    """A migrated SQLite database only, for tests that are not about the engine."""
+    path = tmp_path / "registry.db"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def artifact_root(tmp_path: Path) -> Path:
+    """An empty artifact directory."""
+    root = tmp_path / "artifacts"
+    root.mkdir()
+    return root
+
+
+@pytest.fixture
+def app(db_url: str, artifact_root: Path) -> Iterator[Flask]:
+    """The real server app on each database engine."""
+    yield from _make_app(db_url, artifact_root)
+
+
+@pytest.fixture
+def sqlite_app(sqlite_url: str, artifact_root: Path) -> Iterator[Flask]:
+    """The real server app on SQLite only."""
+    yield from _make_app(sqlite_url, artifact_root)
+
+
+def _make_app(url: str, artifact_root: Path) -> Iterator[Flask]:
+    from registry.server.app import create_app
+
+    application = create_app(Config(database_url=url, artifact_root=str(artifact_root)))
+    application.config["TESTING"] = True
+    yield application
+    _close_database(application.extensions["registry"].database)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A test client of the app on each engine."""
+    return app.test_client()
+
+
+@pytest.fixture
+def sqlite_client(sqlite_app: Flask) -> FlaskClient:
+    """A test client of the app on SQLite only."""
+    return sqlite_app.test_client()
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

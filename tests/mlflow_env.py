@@ -1,0 +1,48 @@
+"""The official ``mlflow`` client, installed once into a cached virtual environment.
+
+The venv sees this machine's site-packages (scikit-learn, xgboost, pandas), so only mlflow and
+what it pins beyond them are installed. Tests run mlflow in a subprocess with that venv's
+Python: our own process never imports mlflow.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+MLFLOW_3 = os.environ.get("MODELYARD_TEST_MLFLOW3", "mlflow-skinny==3.17.2")
+MLFLOW_2 = os.environ.get("MODELYARD_TEST_MLFLOW2", "mlflow-skinny==2.22.5")
+MLFLOW_SERVER = os.environ.get("MODELYARD_TEST_MLFLOW_SERVER", "mlflow==3.17.2")
+CACHE = Path(os.environ.get("MODELYARD_TEST_CACHE", Path.home() / ".cache" / "modelyard-tests"))
+
+
+def mlflow_python(requirement: str = MLFLOW_3, extra: tuple[str, ...] = ()) -> Path:
+    """The Python of a venv holding ``requirement`` (created on first use, then reused).
+
+    Raises:
+        RuntimeError: pip could not install it (the message holds pip's last lines).
+    """
+    name = "venv-" + "-".join(part.replace("==", "-") for part in (requirement, *extra))
+    venv = CACHE / name
+    python = venv / "bin" / "python"
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with (CACHE / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (venv / ".ready").exists():
+            return python
+        subprocess.run(
+            [sys.executable, "-m", "venv", "--system-site-packages", "--clear", str(venv)],
+            check=True,
+        )
+        result = subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+             requirement, *extra],
+            capture_output=True, text=True, check=False,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"pip install {requirement} failed:\n{result.stderr[-3000:]}")
+        (venv / ".ready").touch()
+    return python
