@@ -38,7 +38,7 @@ def server_databases() -> Iterator[dict[str, str]]:
 
     An engine whose server is unreachable maps to the error text instead of a URL.
     """
-    from registry.store import db, open_database
+    from registry.store import open_database
     from registry.store.migrate import upgrade
 
     urls: dict[str, str] = {}

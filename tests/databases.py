@@ -21,10 +21,25 @@ MYSQL_URL = os.environ.get("REGISTRY_TEST_MYSQL_URL", "mysql://root@127.0.0.1:33
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 TRUNCATE_ORDER = (
-    "transitions", "registered_model_aliases", "model_version_tags", "model_versions",
-    "registered_model_tags", "registered_models", "logged_model_params", "logged_model_tags",
-    "logged_models", "run_model_outputs", "run_model_inputs", "run_inputs", "datasets",
-    "latest_metrics", "metrics", "run_tags", "params", "runs", "experiment_tags",
+    "transitions",
+    "registered_model_aliases",
+    "model_version_tags",
+    "model_versions",
+    "registered_model_tags",
+    "registered_models",
+    "logged_model_params",
+    "logged_model_tags",
+    "logged_models",
+    "run_model_outputs",
+    "run_model_inputs",
+    "run_inputs",
+    "datasets",
+    "latest_metrics",
+    "metrics",
+    "run_tags",
+    "params",
+    "runs",
+    "experiment_tags",
 )
 
 
@@ -61,8 +76,11 @@ def throwaway_database(engine: str) -> Iterator[str]:
 
         parts = urlsplit(MYSQL_URL)
         admin = pymysql.connect(
-            host=parts.hostname, port=parts.port or 3306, user=parts.username or "root",
-            password=parts.password or "", autocommit=True,
+            host=parts.hostname,
+            port=parts.port or 3306,
+            user=parts.username or "root",
+            password=parts.password or "",
+            autocommit=True,
         )
         admin.cursor().execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
         try:

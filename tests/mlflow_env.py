@@ -38,9 +38,19 @@ def mlflow_python(requirement: str = MLFLOW_3, extra: tuple[str, ...] = ()) -> P
             check=True,
         )
         result = subprocess.run(
-            [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
-             requirement, *extra],
-            capture_output=True, text=True, check=False,
+            [
+                str(python),
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "--disable-pip-version-check",
+                requirement,
+                *extra,
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if result.returncode != 0:
             raise RuntimeError(f"pip install {requirement} failed:\n{result.stderr[-3000:]}")

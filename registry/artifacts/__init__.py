@@ -49,5 +49,8 @@ def open_artifact_store(config: Config) -> ArtifactStore:
     if root is None:
         from registry.artifacts.s3 import S3ArtifactStore
 
-        return S3ArtifactStore(config.artifact_root, endpoint_url=config.s3_endpoint_url or None)
+        s3: ArtifactStore = S3ArtifactStore(
+            config.artifact_root, endpoint_url=config.s3_endpoint_url or None
+        )
+        return s3
     return LocalArtifactStore(root)

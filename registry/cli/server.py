@@ -12,17 +12,35 @@ from registry.config import DEFAULT_ARTIFACT_ROOT, DEFAULT_DATABASE_URL, Config
 
 def _server_options(func: Any) -> Any:
     options = [
-        click.option("--backend-store-uri", "database_url", default=None,
-                     help=f"Database URI (default {DEFAULT_DATABASE_URL}, or REGISTRY_DATABASE_URL)."),
-        click.option("--artifacts-destination", "artifact_root", default=None,
-                     help=f"Artifact root: a directory or s3://bucket/prefix (default {DEFAULT_ARTIFACT_ROOT})."),
+        click.option(
+            "--backend-store-uri",
+            "database_url",
+            default=None,
+            help=f"Database URI (default {DEFAULT_DATABASE_URL}, or REGISTRY_DATABASE_URL).",
+        ),
+        click.option(
+            "--artifacts-destination",
+            "artifact_root",
+            default=None,
+            help=f"Artifact root: a directory or s3://bucket/prefix ({DEFAULT_ARTIFACT_ROOT}).",
+        ),
         click.option("--default-artifact-root", "legacy_artifact_root", default=None, hidden=True),
         click.option("--host", "-h", default=None, help="Address to bind (default 127.0.0.1)."),
         click.option("--port", "-p", type=int, default=None, help="Port to bind (default 5000)."),
-        click.option("--workers", "-w", type=click.IntRange(min=1), default=None,
-                     help="Gunicorn worker processes (default 2)."),
-        click.option("--threads", type=click.IntRange(min=1), default=4, show_default=True,
-                     help="Threads per worker."),
+        click.option(
+            "--workers",
+            "-w",
+            type=click.IntRange(min=1),
+            default=None,
+            help="Gunicorn worker processes (default 2).",
+        ),
+        click.option(
+            "--threads",
+            type=click.IntRange(min=1),
+            default=4,
+            show_default=True,
+            help="Threads per worker.",
+        ),
     ]
     for option in reversed(options):
         func = option(func)

@@ -11,8 +11,14 @@ from marshmallow import Schema, ValidationError, fields
 from registry.store.models import VALUE_FINITE, VALUE_NAN, VALUE_NEG_INF, VALUE_POS_INF
 
 MAX_DOUBLE = sys.float_info.max
-_NON_FINITE_IN = {"nan": math.nan, "infinity": math.inf, "inf": math.inf, "-infinity": -math.inf,
-                  "-inf": -math.inf, "+infinity": math.inf}
+_NON_FINITE_IN = {
+    "nan": math.nan,
+    "infinity": math.inf,
+    "inf": math.inf,
+    "-infinity": -math.inf,
+    "-inf": -math.inf,
+    "+infinity": math.inf,
+}
 
 
 class StrictSchema(Schema):
@@ -22,7 +28,7 @@ class StrictSchema(Schema):
         unknown = "exclude"
 
 
-class IdString(fields.Field):
+class IdString(fields.Field[str]):
     """An id that MLflow sends as a string; ints are accepted and turned into strings."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
@@ -34,7 +40,7 @@ class IdString(fields.Field):
         return None if value is None else str(value)
 
 
-class Int64(fields.Field):
+class Int64(fields.Field[int]):
     """An int64 that may arrive as a JSON number or a numeric string (GET query parameters)."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
@@ -55,7 +61,7 @@ class Int64(fields.Field):
         return None if value is None else int(value)
 
 
-class Double(fields.Field):
+class Double(fields.Field[float]):
     """A double that may be a number or one of "NaN", "Infinity", "-Infinity" (proto JSON)."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> float:

@@ -47,7 +47,7 @@ def open_database(url: str, *, busy_timeout_ms: int = 30000, pool_size: int = 8)
         params: dict[str, Any] = {"max_connections": pool_size, "stale_timeout": 300}
         if scheme == "mysql":
             params["charset"] = "utf8mb4"
-        database = db_url.connect(target, **params)
+        database = db_url.connect(target, **params)  # type: ignore[no-untyped-call]
     db.initialize(database)
     return database
 

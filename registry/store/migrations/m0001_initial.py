@@ -236,7 +236,6 @@ class RegisteredModel(BaseModel):
     last_updated_timestamp = pw.BigIntegerField()
     exclusive_stages = pw.BooleanField(default=False)
 
-
     class Meta:
         table_name = "registered_models"
 
@@ -291,19 +290,19 @@ class ModelVersionTag(BaseModel):
 
 class RegisteredModelAlias(BaseModel):
     registered_model = pw.ForeignKeyField(RegisteredModel, backref="aliases", on_delete="CASCADE")
-    alias = pw.CharField(max_length=256)
+    alias_name = pw.CharField(max_length=256, column_name="alias")
     version = pw.IntegerField()
 
     class Meta:
         table_name = "registered_model_aliases"
-        primary_key = pw.CompositeKey("registered_model", "alias")
+        primary_key = pw.CompositeKey("registered_model", "alias_name")
 
 
 class Transition(BaseModel):
     """Append-only history of every stage change and alias move (ours; MLflow has none).
 
     ``kind`` is ``stage`` or ``alias``. For a stage change ``from_value``/``to_value`` are stages;
-    for an alias move ``alias`` names it and the values are the versions it left and reached
+    for an alias move ``alias_name`` names it and the values are the versions it left and reached
     (empty when it was created or deleted). ``rollback_of`` points at the entry a rollback undid.
     """
 
@@ -313,7 +312,7 @@ class Transition(BaseModel):
     )
     version = pw.IntegerField(null=True)
     kind = pw.CharField(max_length=16)
-    alias = pw.CharField(max_length=256, null=True)
+    alias_name = pw.CharField(max_length=256, null=True, column_name="alias")
     from_value = pw.CharField(max_length=256, default="")
     to_value = pw.CharField(max_length=256, default="")
     user_id = pw.CharField(max_length=256, default="")
@@ -327,9 +326,26 @@ class Transition(BaseModel):
 
 
 FROZEN = (
-    SchemaVersion, Experiment, ExperimentTag, Run, Param, RunTag, Metric, LatestMetric, Dataset,
-    RunInput, RunModelInput, RunModelOutput, LoggedModel, LoggedModelTag, LoggedModelParam,
-    RegisteredModel, RegisteredModelTag, ModelVersion, ModelVersionTag, RegisteredModelAlias,
+    SchemaVersion,
+    Experiment,
+    ExperimentTag,
+    Run,
+    Param,
+    RunTag,
+    Metric,
+    LatestMetric,
+    Dataset,
+    RunInput,
+    RunModelInput,
+    RunModelOutput,
+    LoggedModel,
+    LoggedModelTag,
+    LoggedModelParam,
+    RegisteredModel,
+    RegisteredModelTag,
+    ModelVersion,
+    ModelVersionTag,
+    RegisteredModelAlias,
     Transition,
 )
 

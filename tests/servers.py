@@ -1,0 +1,105 @@
+"""Real server processes for end-to-end tests: start, wait until they answer, always stop."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import free_port
+
+
+def wait_until_responds(
+    url: str, timeout: float = 30.0, proc: subprocess.Popen[bytes] | None = None
+) -> None:
+    """Poll ``url`` until it answers 200 (datasette's ``wait_until_responds``)."""
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode} before {url} answered")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError as err:
+            last = err
+        time.sleep(0.1)
+    raise TimeoutError(f"{url} did not answer within {timeout}s: {last}")
+
+
+@contextmanager
+def process(
+    args: Sequence[str],
+    ready_url: str,
+    log: Path,
+    env: dict[str, str] | None = None,
+    timeout: float = 60.0,
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Run ``args`` (its output to ``log``) until the block ends; it must answer ``ready_url``."""
+    full_env = {**os.environ, **(env or {})}
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            list(args), stdout=out, stderr=subprocess.STDOUT, env=full_env, start_new_session=True
+        )
+        try:
+            try:
+                wait_until_responds(ready_url, timeout, proc)
+            except Exception as err:
+                raise RuntimeError(f"{err}\n--- {log} ---\n{log.read_text()[-4000:]}") from err
+            yield proc
+        finally:
+            stop(proc)
+
+
+def stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
+    """Stop the process group (gunicorn master and workers) and reap it."""
+    if proc.poll() is None:
+        with suppress(ProcessLookupError):
+            os.killpg(proc.pid, sig)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+
+
+@contextmanager
+def registry_server(
+    tmp_path: Path,
+    database_url: str | None = None,
+    workers: int = 2,
+    artifact_root: str | None = None,
+    port: int | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[str]:
+    """A real ``modelyard server`` (gunicorn) on a free port; yields its base URL."""
+    port = port or free_port()
+    database_url = database_url or f"sqlite:///{tmp_path / 'server.db'}"
+    artifact_root = artifact_root or str(tmp_path / "server-artifacts")
+    args = [
+        sys.executable,
+        "-m",
+        "registry.cli",
+        "server",
+        "--backend-store-uri",
+        database_url,
+        "--artifacts-destination",
+        artifact_root,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
+    base = f"http://127.0.0.1:{port}"
+    log = tmp_path / f"server-{port}.log"
+    with process(args, f"{base}/health", log, env=extra_env):
+        yield base
