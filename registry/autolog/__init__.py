@@ -1,0 +1,1 @@
+"""Autologging for scikit-learn and XGBoost."""

@@ -1,0 +1,1 @@
+"""Rules that span the store and the artifacts: stage transitions, lineage, safe sources."""

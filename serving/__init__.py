@@ -1,0 +1,1 @@
+"""Scoring: serve a logged or registered model behind a prediction endpoint."""
