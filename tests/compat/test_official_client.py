@@ -1,0 +1,97 @@
+"""The unmodified official ``mlflow`` client (3.x and 2.x pins) against a real Modelyard server."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.mlflow_env import MLFLOW_2, MLFLOW_3, mlflow_python
+from tests.servers import registry_server
+
+pytestmark = [pytest.mark.compat, pytest.mark.e2e, pytest.mark.timeout(600)]
+SCRIPTS = Path(__file__).parent / "scripts"
+
+
+def run_official_client(
+    requirement: str, script: str, tracking_uri: str, tmp_path: Path
+) -> dict[str, Any]:
+    """Run one workflow script with the official client; return the JSON it printed."""
+    python = mlflow_python(requirement)
+    env = {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": tracking_uri,
+        "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0",
+        "MLFLOW_ENABLE_ASYNC_LOGGING": "false",
+        "PYTHONWARNINGS": "ignore",
+        "GIT_PYTHON_REFRESH": "quiet",
+    }
+    result = subprocess.run(
+        [str(python), str(SCRIPTS / script)],
+        capture_output=True,
+        text=True,
+        timeout=420,
+        env=env,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert result.returncode == 0, f"{script} failed:\n{result.stderr[-6000:]}"
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(params=[MLFLOW_3, MLFLOW_2], ids=["mlflow3", "mlflow2"])
+def client_pin(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def test_tracking_workflow(client_pin: str, tmp_path: Path) -> None:
+    with registry_server(tmp_path) as base:
+        seen = run_official_client(client_pin, "tracking_workflow.py", base, tmp_path)
+
+    assert seen["experiment_id"] == seen["experiment_again"] != "0"
+    assert seen["status"] == "FINISHED"
+    assert seen["params"] == {"alpha": "0.01", "l1_ratio": "0.5", "model": "linreg"}
+    assert seen["metrics"]["rmse"] == 1.5
+    assert seen["metrics"]["mae"] == 0.7
+    assert seen["tags"]["developer"] == "ana"
+    assert seen["tags"]["mlflow.runName"] == "parent"
+    assert seen["child_parent_tag"] == seen["parent_id"]
+    assert seen["history"] == [[0, 3.0], [1, 2.0], [2, 1.5]]
+    assert {"notes", "data"} <= set(seen["artifacts_root"])
+    assert seen["artifacts_data"] == ["data/a.json", "data/b.csv"]
+    assert seen["downloaded"] == "hello artifacts"
+    assert seen["search_ids"] == [seen["parent_id"]]
+    assert seen["search_top_desc"] != seen["parent_id"]  # the child's rmse 6.0 sorts first
+    assert seen["after_delete"] == 1
+    assert seen["deleted_only"] == 1
+    assert seen["after_restore"] == 2
+    assert seen["prediction"] == pytest.approx(seen["expected"])
+
+
+def test_registry_workflow(client_pin: str, tmp_path: Path) -> None:
+    with registry_server(tmp_path) as base:
+        seen = run_official_client(client_pin, "registry_workflow.py", base, tmp_path)
+
+    assert seen["versions"] == ["1", "2"]
+    assert seen["status"] == ["READY", "READY"]
+    assert seen["stages"] == {"1": "Archived", "2": "Production"}
+    assert seen["description"] == "the better one"
+    assert seen["latest_production"] == ["2"]
+    assert seen["alias_version"] == "2"
+    assert seen["aliases"] == {"champion": "2"}
+    assert seen["version_tags"] == {"validated": "yes"}
+    assert seen["search_by_tag"] == ["2"]
+    assert "compat-regressor" in seen["registered_search"]
+    for uri in (
+        "models:/compat-regressor/Production",
+        "models:/compat-regressor/2",
+        "models:/compat-regressor@champion",
+    ):
+        assert seen[uri] == pytest.approx(seen["expected"]), uri
+    assert seen["renamed_versions"] == ["1", "2"]
+    assert seen["after_version_delete"] == ["2"]
+    assert seen["after_model_delete"] == "RESOURCE_DOES_NOT_EXIST"
