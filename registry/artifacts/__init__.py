@@ -11,6 +11,9 @@ from typing import BinaryIO, Protocol
 
 from registry.config import Config
 
+CHUNK_SIZE = 1024 * 1024
+"""Bytes read or written per step when streaming an artifact."""
+
 
 @dataclass(frozen=True)
 class FileInfo:
@@ -25,7 +28,10 @@ class ArtifactStore(Protocol):
     """Where artifact bytes live."""
 
     def put(self, path: str, src: BinaryIO) -> int:
-        """Stream ``src`` to ``path``; visible only once complete. Returns bytes written."""
+        """Stream ``src`` to ``path``; visible only once complete. Returns bytes written.
+
+        If reading ``src`` raises, nothing is stored and the error propagates.
+        """
         ...
 
     def open(self, path: str) -> BinaryIO:
@@ -33,11 +39,17 @@ class ArtifactStore(Protocol):
         ...
 
     def list(self, prefix: str) -> list[FileInfo]:
-        """The direct children of directory ``prefix`` (empty when missing or a file)."""
+        """The direct children of directory ``prefix`` (empty when missing or a file).
+
+        ``""`` lists the root. Entries are sorted by name.
+        """
         ...
 
     def delete(self, prefix: str) -> None:
-        """Remove the file or the whole directory at ``prefix`` (no error when missing)."""
+        """Remove the file or the whole directory at ``prefix`` (no error when missing).
+
+        The root itself cannot be deleted this way (``InvalidParameter``).
+        """
         ...
 
 
