@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import pkgutil
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +17,7 @@ from werkzeug.exceptions import HTTPException
 from registry.artifacts import ArtifactStore, open_artifact_store
 from registry.config import Config
 from registry.errors import InvalidParameter, RegistryError
-from registry.server import api
+from registry.server import api, prometheus
 from registry.store import db, open_database, translate_operational_error
 from registry.store.migrate import check_schema, upgrade
 
@@ -67,6 +68,7 @@ def create_app(config: Config | None = None) -> Flask:
 
         _register_blueprints(app, ui, "bp")
     _register_error_handlers(app)
+    prometheus.install(app, os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
     app.before_request(_connect)
     app.teardown_request(_close)
     return app

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from typing import Any
 
 from flask import Flask
@@ -29,6 +31,7 @@ class RegistryServer(BaseApplication):  # type: ignore[misc]
             "graceful_timeout": 20,
             "keepalive": 30,
             "accesslog": None,
+            "child_exit": _child_exit,
         }
         for key, value in settings.items():
             self.cfg.set(key, value)
@@ -40,6 +43,15 @@ class RegistryServer(BaseApplication):  # type: ignore[misc]
         return create_app(self.registry_config)
 
 
-def run_server(config: Config, threads: int = 4, **_: Any) -> None:
-    """Serve until stopped."""
+def _child_exit(_server: Any, worker: Any) -> None:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
+
+
+def run_server(config: Config, threads: int = 4) -> None:
+    """Serve until stopped, with a fresh Prometheus multiprocess directory for the workers."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="modelyard-metrics-")
     RegistryServer(config, threads).run()

@@ -7,7 +7,8 @@ Engine-specific code lives only here. Query modules (``experiments``, ``runs``, 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -48,6 +49,7 @@ def open_database(url: str, *, busy_timeout_ms: int = 30000, pool_size: int = 8)
         if scheme == "mysql":
             params["charset"] = "utf8mb4"
         database = db_url.connect(target, **params)  # type: ignore[no-untyped-call]
+    _timed_execute(database)
     db.initialize(database)
     return database
 
@@ -113,3 +115,28 @@ def translate_operational_error(exc: BaseException) -> TemporarilyUnavailable:
     """Turn a connection-level database error into the API's 503."""
     logger.warning("database unavailable: %s", exc)
     return TemporarilyUnavailable(f"The database is unavailable: {exc}")
+
+
+QueryObserver = Callable[[float], None]
+_query_observers: list[QueryObserver] = []
+
+
+def observe_queries(observer: QueryObserver) -> None:
+    """Call ``observer(seconds)`` after every SQL statement (used for the database-time metric)."""
+    if observer not in _query_observers:
+        _query_observers.append(observer)
+
+
+def _timed_execute(database: peewee.Database) -> None:
+    execute: Callable[..., Any] = database.execute_sql
+
+    def execute_sql(sql: str, params: Any = None, *args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, *args, **kwargs)
+        finally:
+            elapsed = time.perf_counter() - started
+            for observer in _query_observers:
+                observer(elapsed)
+
+    database.execute_sql = execute_sql  # type: ignore[method-assign]

@@ -59,6 +59,7 @@ class ExperimentTag(BaseModel):
     key = pw.CharField(max_length=250)
     value = pw.TextField()
 
+    experiment_id: int  # foreign-key id accessor peewee adds; declared for the type checker
     class Meta:
         table_name = "experiment_tags"
         primary_key = pw.CompositeKey("experiment", "key")
@@ -76,6 +77,7 @@ class Run(BaseModel):
     artifact_uri = pw.CharField(max_length=1000)
     deleted_time = pw.BigIntegerField(null=True)
 
+    experiment_id: int  # foreign-key id accessor peewee adds; declared for the type checker
     class Meta:
         table_name = "runs"
         indexes = ((("experiment", "lifecycle_stage", "start_time"), False),)
@@ -86,6 +88,7 @@ class Param(BaseModel):
     key = pw.CharField(max_length=250)
     value = pw.TextField()
 
+    run_id: str  # foreign-key id accessor peewee adds; declared for the type checker
     class Meta:
         table_name = "params"
         primary_key = pw.CompositeKey("run", "key")
@@ -97,6 +100,7 @@ class RunTag(BaseModel):
     key = pw.CharField(max_length=250)
     value = pw.TextField()
 
+    run_id: str  # foreign-key id accessor peewee adds; declared for the type checker
     class Meta:
         table_name = "run_tags"
         primary_key = pw.CompositeKey("run", "key")
@@ -117,6 +121,7 @@ class Metric(BaseModel):
     dataset_name = pw.CharField(max_length=500, null=True)
     dataset_digest = pw.CharField(max_length=64, null=True)
 
+    run_id: str  # foreign-key id accessor peewee adds; declared for the type checker
     class Meta:
         table_name = "metrics"
         indexes = ((("run", "key", "step", "timestamp", "value", "value_kind"), True),)
@@ -132,6 +137,7 @@ class LatestMetric(BaseModel):
     timestamp = pw.BigIntegerField()
     step = pw.BigIntegerField(default=0)
 
+    run_id: str  # foreign-key id accessor peewee adds; declared for the type checker
     class Meta:
         table_name = "latest_metrics"
         primary_key = pw.CompositeKey("run", "key")
@@ -148,6 +154,7 @@ class Dataset(BaseModel):
     schema = pw.TextField(null=True)
     profile = pw.TextField(null=True)
 
+    experiment_id: int  # foreign-key id accessor peewee adds; declared for the type checker
     class Meta:
         table_name = "datasets"
         indexes = ((("experiment", "name", "digest"), True),)
@@ -161,6 +168,8 @@ class RunInput(BaseModel):
     dataset = pw.ForeignKeyField(Dataset, backref="inputs", on_delete="CASCADE")
     tags_json = pw.TextField(default="[]")
 
+    run_id: str  # foreign-key id accessor peewee adds; declared for the type checker
+    dataset_id: int  # foreign-key id accessor peewee adds; declared for the type checker
     class Meta:
         table_name = "run_inputs"
         indexes = ((("run", "dataset"), True),)
@@ -170,6 +179,7 @@ class RunModelInput(BaseModel):
     run = pw.ForeignKeyField(Run, backref="model_inputs", on_delete="CASCADE")
     model_id = pw.CharField(max_length=64)
 
+    run_id: str  # foreign-key id accessor peewee adds; declared for the type checker
     class Meta:
         table_name = "run_model_inputs"
         primary_key = pw.CompositeKey("run", "model_id")
@@ -180,6 +190,7 @@ class RunModelOutput(BaseModel):
     model_id = pw.CharField(max_length=64)
     step = pw.BigIntegerField(default=0)
 
+    run_id: str  # foreign-key id accessor peewee adds; declared for the type checker
     class Meta:
         table_name = "run_model_outputs"
         primary_key = pw.CompositeKey("run", "model_id")
@@ -200,6 +211,7 @@ class LoggedModel(BaseModel):
     creation_timestamp_ms = pw.BigIntegerField()
     last_updated_timestamp_ms = pw.BigIntegerField()
 
+    experiment_id: int  # foreign-key id accessor peewee adds; declared for the type checker
     class Meta:
         table_name = "logged_models"
         indexes = ((("experiment", "name"), False),)
@@ -210,6 +222,7 @@ class LoggedModelTag(BaseModel):
     key = pw.CharField(max_length=250)
     value = pw.TextField()
 
+    model_id: str  # foreign-key id accessor peewee adds; declared for the type checker
     class Meta:
         table_name = "logged_model_tags"
         primary_key = pw.CompositeKey("model", "key")
@@ -220,6 +233,7 @@ class LoggedModelParam(BaseModel):
     key = pw.CharField(max_length=250)
     value = pw.TextField()
 
+    model_id: str  # foreign-key id accessor peewee adds; declared for the type checker
     class Meta:
         table_name = "logged_model_params"
         primary_key = pw.CompositeKey("model", "key")
@@ -247,6 +261,7 @@ class RegisteredModelTag(BaseModel):
     key = pw.CharField(max_length=250)
     value = pw.TextField()
 
+    registered_model_id: int  # foreign-key id accessor peewee adds; declared for the type checker
     class Meta:
         table_name = "registered_model_tags"
         primary_key = pw.CompositeKey("registered_model", "key")
@@ -272,6 +287,7 @@ class ModelVersion(BaseModel):
     status = pw.CharField(max_length=32, default="READY")
     status_message = pw.TextField(default="")
 
+    registered_model_id: int  # foreign-key id accessor peewee adds; declared for the type checker
     class Meta:
         table_name = "model_versions"
         indexes = (
@@ -285,6 +301,7 @@ class ModelVersionTag(BaseModel):
     key = pw.CharField(max_length=250)
     value = pw.TextField()
 
+    model_version_id: int  # foreign-key id accessor peewee adds; declared for the type checker
     class Meta:
         table_name = "model_version_tags"
         primary_key = pw.CompositeKey("model_version", "key")
@@ -295,6 +312,7 @@ class RegisteredModelAlias(BaseModel):
     alias_name = pw.CharField(max_length=256, column_name="alias")
     version = pw.IntegerField()
 
+    registered_model_id: int  # foreign-key id accessor peewee adds; declared for the type checker
     class Meta:
         table_name = "registered_model_aliases"
         primary_key = pw.CompositeKey("registered_model", "alias_name")
@@ -322,6 +340,7 @@ class Transition(BaseModel):
     comment = pw.TextField(default="")
     rollback_of = pw.BigIntegerField(null=True)
 
+    registered_model_id: int  # foreign-key id accessor peewee adds; declared for the type checker
     class Meta:
         table_name = "transitions"
         indexes = ((("registered_model", "timestamp"), False),)
