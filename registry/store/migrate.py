@@ -33,11 +33,15 @@ def current_version() -> int:
     return int(row or 0)
 
 
-def upgrade() -> list[int]:
-    """Apply every pending migration in order; return the numbers applied (empty if current)."""
+def upgrade(target: int | None = None) -> list[int]:
+    """Apply pending migrations in order, up to ``target`` (default: all).
+
+    Returns the numbers applied; empty when the schema is already there, so running it again is
+    safe.
+    """
     applied: list[int] = []
     for number, module_name in MIGRATIONS:
-        if number <= current_version():
+        if number <= current_version() or (target is not None and number > target):
             continue
         module = _load(module_name)
         logger.info("applying migration %s (%s)", number, module_name)

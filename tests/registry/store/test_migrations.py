@@ -1,0 +1,113 @@
+"""Migrations: idempotent, and data written on the first schema survives every later one."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from registry.store import db, open_database
+from registry.store import models as live
+from registry.store.migrate import (
+    LATEST_VERSION,
+    MIGRATIONS,
+    SchemaOutOfDate,
+    check_schema,
+    current_version,
+    upgrade,
+)
+from registry.store.migrations import m0001_initial as v1
+from tests import databases
+
+
+@pytest.fixture(params=["sqlite", "postgres", "mysql"])
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database with no tables at all, on each engine."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    try:
+        context = databases.throwaway_database(request.param)
+        url = context.__enter__()
+    except Exception as err:
+        databases.unavailable(request.param, err)
+    try:
+        yield url
+    finally:
+        database = db.obj
+        if database is not None:
+            getattr(database, "close_all", database.close)()
+        context.__exit__(None, None, None)
+
+
+def test_upgrade_is_idempotent_and_the_check_follows_it(empty_database: str) -> None:
+    open_database(empty_database)
+    with db.connection_context():
+        assert current_version() == 0
+        with pytest.raises(SchemaOutOfDate, match="modelyard db upgrade"):
+            check_schema()
+        assert upgrade() == [number for number, _ in MIGRATIONS]
+        assert upgrade() == []
+        check_schema()
+        assert current_version() == LATEST_VERSION
+
+
+def test_data_from_the_first_schema_survives_every_migration(empty_database: str) -> None:
+    open_database(empty_database)
+    now = int(time.time() * 1000)
+    with db.connection_context():
+        upgrade(target=1)
+        exp = v1.Experiment.create(
+            name="kept",
+            artifact_location="mlflow-artifacts:/1",
+            creation_time=now,
+            last_update_time=now,
+        )
+        v1.Run.create(
+            run_uuid="a" * 32,
+            experiment=exp,
+            name="r",
+            start_time=now,
+            artifact_uri="mlflow-artifacts:/1/" + "a" * 32 + "/artifacts",
+        )
+        v1.Param.create(run="a" * 32, key="alpha", value="0.1")
+        v1.Metric.create(run="a" * 32, key="rmse", value=2.5, timestamp=now, step=3)
+        model = v1.RegisteredModel.create(
+            name="m", creation_timestamp=now, last_updated_timestamp=now
+        )
+        v1.ModelVersion.create(
+            registered_model=model,
+            version=1,
+            creation_timestamp=now,
+            last_updated_timestamp=now,
+            source="runs:/" + "a" * 32 + "/m",
+            current_stage="Production",
+        )
+
+        upgrade()
+        check_schema()
+
+        run = live.Run.get_by_id("a" * 32)
+        assert run.experiment.name == "kept"
+        assert live.Param.get(live.Param.run == run).value == "0.1"
+        metric = live.Metric.get(live.Metric.run == run)
+        assert (metric.value, metric.step) == (2.5, 3)
+        version = live.ModelVersion.get(live.ModelVersion.version == 1)
+        assert version.current_stage == "Production"
+        assert live.Experiment.get_by_id(0).name == "Default"
+
+
+def test_server_refuses_an_out_of_date_schema_with_the_command_to_run(tmp_path: Path) -> None:
+    from registry.config import Config
+    from registry.server.app import create_app
+
+    path = tmp_path / "old.db"
+    open_database(f"sqlite:///{path}")
+    with db.connection_context():
+        upgrade(target=0)  # an empty database: version 0
+    with pytest.raises(SchemaOutOfDate, match="modelyard db upgrade"):
+        create_app(Config(database_url=f"sqlite:///{path}", artifact_root=str(tmp_path / "a")))
+    shutil.rmtree(tmp_path / "a", ignore_errors=True)
