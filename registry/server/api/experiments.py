@@ -1,0 +1,90 @@
+"""``/api/2.0/mlflow/experiments/*``."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify
+
+from registry.schemas import tracking as schemas
+from registry.server.api import API_PREFIX, parse
+from registry.store import experiments as store
+from registry.store.models import Experiment
+
+bp = Blueprint("api_experiments", __name__, url_prefix=f"{API_PREFIX}/experiments")
+
+
+def _one(experiment: Experiment) -> Response:
+    record = store.with_tags([experiment])[0]
+    return jsonify({"experiment": schemas.dump_experiment(record)})
+
+
+@bp.post("/create")
+def create() -> Response:
+    """Create an experiment; answers its id."""
+    args = parse(schemas.ExperimentCreateSchema())
+    experiment = store.create_experiment(
+        args["name"], args["artifact_location"], schemas.to_dict(args["tags"])
+    )
+    return jsonify({"experiment_id": str(experiment.experiment_id)})
+
+
+@bp.get("/get")
+def get() -> Response:
+    """One experiment by id."""
+    args = parse(schemas.ExperimentIdSchema())
+    return _one(store.get_experiment(args["experiment_id"]))
+
+
+@bp.get("/get-by-name")
+def get_by_name() -> Response:
+    """One experiment by name (deleted ones included)."""
+    args = parse(schemas.ExperimentByNameSchema())
+    return _one(store.get_experiment_by_name(args["experiment_name"]))
+
+
+@bp.route("/search", methods=["GET", "POST"])
+def search() -> Response:
+    """A page of experiments matching a filter."""
+    args = parse(schemas.ExperimentSearchArgsSchema())
+    records, token = store.search_experiments(
+        args["filter"], args["order_by"], args["view_type"], args["max_results"], args["page_token"]
+    )
+    items = [schemas.dump_experiment(record) for record in records]
+    return jsonify(schemas.paged("experiments", items, token))
+
+
+@bp.post("/update")
+def update() -> Response:
+    """Rename an experiment."""
+    args = parse(schemas.ExperimentUpdateSchema())
+    store.rename_experiment(args["experiment_id"], args["new_name"])
+    return jsonify({})
+
+
+@bp.post("/delete")
+def delete() -> Response:
+    """Soft-delete an experiment."""
+    store.delete_experiment(parse(schemas.ExperimentIdSchema())["experiment_id"])
+    return jsonify({})
+
+
+@bp.post("/restore")
+def restore() -> Response:
+    """Restore a deleted experiment."""
+    store.restore_experiment(parse(schemas.ExperimentIdSchema())["experiment_id"])
+    return jsonify({})
+
+
+@bp.post("/set-experiment-tag")
+def set_tag() -> Response:
+    """Set a tag on an experiment."""
+    args = parse(schemas.ExperimentTagSchema())
+    store.set_experiment_tag(args["experiment_id"], args["key"], args["value"])
+    return jsonify({})
+
+
+@bp.post("/delete-experiment-tag")
+def delete_tag() -> Response:
+    """Remove a tag from an experiment."""
+    args = parse(schemas.ExperimentTagDeleteSchema())
+    store.delete_experiment_tag(args["experiment_id"], args["key"])
+    return jsonify({})

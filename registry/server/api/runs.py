@@ -1,0 +1,129 @@
+"""``/api/2.0/mlflow/runs/*``: run lifecycle, params, tags, batches, inputs and outputs."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify
+
+from registry.schemas import tracking as schemas
+from registry.server.api import API_PREFIX, parse
+from registry.store import datasets, run_data, run_search
+from registry.store import runs as store
+from registry.store.metrics import MetricPoint
+
+bp = Blueprint("api_runs", __name__, url_prefix=f"{API_PREFIX}/runs")
+
+
+@bp.post("/create")
+def create() -> Response:
+    """Create a run; answers the whole run."""
+    args = parse(schemas.RunCreateSchema())
+    run = store.create_run(
+        args["experiment_id"],
+        args["user_id"],
+        args["run_name"],
+        args["start_time"],
+        schemas.to_dict(args["tags"]),
+    )
+    return jsonify({"run": schemas.dump_run(store.load_records([run])[0])})
+
+
+@bp.get("/get")
+def get() -> Response:
+    """One run with its data, inputs and outputs."""
+    args = parse(schemas.RunIdSchema())
+    return jsonify({"run": schemas.dump_run(store.get_run(args["run_id"]))})
+
+
+@bp.post("/update")
+def update() -> Response:
+    """Change a run's status, end time or name."""
+    args = parse(schemas.RunUpdateSchema())
+    run = store.update_run(args["run_id"], args["status"], args["end_time"], args["run_name"])
+    return jsonify({"run_info": schemas.dump_run_info(run)})
+
+
+@bp.post("/delete")
+def delete() -> Response:
+    """Soft-delete a run."""
+    store.delete_run(parse(schemas.RunIdSchema())["run_id"])
+    return jsonify({})
+
+
+@bp.post("/restore")
+def restore() -> Response:
+    """Restore a deleted run."""
+    store.restore_run(parse(schemas.RunIdSchema())["run_id"])
+    return jsonify({})
+
+
+@bp.post("/search")
+def search() -> Response:
+    """A page of runs matching a filter, in the requested order."""
+    args = parse(schemas.RunSearchArgsSchema())
+    records, token = run_search.search_runs(
+        args["experiment_ids"],
+        args["filter"],
+        args["run_view_type"],
+        args["max_results"],
+        args["order_by"],
+        args["page_token"],
+    )
+    return jsonify(schemas.paged("runs", [schemas.dump_run(r) for r in records], token))
+
+
+@bp.post("/log-parameter")
+def log_parameter() -> Response:
+    """Log one param."""
+    args = parse(schemas.LogParamSchema())
+    run_data.log_param(args["run_id"], args["key"], args["value"])
+    return jsonify({})
+
+
+@bp.post("/set-tag")
+def set_tag() -> Response:
+    """Set one tag."""
+    args = parse(schemas.SetTagSchema())
+    run_data.set_tag(args["run_id"], args["key"], args["value"])
+    return jsonify({})
+
+
+@bp.post("/delete-tag")
+def delete_tag() -> Response:
+    """Remove one tag."""
+    args = parse(schemas.DeleteTagSchema())
+    run_data.delete_tag(args["run_id"], args["key"])
+    return jsonify({})
+
+
+@bp.post("/log-batch")
+def log_batch() -> Response:
+    """Log metrics, params and tags in one transaction."""
+    args = parse(schemas.LogBatchSchema())
+    run_data.log_batch(
+        args["run_id"],
+        metrics=[MetricPoint(**metric) for metric in args["metrics"]],
+        params=[(p["key"], p["value"]) for p in args["params"]],
+        tags=[(t["key"], t["value"]) for t in args["tags"]],
+    )
+    return jsonify({})
+
+
+@bp.post("/log-inputs")
+def log_inputs() -> Response:
+    """Link datasets and models to a run as inputs."""
+    args = parse(schemas.LogInputsSchema())
+    inputs = [
+        datasets.DatasetInput(**item["dataset"], tags=schemas.to_dict(item["tags"]))
+        for item in args["datasets"]
+    ]
+    model_ids = [model["model_id"] for model in args["models"]]
+    datasets.log_inputs(args["run_id"], inputs, model_ids)
+    return jsonify({})
+
+
+@bp.post("/outputs")
+def log_outputs() -> Response:
+    """Link logged models to a run as outputs."""
+    args = parse(schemas.LogOutputsSchema())
+    datasets.log_outputs(args["run_id"], [(m["model_id"], m["step"]) for m in args["models"]])
+    return jsonify({})

@@ -1,0 +1,103 @@
+"""Run inputs (datasets and models) and outputs (logged models)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from registry.errors import InvalidParameter
+from registry.store import write_transaction
+from registry.store.models import Dataset, Run, RunInput, RunModelInput, RunModelOutput
+from registry.store.runs import get_run_row, require_active_run
+from registry.store.validation import validate_tag
+
+
+@dataclass(frozen=True)
+class DatasetInput:
+    """A dataset a run used, with its input tags (e.g. ``mlflow.data.context``)."""
+
+    name: str
+    digest: str
+    source_type: str
+    source: str
+    schema: str | None = None
+    profile: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+def log_inputs(
+    run_id: str, datasets: Sequence[DatasetInput] = (), model_ids: Sequence[str] = ()
+) -> None:
+    """Link datasets and logged models to an active run; links already there are kept.
+
+    Raises:
+        InvalidParameter: a dataset lacks a name or digest, a tag is invalid, or the run is deleted.
+        NotFound: no run has this id.
+    """
+    for dataset in datasets:
+        if not dataset.name or not dataset.digest:
+            raise InvalidParameter("A dataset input needs a name and a digest.")
+        for key, value in dataset.tags.items():
+            validate_tag(key, value)
+    with write_transaction():
+        require_active_run(run_id)
+        experiment_id = Run.select(Run.experiment).where(Run.run_uuid == run_id).scalar()
+        for dataset in datasets:
+            dataset_id = _dataset_id(experiment_id, dataset)
+            tags = [{"key": k, "value": v} for k, v in dataset.tags.items()]
+            RunInput.insert(
+                run=run_id, dataset=dataset_id, tags_json=json.dumps(tags)
+            ).on_conflict_ignore().execute()
+        if model_ids:
+            RunModelInput.insert_many(
+                [{"run": run_id, "model_id": model_id} for model_id in dict.fromkeys(model_ids)]
+            ).on_conflict_ignore().execute()
+
+
+def _dataset_id(experiment_id: int, dataset: DatasetInput) -> int:
+    Dataset.insert(
+        experiment=experiment_id,
+        name=dataset.name,
+        digest=dataset.digest,
+        source_type=dataset.source_type,
+        source=dataset.source,
+        schema=dataset.schema,
+        profile=dataset.profile,
+    ).on_conflict_ignore().execute()
+    found = (
+        Dataset.select(Dataset.id)
+        .where(
+            Dataset.experiment == experiment_id,
+            Dataset.name == dataset.name,
+            Dataset.digest == dataset.digest,
+        )
+        .scalar()
+    )
+    return int(found)
+
+
+def log_outputs(run_id: str, models: Sequence[tuple[str, int]]) -> None:
+    """Record logged models as outputs of a run at a step (a later call moves the step).
+
+    Raises:
+        NotFound: no run has this id.
+    """
+    with write_transaction():
+        get_run_row(run_id)
+        for model_id, step in models:
+            updated = (
+                RunModelOutput.update(step=step)
+                .where(RunModelOutput.run == run_id, RunModelOutput.model_id == model_id)
+                .execute()
+            )
+            if not updated:
+                RunModelOutput.insert(
+                    run=run_id, model_id=model_id, step=step
+                ).on_conflict_ignore().execute()
+
+
+def dataset_input_tags(run_input: RunInput) -> list[dict[str, str]]:
+    """The input tags of a run's dataset input."""
+    tags: list[dict[str, str]] = json.loads(run_input.tags_json or "[]")
+    return tags

@@ -1,0 +1,182 @@
+"""Metric history (append-only) and the latest value per key, written in the same transaction."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from registry.errors import InvalidParameter
+from registry.search.paging import decode_page_token, encode_page_token
+from registry.store import write_transaction
+from registry.store.models import (
+    VALUE_FINITE,
+    VALUE_NAN,
+    VALUE_NEG_INF,
+    VALUE_POS_INF,
+    Metric,
+)
+from registry.store.runs import require_active_run
+from registry.store.upserts import newest_point, record_latest_metrics
+from registry.store.validation import validate_key
+
+MAX_HISTORY_RESULTS = 25000
+MAX_BULK_INTERVAL_RESULTS = 2500
+_INSERT_CHUNK = 500
+_MAX_DOUBLE = 1.7976931348623157e308
+
+
+@dataclass(frozen=True)
+class MetricPoint:
+    """One metric value as logged; ``value`` may be NaN or infinite."""
+
+    key: str
+    value: float
+    timestamp: int
+    step: int = 0
+    model_id: str | None = None
+    dataset_name: str | None = None
+    dataset_digest: str | None = None
+
+
+def stored_value(value: float) -> tuple[float, int]:
+    """(finite value, value_kind): MySQL cannot hold NaN or infinity."""
+    if math.isnan(value):
+        return 0.0, VALUE_NAN
+    if math.isinf(value):
+        return (_MAX_DOUBLE, VALUE_POS_INF) if value > 0 else (-_MAX_DOUBLE, VALUE_NEG_INF)
+    return value, VALUE_FINITE
+
+
+def logged_value(stored: float, kind: int) -> float:
+    """The value as it was logged, from its stored form."""
+    if kind == VALUE_NAN:
+        return math.nan
+    if kind == VALUE_POS_INF:
+        return math.inf
+    if kind == VALUE_NEG_INF:
+        return -math.inf
+    return stored
+
+
+def log_metric(run_id: str, point: MetricPoint) -> None:
+    """Append one point to an active run's history and update its latest value.
+
+    Raises:
+        InvalidParameter: a bad key or the run is deleted.
+        NotFound: no run has this id.
+    """
+    validate_key(point.key, "metric")
+    with write_transaction():
+        require_active_run(run_id)
+        insert_points(run_id, [point])
+
+
+def insert_points(run_id: str, points: Sequence[MetricPoint]) -> None:
+    """Insert points (an identical point is stored once) and the latest values; no checks."""
+    rows: list[dict[str, Any]] = []
+    latest: dict[str, dict[str, Any]] = {}
+    for point in points:
+        value, kind = stored_value(point.value)
+        core = {
+            "value": value,
+            "value_kind": kind,
+            "timestamp": point.timestamp,
+            "step": point.step,
+        }
+        rows.append(
+            {
+                "run": run_id,
+                "key": point.key,
+                **core,
+                "model_id": point.model_id,
+                "dataset_name": point.dataset_name,
+                "dataset_digest": point.dataset_digest,
+            }
+        )
+        latest[point.key] = newest_point(latest.get(point.key), core)
+    for start in range(0, len(rows), _INSERT_CHUNK):
+        Metric.insert_many(rows[start : start + _INSERT_CHUNK]).on_conflict_ignore().execute()
+    record_latest_metrics(run_id, latest)
+
+
+def get_metric_history(
+    run_id: str, key: str, max_results: int | None = None, page_token: str | None = None
+) -> tuple[list[Metric], str | None]:
+    """A run's points for ``key`` in (step, timestamp) order, one page at a time.
+
+    Raises:
+        InvalidParameter: a bad page token or max_results.
+        NotFound: no run has this id.
+    """
+    from registry.store.runs import get_run_row
+
+    get_run_row(run_id)
+    limit = _limit(max_results, MAX_HISTORY_RESULTS)
+    offset = decode_page_token(page_token)
+    query = (
+        Metric.select()
+        .where(Metric.run == run_id, Metric.key == key)
+        .order_by(Metric.step, Metric.timestamp, Metric.id)
+        .offset(offset)
+        .limit(limit + 1)
+    )
+    rows = list(query)
+    token = encode_page_token(offset + limit) if len(rows) > limit else None
+    return rows[:limit], token
+
+
+def get_history_bulk_interval(
+    run_ids: list[str],
+    key: str,
+    start_step: int | None,
+    end_step: int | None,
+    max_results: int | None,
+) -> list[Metric]:
+    """Points of ``key`` for up to 100 runs, between two steps, at most ``max_results`` per run.
+
+    Raises:
+        InvalidParameter: no run ids, too many, or a bad step range or max_results.
+    """
+    if not run_ids:
+        raise InvalidParameter(
+            "GetMetricHistoryBulkInterval request must specify at least one run_id."
+        )
+    if len(run_ids) > 100:
+        raise InvalidParameter(
+            "GetMetricHistoryBulkInterval request cannot specify more than 100 run_ids."
+        )
+    if (start_step is None) != (end_step is None):
+        raise InvalidParameter("Both start_step and end_step must be specified together.")
+    if start_step is not None and end_step is not None and start_step > end_step:
+        raise InvalidParameter("end_step must be greater than start_step.")
+    limit = _limit(max_results, MAX_BULK_INTERVAL_RESULTS)
+    query = Metric.select().where(Metric.run.in_(run_ids), Metric.key == key)
+    if start_step is not None and end_step is not None:
+        query = query.where(Metric.step.between(start_step, end_step))
+    rows = list(query.order_by(Metric.run, Metric.step, Metric.timestamp, Metric.id))
+    result: list[Metric] = []
+    for run_id in run_ids:
+        result.extend(_sample([row for row in rows if row.run_id == run_id], limit))
+    return result
+
+
+def _sample(rows: list[Metric], limit: int) -> list[Metric]:
+    """At most ``limit`` rows spread evenly over the steps, always keeping the first and last."""
+    if len(rows) <= limit:
+        return rows
+    stride = (len(rows) - 1) / (limit - 1) if limit > 1 else len(rows)
+    picked = sorted({round(i * stride) for i in range(limit)})
+    return [rows[i] for i in picked if i < len(rows)]
+
+
+def _limit(max_results: int | None, ceiling: int) -> int:
+    if max_results is None:
+        return ceiling
+    if max_results < 1 or max_results > ceiling:
+        raise InvalidParameter(
+            f"Invalid value {max_results} for parameter 'max_results': it must be between 1 and"
+            f" {ceiling}."
+        )
+    return max_results

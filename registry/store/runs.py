@@ -1,0 +1,213 @@
+"""Runs: create, read (with params, tags, latest metrics, inputs, outputs), update, delete."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from registry.errors import InvalidParameter, NotFound
+from registry.store import write_transaction
+from registry.store.experiments import get_active_experiment, now_ms
+from registry.store.models import (
+    ACTIVE,
+    DELETED,
+    Dataset,
+    LatestMetric,
+    Param,
+    Run,
+    RunInput,
+    RunModelInput,
+    RunModelOutput,
+    RunTag,
+)
+from registry.store.run_names import generate_run_name
+from registry.store.upserts import upsert_key_values
+from registry.store.validation import validate_name, validate_tag
+
+RUN_NAME_TAG = "mlflow.runName"
+RUN_STATUSES = ("RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED")
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """A run row with everything ``runs/get`` returns about it."""
+
+    run: Run
+    params: list[Param]
+    tags: list[RunTag]
+    metrics: list[LatestMetric]
+    dataset_inputs: list[RunInput]
+    model_inputs: list[RunModelInput]
+    model_outputs: list[RunModelOutput]
+
+
+def create_run(
+    experiment_id: str | int,
+    user_id: str = "",
+    run_name: str | None = None,
+    start_time: int | None = None,
+    tags: dict[str, str] | None = None,
+) -> Run:
+    """Create a RUNNING run in an active experiment; invent a name when none is given.
+
+    Raises:
+        InvalidParameter: a tag is invalid, the names disagree, or the experiment is deleted.
+        NotFound: no experiment has this id.
+    """
+    tags = dict(tags or {})
+    for key, value in tags.items():
+        validate_tag(key, value)
+    tagged_name = tags.get(RUN_NAME_TAG)
+    if run_name and tagged_name and run_name != tagged_name:
+        raise InvalidParameter(
+            f"Both 'run_name' argument and '{RUN_NAME_TAG}' tag are specified, but with "
+            f"different values (run_name='{run_name}', {RUN_NAME_TAG}='{tagged_name}')."
+        )
+    name = run_name or tagged_name or generate_run_name()
+    tags[RUN_NAME_TAG] = name
+    run_id = uuid.uuid4().hex
+    with write_transaction():
+        experiment = get_active_experiment(experiment_id)
+        run = Run.create(
+            run_uuid=run_id,
+            experiment=experiment.experiment_id,
+            name=name,
+            user_id=user_id or "",
+            status="RUNNING",
+            start_time=now_ms() if start_time is None else start_time,
+            lifecycle_stage=ACTIVE,
+            artifact_uri=f"{experiment.artifact_location}/{run_id}/artifacts",
+        )
+        RunTag.insert_many(
+            [{"run": run_id, "key": key, "value": value} for key, value in tags.items()]
+        ).execute()
+    return run
+
+
+def get_run_row(run_id: str) -> Run:
+    """The run row alone, active or deleted.
+
+    Raises:
+        NotFound: no run has this id.
+    """
+    found = Run.get_or_none(Run.run_uuid == run_id)
+    if found is None:
+        raise NotFound(f"Run with id={run_id} not found")
+    return found
+
+
+def get_run(run_id: str) -> RunRecord:
+    """The run with its params, tags, latest metrics, inputs and outputs.
+
+    Raises:
+        NotFound: no run has this id.
+    """
+    return load_records([get_run_row(run_id)])[0]
+
+
+def require_active_run(run_id: str) -> None:
+    """Check in one query that the run exists and is active.
+
+    Raises:
+        NotFound: no run has this id.
+        InvalidParameter: the run is deleted.
+    """
+    row = Run.select(Run.lifecycle_stage).where(Run.run_uuid == run_id).tuples().first()
+    if row is None:
+        raise NotFound(f"Run with id={run_id} not found")
+    if row[0] != ACTIVE:
+        raise InvalidParameter(
+            f"The run {run_id} must be in the 'active' state. Current state is {row[0]}."
+        )
+
+
+def load_records(runs: Iterable[Run]) -> list[RunRecord]:
+    """Attach related rows to ``runs`` with one query per related table (no N+1)."""
+    rows = list(runs)
+    if not rows:
+        return []
+    ids = [run.run_uuid for run in rows]
+    related: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
+    for name, query in (
+        ("params", Param.select().where(Param.run.in_(ids)).order_by(Param.key)),
+        ("tags", RunTag.select().where(RunTag.run.in_(ids)).order_by(RunTag.key)),
+        (
+            "metrics",
+            LatestMetric.select().where(LatestMetric.run.in_(ids)).order_by(LatestMetric.key),
+        ),
+        (
+            "dataset_inputs",
+            RunInput.select(RunInput, Dataset)
+            .join(Dataset)
+            .where(RunInput.run.in_(ids))
+            .order_by(RunInput.id),
+        ),
+        ("model_inputs", RunModelInput.select().where(RunModelInput.run.in_(ids))),
+        ("model_outputs", RunModelOutput.select().where(RunModelOutput.run.in_(ids))),
+    ):
+        for row in query:
+            related[row.run_id][name].append(row)
+    return [RunRecord(run, **_related_lists(related[run.run_uuid])) for run in rows]
+
+
+def _related_lists(found: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    names = ("params", "tags", "metrics", "dataset_inputs", "model_inputs", "model_outputs")
+    return {name: found.get(name, []) for name in names}
+
+
+def update_run(
+    run_id: str, status: str | None = None, end_time: int | None = None, run_name: str | None = None
+) -> Run:
+    """Change an active run's status, end time or name (the name also rewrites its tag).
+
+    Raises:
+        InvalidParameter: a bad status or name, or the run is deleted.
+        NotFound: no run has this id.
+    """
+    if status is not None and status not in RUN_STATUSES:
+        raise InvalidParameter(
+            f"Invalid run status {status!r}: use one of {', '.join(RUN_STATUSES)}"
+        )
+    if run_name:
+        validate_name(run_name, "run")
+    with write_transaction():
+        require_active_run(run_id)
+        run = get_run_row(run_id)
+        if status is not None:
+            run.status = status
+        if end_time is not None:
+            run.end_time = end_time
+        if run_name:
+            run.name = run_name
+            upsert_key_values(RunTag, RunTag.run, run_id, {RUN_NAME_TAG: run_name})
+        run.save()
+    return run
+
+
+def delete_run(run_id: str) -> None:
+    """Soft-delete a run.
+
+    Raises:
+        NotFound: no run has this id.
+    """
+    with write_transaction():
+        get_run_row(run_id)
+        Run.update(lifecycle_stage=DELETED, deleted_time=now_ms()).where(
+            Run.run_uuid == run_id, Run.lifecycle_stage == ACTIVE
+        ).execute()
+
+
+def restore_run(run_id: str) -> None:
+    """Restore a soft-deleted run.
+
+    Raises:
+        NotFound: no run has this id.
+    """
+    with write_transaction():
+        get_run_row(run_id)
+        Run.update(lifecycle_stage=ACTIVE, deleted_time=None).where(
+            Run.run_uuid == run_id
+        ).execute()

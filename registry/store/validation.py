@@ -1,0 +1,117 @@
+"""MLflow's validation rules for tracking writes: key names, value lengths, batch limits."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from registry.errors import InvalidParameter
+
+MAX_KEY_LENGTH = 250
+MAX_PARAM_VALUE_LENGTH = 6000
+MAX_TAG_VALUE_LENGTH = 8000
+MAX_EXPERIMENT_TAG_VALUE_LENGTH = 5000
+MAX_BATCH_METRICS = 1000
+MAX_BATCH_PARAMS = 100
+MAX_BATCH_TAGS = 100
+MAX_BATCH_TOTAL = 1000
+MAX_ENTITY_NAME_LENGTH = 250
+
+_KEY_PATTERN = re.compile(r"^[\w\-. :/]*$")
+
+
+def validate_key(key: str, kind: str) -> None:
+    """Check a metric, param or tag name as MLflow does.
+
+    Raises:
+        InvalidParameter: empty, too long, with a forbidden character, ``..`` or a leading ``/``.
+    """
+    if not key:
+        raise InvalidParameter(f"Invalid {kind} name: ''. Names may not be empty.")
+    if len(key) > MAX_KEY_LENGTH:
+        raise InvalidParameter(
+            f"{kind.capitalize()} name '{key[:40]}...' had length {len(key)}, "
+            f"which exceeded length limit of {MAX_KEY_LENGTH}"
+        )
+    if not _KEY_PATTERN.match(key) or key.startswith("/") or ".." in key.split("/"):
+        raise InvalidParameter(
+            f"Invalid {kind} name: '{key}'. Names may only contain alphanumerics, underscores (_),"
+            " dashes (-), periods (.), spaces ( ), colons (:) and slashes (/), and may not start"
+            " with '/' or contain '..'."
+        )
+
+
+def validate_value(key: str, value: str, limit: int, kind: str) -> None:
+    """Check a param or tag value's length.
+
+    Raises:
+        InvalidParameter: the value is longer than ``limit`` characters.
+    """
+    if len(value) > limit:
+        raise InvalidParameter(
+            f"{kind.capitalize()} value for '{key}' had length {len(value)}, "
+            f"which exceeded length limit of {limit}"
+        )
+
+
+def validate_param(key: str, value: str) -> None:
+    """Check a param's key and value.
+
+    Raises:
+        InvalidParameter: see ``validate_key`` and ``validate_value``.
+    """
+    validate_key(key, "param")
+    validate_value(key, value, MAX_PARAM_VALUE_LENGTH, "param")
+
+
+def validate_tag(key: str, value: str, limit: int = MAX_TAG_VALUE_LENGTH) -> None:
+    """Check a tag's key and value.
+
+    Raises:
+        InvalidParameter: see ``validate_key`` and ``validate_value``.
+    """
+    validate_key(key, "tag")
+    validate_value(key, value, limit, "tag")
+
+
+def validate_batch_sizes(
+    metrics: Sequence[object], params: Sequence[object], tags: Sequence[object]
+) -> None:
+    """Check log-batch's limits: 1000 metrics, 100 params, 100 tags, 1000 entries in all.
+
+    Raises:
+        InvalidParameter: a limit is exceeded.
+    """
+    for name, items, limit in (
+        ("metrics", metrics, MAX_BATCH_METRICS),
+        ("params", params, MAX_BATCH_PARAMS),
+        ("tags", tags, MAX_BATCH_TAGS),
+    ):
+        if len(items) > limit:
+            raise InvalidParameter(
+                f"A batch logging request can contain at most {limit} {name}. "
+                f"Got {len(items)} {name}. Please split up {name} across multiple requests and try"
+                " again."
+            )
+    total = len(metrics) + len(params) + len(tags)
+    if total > MAX_BATCH_TOTAL:
+        raise InvalidParameter(
+            f"A batch logging request can contain at most {MAX_BATCH_TOTAL} metrics, params and"
+            f" tags in total. Got {total} entries."
+        )
+
+
+def validate_name(name: str, kind: str) -> str:
+    """A stripped, non-empty entity name (experiment, run, logged model).
+
+    Raises:
+        InvalidParameter: the name is empty or longer than 250 characters.
+    """
+    if not name or not name.strip():
+        raise InvalidParameter(f"Invalid {kind} name: '{name}'. The name may not be empty.")
+    if len(name) > MAX_ENTITY_NAME_LENGTH:
+        raise InvalidParameter(
+            f"{kind.capitalize()} name had length {len(name)}, "
+            f"which exceeded length limit of {MAX_ENTITY_NAME_LENGTH}"
+        )
+    return name
