@@ -1,0 +1,185 @@
+"""Request schemas of the registry endpoints (MLflow's fields, plus ours where noted)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import fields, validate
+
+from registry.schemas.common import IdString, Int64, KeyValueSchema, StrictSchema
+
+MAX_NAME_LENGTH = 256
+MAX_TAG_KEY_LENGTH = 250
+MAX_SOURCE_LENGTH = 1000
+
+_NAME = validate.And(
+    validate.Length(min=1, max=MAX_NAME_LENGTH),
+    validate.Regexp(r"^[^/]*$", error="Model names must not contain '/'."),
+)
+
+
+def _name(**kwargs: Any) -> fields.String:
+    return fields.String(required=True, validate=_NAME, **kwargs)
+
+
+class TagSchema(KeyValueSchema):
+    """A tag in a request: key 1..250 characters."""
+
+    key = fields.String(required=True, validate=validate.Length(min=1, max=MAX_TAG_KEY_LENGTH))
+
+
+def _tags() -> fields.List[Any]:
+    return fields.List(fields.Nested(TagSchema), load_default=list)
+
+
+class RegisteredModelCreateSchema(StrictSchema):
+    """``registered-models/create``; ``exclusive_stages`` is ours (default false)."""
+
+    name = _name()
+    tags = _tags()
+    description = fields.String(load_default="")
+    exclusive_stages = fields.Boolean(load_default=False)
+
+
+class NameSchema(StrictSchema):
+    """A request that names a registered model."""
+
+    name = fields.String(required=True, validate=validate.Length(min=1))
+
+
+class RenameSchema(NameSchema):
+    """``registered-models/rename``."""
+
+    new_name = _name()
+
+
+class DescriptionSchema(NameSchema):
+    """``registered-models/update``."""
+
+    description = fields.String(load_default="")
+
+
+class LatestVersionsSchema(NameSchema):
+    """``registered-models/get-latest-versions``."""
+
+    stages = fields.List(fields.String(), load_default=list)
+
+
+class SetTagSchema(NameSchema):
+    """``*/set-tag`` on a model."""
+
+    key = fields.String(required=True, validate=validate.Length(min=1, max=MAX_TAG_KEY_LENGTH))
+    value = fields.String(required=True)
+
+
+class DeleteTagSchema(NameSchema):
+    """``*/delete-tag`` on a model."""
+
+    key = fields.String(required=True)
+
+
+class SearchSchema(StrictSchema):
+    """``registered-models/search`` and ``model-versions/search``."""
+
+    filter = fields.String(load_default="")
+    max_results = Int64(load_default=None)
+    order_by = fields.List(fields.String(), load_default=list)
+    page_token = fields.String(load_default="")
+
+
+class AliasSchema(NameSchema):
+    """``registered-models/alias`` (GET, DELETE)."""
+
+    alias = fields.String(required=True)
+    comment = fields.String(load_default="")
+
+
+class SetAliasSchema(AliasSchema):
+    """``registered-models/alias`` (POST)."""
+
+    version = IdString(required=True)
+
+
+class VersionSchema(NameSchema):
+    """A request that names one version."""
+
+    version = IdString(required=True)
+
+
+class VersionCreateSchema(NameSchema):
+    """``model-versions/create``."""
+
+    source = fields.String(required=True, validate=validate.Length(max=MAX_SOURCE_LENGTH))
+    run_id = fields.String(load_default="")
+    tags = _tags()
+    run_link = fields.String(load_default="", validate=validate.Length(max=MAX_SOURCE_LENGTH))
+    description = fields.String(load_default="")
+    model_id = fields.String(load_default="", validate=validate.Length(max=64))
+
+
+class VersionDescriptionSchema(VersionSchema):
+    """``model-versions/update``."""
+
+    description = fields.String(load_default="")
+
+
+class TransitionSchema(VersionSchema):
+    """``model-versions/transition-stage`` (``comment`` is ours)."""
+
+    stage = fields.String(required=True)
+    archive_existing_versions = fields.Boolean(load_default=False)
+    comment = fields.String(load_default="")
+
+
+class VersionSetTagSchema(VersionSchema):
+    """``model-versions/set-tag``."""
+
+    key = fields.String(required=True, validate=validate.Length(min=1, max=MAX_TAG_KEY_LENGTH))
+    value = fields.String(required=True)
+
+
+class VersionDeleteTagSchema(VersionSchema):
+    """``model-versions/delete-tag``."""
+
+    key = fields.String(required=True)
+
+
+class ExclusiveStagesSchema(NameSchema):
+    """Ours: turn the one-holder rule for Staging/Production on or off."""
+
+    exclusive_stages = fields.Boolean(required=True)
+
+
+class HistorySchema(NameSchema):
+    """Ours: a model's history, newest first."""
+
+    version = IdString(load_default=None)
+    max_results = Int64(load_default=100)
+    page_token = fields.String(load_default="")
+
+
+class HolderSchema(NameSchema):
+    """Ours: which version held a stage or alias at a time (ms; default now)."""
+
+    stage = fields.String(load_default="")
+    alias = fields.String(load_default="")
+    at = Int64(load_default=None)
+
+
+class RollbackSchema(NameSchema):
+    """Ours: give a stage or alias back to its previous holder."""
+
+    stage = fields.String(load_default="")
+    alias = fields.String(load_default="")
+    comment = fields.String(load_default="")
+
+
+class RunIdSchema(StrictSchema):
+    """Ours: the versions registered from one run."""
+
+    run_id = fields.String(required=True, validate=validate.Length(min=1, max=32))
+
+
+def tag_pairs(tags: list[dict[str, str]]) -> list[tuple[str, str]]:
+    """``[{key, value}]`` from a request as ``(key, value)`` pairs."""
+    return [(tag["key"], tag["value"]) for tag in tags]

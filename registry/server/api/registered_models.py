@@ -1,0 +1,157 @@
+"""``/registered-models/*``: MLflow's registered-model endpoints, plus our exclusive-stages flag."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from flask import Blueprint, Response, jsonify, request
+
+from registry.schemas.registry import (
+    AliasSchema,
+    DeleteTagSchema,
+    DescriptionSchema,
+    ExclusiveStagesSchema,
+    LatestVersionsSchema,
+    NameSchema,
+    RegisteredModelCreateSchema,
+    RenameSchema,
+    SetAliasSchema,
+    SetTagSchema,
+    tag_pairs,
+)
+from registry.server.api import API_PREFIX, OUR_PREFIX, parse
+from registry.services import aliases, stages
+from registry.services.listings import describe_models, describe_versions, latest_of
+from registry.services.versions import parse_version
+from registry.store import registered_models as store
+
+bp = Blueprint("registered_models", __name__)
+USER_HEADER = "X-Modelyard-User"
+_BASE = f"{API_PREFIX}/registered-models"
+
+
+def request_user() -> str:
+    """Who is asking: the ``X-Modelyard-User`` header, else the basic-auth user, else ""."""
+    user = request.headers.get(USER_HEADER, "").strip()
+    if user:
+        return user[:256]
+    auth = request.headers.get("Authorization", "")
+    if auth.lower().startswith("basic "):
+        try:
+            decoded = base64.b64decode(auth[6:].strip(), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            return ""
+        return decoded.split(":", 1)[0][:256]
+    return ""
+
+
+def _model(name: str) -> Response:
+    return jsonify({"registered_model": describe_models([store.get_registered_model(name)])[0]})
+
+
+@bp.post(f"{_BASE}/create")
+def create() -> Response:
+    """Create a registered model (400 RESOURCE_ALREADY_EXISTS when the name is taken)."""
+    args = parse(RegisteredModelCreateSchema())
+    model = store.create_registered_model(
+        args["name"],
+        description=args["description"],
+        tags=tag_pairs(args["tags"]),
+        user_id=request_user(),
+        exclusive_stages=args["exclusive_stages"],
+    )
+    return jsonify({"registered_model": describe_models([model])[0]})
+
+
+@bp.get(f"{_BASE}/get")
+def get() -> Response:
+    """A registered model with its latest versions per stage, tags and aliases."""
+    return _model(parse(NameSchema())["name"])
+
+
+@bp.post(f"{_BASE}/rename")
+def rename() -> Response:
+    """Rename a registered model."""
+    args = parse(RenameSchema())
+    model = store.rename_registered_model(args["name"], args["new_name"])
+    return _model(model.name)
+
+
+@bp.patch(f"{_BASE}/update")
+def update() -> Response:
+    """Replace a registered model's description."""
+    args = parse(DescriptionSchema())
+    store.update_registered_model(args["name"], args["description"])
+    return _model(args["name"])
+
+
+@bp.delete(f"{_BASE}/delete")
+def delete() -> Response:
+    """Delete a registered model and everything under it."""
+    store.delete_registered_model(parse(NameSchema())["name"])
+    return jsonify({})
+
+
+@bp.route(f"{_BASE}/get-latest-versions", methods=["GET", "POST"])
+def get_latest_versions() -> Response:
+    """The newest version in each requested stage (every stage when none is given)."""
+    args = parse(LatestVersionsSchema())
+    wanted = [stages.normalize_stage(s) for s in args["stages"]] or None
+    found = latest_of(store.get_registered_model(args["name"]), wanted)
+    return jsonify({"model_versions": describe_versions(found, with_aliases=True)})
+
+
+@bp.post(f"{_BASE}/set-tag")
+def set_tag() -> Response:
+    """Set a tag on a registered model."""
+    args = parse(SetTagSchema())
+    store.set_registered_model_tag(args["name"], args["key"], args["value"])
+    return jsonify({})
+
+
+@bp.delete(f"{_BASE}/delete-tag")
+def delete_tag() -> Response:
+    """Remove a tag from a registered model."""
+    args = parse(DeleteTagSchema())
+    store.delete_registered_model_tag(args["name"], args["key"])
+    return jsonify({})
+
+
+@bp.post(f"{_BASE}/alias")
+def set_alias() -> Response:
+    """Point an alias at a version (moving it if it exists); recorded in the history."""
+    args = parse(SetAliasSchema())
+    version = parse_version(args["version"])
+    aliases.set_alias(
+        args["name"], args["alias"], version, user_id=request_user(), comment=args["comment"]
+    )
+    return jsonify({})
+
+
+@bp.delete(f"{_BASE}/alias")
+def delete_alias() -> Response:
+    """Remove an alias; recorded in the history."""
+    args = parse(AliasSchema())
+    aliases.delete_alias(
+        args["name"], args["alias"], user_id=request_user(), comment=args["comment"]
+    )
+    return jsonify({})
+
+
+@bp.get(f"{_BASE}/alias")
+def get_by_alias() -> Response:
+    """The version an alias points at (400 when the alias does not exist, as MLflow)."""
+    args = parse(AliasSchema())
+    found, names = aliases.resolve_alias(args["name"], args["alias"])
+    body = describe_versions([found])[0]
+    body["aliases"] = names
+    return jsonify({"model_version": body})
+
+
+@bp.post(f"{OUR_PREFIX}/registered-models/exclusive-stages")
+def set_exclusive_stages() -> Response:
+    """Ours: turn the one-holder rule for Staging and Production on or off."""
+    args = parse(ExclusiveStagesSchema())
+    model = stages.set_exclusive_stages(args["name"], args["exclusive_stages"])
+    return _model(model.name)

@@ -1,0 +1,50 @@
+"""Full JSON of registered models and versions, loading related rows in a few batched queries."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from registry.schemas.registry_entities import JSON, model_version_json, registered_model_json
+from registry.store.aliases import aliases_by_model
+from registry.store.model_versions import latest_versions, tags_by_version
+from registry.store.models import ModelVersion, RegisteredModel
+from registry.store.registered_models import tags_by_model
+
+
+def describe_models(models: Sequence[RegisteredModel]) -> list[JSON]:
+    """RegisteredModel objects with tags, aliases and the newest version per stage."""
+    ids = [m.id for m in models]
+    tags = tags_by_model(ids)
+    aliases = aliases_by_model(ids)
+    latest = latest_versions(ids)
+    return [
+        registered_model_json(m, tags=tags[m.id], aliases=aliases[m.id], latest=latest[m.id])
+        for m in models
+    ]
+
+
+def describe_versions(
+    versions: Sequence[ModelVersion], *, with_aliases: bool = False
+) -> list[JSON]:
+    """ModelVersion objects with tags, and their aliases when asked.
+
+    MLflow fills ``aliases`` only on the alias and latest-versions endpoints.
+    """
+    tags = tags_by_version(v.id for v in versions)
+    aliases: dict[tuple[int, int], list[str]] = {}
+    if with_aliases:
+        by_model = aliases_by_model({v.registered_model_id for v in versions})
+        for model_id, rows in by_model.items():
+            for row in rows:
+                aliases.setdefault((model_id, row.version), []).append(row.alias_name)
+    return [
+        model_version_json(
+            v, tags[v.id], aliases.get((v.registered_model_id, v.version), []) or None
+        )
+        for v in versions
+    ]
+
+
+def latest_of(model: RegisteredModel, stages: Sequence[str] | None) -> list[ModelVersion]:
+    """The newest version of ``model`` in each of ``stages`` (every stage for None)."""
+    return latest_versions([model.id], stages)[model.id]

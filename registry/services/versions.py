@@ -1,0 +1,130 @@
+"""Creating and deleting model versions: source checks, logged-model links, alias clean-up."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from registry.config import Config
+from registry.errors import InvalidParameter
+from registry.services.sources import validate_run_id, validate_source
+from registry.store import write_transaction
+from registry.store.aliases import aliases_of_version, remove_alias
+from registry.store.lineage import add_model_version_to_logged_model, find_logged_model
+from registry.store.model_versions import create_model_version, delete_version_row, version_of
+from registry.store.models import ModelVersion
+from registry.store.registered_models import lock_registered_model, now_ms
+from registry.store.transitions import ALIAS, STAGE, record_transition
+
+_LOGGED_MODEL_SOURCE = "models:/m-"
+
+
+def register_version(
+    name: str,
+    source: str,
+    config: Config,
+    *,
+    run_id: str = "",
+    model_id: str = "",
+    run_link: str = "",
+    description: str = "",
+    user_id: str = "",
+    tags: Sequence[tuple[str, str]] = (),
+) -> ModelVersion:
+    """Create the next version of ``name`` from a source the server controls.
+
+    A ``models:/m-...`` source without ``run_id`` takes the logged model's source run. A
+    version with a ``model_id`` is appended to that logged model's ``mlflow.modelVersions`` tag.
+
+    Raises:
+        NotFound: no model has that name.
+        InvalidParameter: the source or run id is not acceptable.
+    """
+    if run_id:
+        validate_run_id(run_id)
+    validate_source(source, run_id or None, config)
+    logged_id = model_id or _logged_model_id(source)
+    if logged_id and not run_id:
+        logged = find_logged_model(logged_id)
+        run_id = (logged.source_run_id or "") if logged is not None else ""
+    with write_transaction():
+        model = lock_registered_model(name)
+        version = create_model_version(
+            model,
+            source=source,
+            run_id=run_id,
+            model_id=model_id,
+            run_link=run_link,
+            description=description,
+            user_id=user_id,
+            tags=tags,
+        )
+        if model_id:
+            add_model_version_to_logged_model(model_id, name, version.version)
+    return version
+
+
+def _logged_model_id(source: str) -> str:
+    if not source.startswith(_LOGGED_MODEL_SOURCE):
+        return ""
+    return source[len("models:/") :].split("/", 1)[0]
+
+
+def download_uri(version: ModelVersion) -> str:
+    """Where the version's files are: a logged model's artifact URI, else the stored source."""
+    logged_id = _logged_model_id(version.source)
+    if logged_id:
+        logged = find_logged_model(logged_id)
+        if logged is not None:
+            return str(logged.artifact_uri)
+    return str(version.source)
+
+
+def delete_version(name: str, version: int, user_id: str = "") -> None:
+    """Delete a version; aliases that pointed at it are removed; both are recorded.
+
+    The version number is never given out again.
+
+    Raises:
+        NotFound: no such model or version.
+    """
+    with write_transaction():
+        model = lock_registered_model(name)
+        found = version_of(model, version)
+        now = now_ms()
+        for alias in aliases_of_version(model, version):
+            remove_alias(model, alias)
+            record_transition(
+                model,
+                kind=ALIAS,
+                alias_name=alias,
+                version=version,
+                from_value=str(version),
+                to_value="",
+                user_id=user_id,
+                timestamp=now,
+                comment=f"version {version} deleted",
+            )
+        if found.current_stage != "None":
+            record_transition(
+                model,
+                kind=STAGE,
+                version=version,
+                from_value=found.current_stage,
+                to_value="Deleted",
+                user_id=user_id,
+                timestamp=now,
+                comment=f"version {version} deleted",
+            )
+        delete_version_row(found)
+
+
+def parse_version(raw: str | int) -> int:
+    """A version number from the wire (a string holding a positive integer).
+
+    Raises:
+        InvalidParameter: it is not one.
+    """
+    text = str(raw).strip()
+    if not text.isdigit() or int(text) < 1 or len(text) > 9:
+        raise InvalidParameter(f"Parameter 'version' must be an integer, got {raw!r}.")
+    return int(text)

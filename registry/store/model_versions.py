@@ -1,0 +1,259 @@
+"""Model versions: numbered 1, 2, 3... per model; read, update, delete, tags, stages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import peewee
+
+from registry.errors import NotFound
+from registry.store import db, write_transaction
+from registry.store.models import ModelVersion, ModelVersionTag, RegisteredModel
+from registry.store.registered_models import lock_registered_model, now_ms, touch_registered_model
+
+STAGES = ("None", "Staging", "Production", "Archived")
+EXCLUSIVE_STAGES = ("Staging", "Production")
+DELETED = "Deleted_Internal"
+"""A deleted version keeps its row in this stage (as in MLflow), so its number is never reused."""
+_NUMBERING_ATTEMPTS = 5
+
+
+def versions_query() -> peewee.ModelSelect[ModelVersion]:
+    """Versions joined with their model (so ``version.registered_model.name`` costs no query)."""
+    query = ModelVersion.select(ModelVersion, RegisteredModel).join(RegisteredModel)
+    return query.where(ModelVersion.current_stage != DELETED)
+
+
+def create_model_version(
+    model: RegisteredModel,
+    *,
+    source: str,
+    run_id: str | None = None,
+    model_id: str | None = None,
+    run_link: str = "",
+    description: str = "",
+    user_id: str = "",
+    tags: Sequence[tuple[str, str]] = (),
+) -> ModelVersion:
+    """Add the next version (max + 1) to ``model``, whose row the caller has locked."""
+    now = now_ms()
+    for attempt in range(_NUMBERING_ATTEMPTS):
+        number = (
+            ModelVersion.select(peewee.fn.MAX(ModelVersion.version))
+            .where(ModelVersion.registered_model == model.id)
+            .scalar()
+            or 0
+        ) + 1
+        try:
+            with db.atomic():
+                version = ModelVersion.create(
+                    registered_model=model,
+                    version=number,
+                    description=description,
+                    user_id=user_id,
+                    creation_timestamp=now,
+                    last_updated_timestamp=now,
+                    source=source,
+                    run_id=run_id or None,
+                    run_link=run_link,
+                    model_id=model_id or None,
+                )
+        except peewee.IntegrityError:
+            # The model lock makes this unreachable in practice; the unique index is the
+            # last line of defence, so take the next number.
+            if attempt == _NUMBERING_ATTEMPTS - 1:
+                raise
+            continue
+        for key, value in dict(tags).items():
+            ModelVersionTag.create(model_version=version, key=key, value=value)
+        touch_registered_model(model, now)
+        return version
+    raise AssertionError("unreachable")
+
+
+def get_model_version(name: str, version: int) -> ModelVersion:
+    """The version ``version`` of model ``name``.
+
+    Raises:
+        NotFound: no such model or version.
+    """
+    found = (
+        versions_query()
+        .where((RegisteredModel.name == name) & (ModelVersion.version == version))
+        .first()
+    )
+    if found is None:
+        raise NotFound(f"Model Version (name={name}, version={version}) not found")
+    return found  # type: ignore[no-any-return]
+
+
+def version_of(model: RegisteredModel, version: int) -> ModelVersion:
+    """The version ``version`` of an already loaded model.
+
+    Raises:
+        NotFound: the model has no such version.
+    """
+    found = ModelVersion.get_or_none(
+        (ModelVersion.registered_model == model.id)
+        & (ModelVersion.version == version)
+        & (ModelVersion.current_stage != DELETED)
+    )
+    if found is None:
+        raise NotFound(f"Model Version (name={model.name}, version={version}) not found")
+    found.registered_model = model
+    return found
+
+
+def find_version(model: RegisteredModel, version: int) -> ModelVersion | None:
+    """The version ``version`` of a loaded model, or None."""
+    try:
+        return version_of(model, version)
+    except NotFound:
+        return None
+
+
+def update_model_version(name: str, version: int, description: str) -> ModelVersion:
+    """Replace a version's description.
+
+    Raises:
+        NotFound: no such model or version.
+    """
+    with write_transaction():
+        model = lock_registered_model(name)
+        found = version_of(model, version)
+        found.description = description
+        found.last_updated_timestamp = now_ms()
+        found.save()
+    return found
+
+
+def delete_version_row(found: ModelVersion) -> None:
+    """Delete one version and its tags, keeping a tombstone row; the caller handles aliases."""
+    ModelVersionTag.delete().where(ModelVersionTag.model_version == found.id).execute()
+    ModelVersion.update(
+        current_stage=DELETED, exclusive_stage=None, last_updated_timestamp=now_ms()
+    ).where(ModelVersion.id == found.id).execute()
+
+
+def set_version_stage(found: ModelVersion, stage: str, *, exclusive: bool, now: int) -> None:
+    """Put a version in ``stage``, keeping ``exclusive_stage`` (the one-holder rule) in step."""
+    found.current_stage = stage
+    found.exclusive_stage = stage if exclusive and stage in EXCLUSIVE_STAGES else None
+    found.last_updated_timestamp = now
+    ModelVersion.update(
+        current_stage=stage,
+        exclusive_stage=found.exclusive_stage,
+        last_updated_timestamp=now,
+    ).where(ModelVersion.id == found.id).execute()
+
+
+def sync_exclusive_column(model: RegisteredModel, exclusive: bool) -> None:
+    """Set every version's ``exclusive_stage`` to match the model's flag."""
+    if exclusive:
+        ModelVersion.update(exclusive_stage=ModelVersion.current_stage).where(
+            (ModelVersion.registered_model == model.id)
+            & ModelVersion.current_stage.in_(EXCLUSIVE_STAGES)
+        ).execute()
+    else:
+        ModelVersion.update(exclusive_stage=None).where(
+            ModelVersion.registered_model == model.id
+        ).execute()
+
+
+def versions_in_stage(model: RegisteredModel, stage: str) -> list[ModelVersion]:
+    """The versions of ``model`` currently in ``stage``, newest first."""
+    query = ModelVersion.select().where(
+        (ModelVersion.registered_model == model.id) & (ModelVersion.current_stage == stage)
+    )
+    found = list(query.order_by(ModelVersion.version.desc()))
+    for row in found:
+        row.registered_model = model
+    return found
+
+
+def latest_versions(
+    model_ids: Sequence[int], stages: Sequence[str] | None = None
+) -> dict[int, list[ModelVersion]]:
+    """The newest version per stage of each model (optionally only of ``stages``)."""
+    found: dict[int, list[ModelVersion]] = {i: [] for i in model_ids}
+    if not model_ids:
+        return found
+    newest = (
+        ModelVersion.select(
+            ModelVersion.registered_model,
+            ModelVersion.current_stage,
+            peewee.fn.MAX(ModelVersion.version).alias("top"),
+        )
+        .where(
+            ModelVersion.registered_model.in_(list(model_ids))
+            & (ModelVersion.current_stage != DELETED)
+        )
+        .group_by(ModelVersion.registered_model, ModelVersion.current_stage)
+    )
+    if stages is not None:
+        newest = newest.where(ModelVersion.current_stage.in_(list(stages)))
+    newest = newest.alias("newest")
+    query = (
+        versions_query()
+        .join(
+            newest,
+            on=(
+                (ModelVersion.registered_model == newest.c.registered_model_id)
+                & (ModelVersion.version == newest.c.top)
+            ),
+        )
+        .order_by(ModelVersion.version)
+    )
+    for row in query:
+        found[row.registered_model_id].append(row)
+    return found
+
+
+def versions_for_run(run_id: str) -> list[ModelVersion]:
+    """Every version registered from run ``run_id``, by model name then version."""
+    query = versions_query().where(ModelVersion.run_id == run_id)
+    return list(query.order_by(RegisteredModel.name, ModelVersion.version))
+
+
+def tags_by_version(version_ids: Iterable[int]) -> dict[int, list[ModelVersionTag]]:
+    """The tags of each version id, in one query."""
+    ids = list(version_ids)
+    found: dict[int, list[ModelVersionTag]] = {i: [] for i in ids}
+    if not ids:
+        return found
+    query = ModelVersionTag.select().where(ModelVersionTag.model_version.in_(ids))
+    for tag in query.order_by(ModelVersionTag.key):
+        found[tag.model_version_id].append(tag)
+    return found
+
+
+def set_model_version_tag(name: str, version: int, key: str, value: str) -> None:
+    """Set (or overwrite) a tag on a version.
+
+    Raises:
+        NotFound: no such model or version.
+    """
+    with write_transaction():
+        found = version_of(lock_registered_model(name), version)
+        query = ModelVersionTag.update(value=value).where(
+            (ModelVersionTag.model_version == found.id) & (ModelVersionTag.key == key)
+        )
+        if not query.execute():
+            ModelVersionTag.create(model_version=found, key=key, value=value)
+
+
+def delete_model_version_tag(name: str, version: int, key: str) -> None:
+    """Remove a tag from a version.
+
+    Raises:
+        NotFound: no such model, version or tag.
+    """
+    with write_transaction():
+        found = version_of(lock_registered_model(name), version)
+        deleted = (
+            ModelVersionTag.delete()
+            .where((ModelVersionTag.model_version == found.id) & (ModelVersionTag.key == key))
+            .execute()
+        )
+    if not deleted:
+        raise NotFound(f"No tag with name: {key} in model version {name} version {version}.")

@@ -1,0 +1,91 @@
+"""The transition history: an append-only log of stage changes and alias moves."""
+
+from __future__ import annotations
+
+import peewee
+
+from registry.store.models import RegisteredModel, Transition
+
+STAGE = "stage"
+ALIAS = "alias"
+
+
+def record_transition(
+    model: RegisteredModel,
+    *,
+    kind: str,
+    version: int | None,
+    from_value: str,
+    to_value: str,
+    user_id: str,
+    timestamp: int,
+    alias_name: str | None = None,
+    comment: str = "",
+    rollback_of: int | None = None,
+) -> Transition:
+    """Append one entry; call it inside the transaction that makes the change."""
+    return Transition.create(
+        registered_model=model,
+        version=version,
+        kind=kind,
+        alias_name=alias_name,
+        from_value=from_value,
+        to_value=to_value,
+        user_id=user_id,
+        timestamp=timestamp,
+        comment=comment,
+        rollback_of=rollback_of,
+    )
+
+
+def history_query(
+    model: RegisteredModel, version: int | None = None
+) -> peewee.ModelSelect[Transition]:
+    """A model's entries, newest first (optionally those of one version)."""
+    query = Transition.select().where(Transition.registered_model == model.id)
+    if version is not None:
+        query = query.where(Transition.version == version)
+    return query.order_by(Transition.timestamp.desc(), Transition.id.desc())
+
+
+def stage_entries_until(model: RegisteredModel, at: int) -> list[Transition]:
+    """Stage entries of a model up to time ``at`` (inclusive), oldest first."""
+    query = Transition.select().where(
+        (Transition.registered_model == model.id)
+        & (Transition.kind == STAGE)
+        & (Transition.timestamp <= at)
+    )
+    return list(query.order_by(Transition.timestamp, Transition.id))
+
+
+def last_alias_entry_until(model: RegisteredModel, alias: str, at: int) -> Transition | None:
+    """The newest entry of one alias at or before time ``at``."""
+    query = Transition.select().where(
+        (Transition.registered_model == model.id)
+        & (Transition.kind == ALIAS)
+        & (Transition.alias_name == alias)
+        & (Transition.timestamp <= at)
+    )
+    return query.order_by(Transition.timestamp.desc(), Transition.id.desc()).first()  # type: ignore[no-any-return]
+
+
+def undoable_entries(
+    model: RegisteredModel, *, stage: str | None = None, alias: str | None = None
+) -> list[Transition]:
+    """Entries a rollback may undo, newest first: not rollbacks, and not undone already.
+
+    For a stage, the entries that moved a version into it; for an alias, its every move.
+    """
+    undone = Transition.select(Transition.rollback_of).where(
+        (Transition.registered_model == model.id) & Transition.rollback_of.is_null(False)
+    )
+    query = Transition.select().where(
+        (Transition.registered_model == model.id)
+        & Transition.rollback_of.is_null()
+        & Transition.id.not_in(undone)
+    )
+    if stage is not None:
+        query = query.where((Transition.kind == STAGE) & (Transition.to_value == stage))
+    else:
+        query = query.where((Transition.kind == ALIAS) & (Transition.alias_name == alias))
+    return list(query.order_by(Transition.id.desc()).limit(50))
