@@ -1,0 +1,23 @@
+"""``Client``: MlflowClient's methods over one transport (HTTP or the in-process app)."""
+
+from __future__ import annotations
+
+from registry.client.artifacts import ArtifactsMixin
+from registry.client.logged_models import LoggedModelsMixin
+from registry.client.model_registry import ModelRegistryMixin
+from registry.client.tracking import TrackingMixin
+
+
+class Client(TrackingMixin, ArtifactsMixin, LoggedModelsMixin, ModelRegistryMixin):
+    """MlflowClient's API for experiments, runs, artifacts, logged and registered models.
+
+    ``Client("http://host:5000")`` talks HTTP with keep-alive and retries;
+    ``Client("sqlite:///mlflow.db")`` runs the server app in-process. With no URI it uses
+    ``registry.get_tracking_uri()``. Errors are the ``registry.errors`` classes the server sent.
+
+    Args:
+        tracking_uri: the server or database; the fluent URI (or its default) when None.
+        registry_uri: accepted for MlflowClient compatibility; same store as tracking.
+        async_logging: queue ``log_metric`` points for a background thread (default: on for
+            ``http(s)://``, off for databases; ``MODELYARD_ASYNC_LOGGING`` overrides).
+    """

@@ -1,0 +1,268 @@
+"""One way to reach the server: an httpx client over HTTP, or over WSGI to the app in-process.
+
+``http(s)://`` URIs get a keep-alive session with bounded retries and the MLflow auth variables;
+database URIs (``sqlite:///``, ``postgresql://``, ``mysql://`` or a bare ``*.db`` path) build the
+real server app once per URI and call it through ``httpx.WSGITransport``. Everything above this
+module sends the same requests either way.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from registry import __version__
+from registry.errors import InvalidParameter, RegistryError, TemporarilyUnavailable
+
+logger = logging.getLogger(__name__)
+
+API = "/api/2.0/mlflow"
+ARTIFACTS = "/api/2.0/mlflow-artifacts/artifacts"
+OURS = "/api/2.0/modelyard"
+DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
+ACCEPTED_SCHEMES = ("http://", "https://", "sqlite:///", "postgresql://", "mysql://", "a *.db path")
+_DB_SCHEMES = ("sqlite:", "postgresql:", "postgres:", "mysql:", "mysql+pymysql:")
+_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+_RETRY_ERRORS = (httpx.TransportError,)
+_apps: dict[str, Any] = {}
+_apps_lock = threading.Lock()
+
+
+def normalize_tracking_uri(uri: str) -> str:
+    """Turn a tracking URI into its canonical form (a bare ``x.db`` path becomes sqlite).
+
+    Raises:
+        InvalidParameter: the scheme is none of the accepted ones.
+    """
+    uri = uri.strip()
+    if uri.startswith(("http://", "https://", *_DB_SCHEMES)):
+        return uri
+    if "://" not in uri and uri.endswith((".db", ".sqlite", ".sqlite3")):
+        return f"sqlite:///{Path(uri).expanduser()}"
+    raise InvalidParameter(
+        f"Unsupported tracking URI {uri!r}: use one of {', '.join(ACCEPTED_SCHEMES)}."
+    )
+
+
+def is_embedded(uri: str) -> bool:
+    """Whether ``uri`` names a database the client opens in-process."""
+    return normalize_tracking_uri(uri).startswith(_DB_SCHEMES)
+
+
+def embedded_artifact_root(uri: str) -> str:
+    """Where an embedded store keeps artifacts: ``mlartifacts`` beside the SQLite file.
+
+    For server databases (PostgreSQL, MySQL) it is ``./mlartifacts`` unless
+    ``MLFLOW_ARTIFACTS_DESTINATION`` says otherwise.
+    """
+    explicit = os.environ.get("MLFLOW_ARTIFACTS_DESTINATION")
+    if explicit:
+        return explicit
+    if uri.startswith("sqlite:///"):
+        db_path = uri[len("sqlite:///") :].split("?", 1)[0]
+        if db_path and db_path != ":memory:":
+            return str(Path(db_path).expanduser().resolve().parent / "mlartifacts")
+    return str(Path("mlartifacts").resolve())
+
+
+def _embedded_app(uri: str) -> Any:
+    with _apps_lock:
+        app = _apps.get(uri)
+        if app is None:
+            from registry.config import Config
+            from registry.server.app import create_app
+
+            config = Config(
+                database_url=uri,
+                artifact_root=embedded_artifact_root(uri),
+                serve_ui=False,
+                auto_migrate=True,
+            )
+            app = _apps[uri] = create_app(config)
+        return app
+
+
+def _auth_headers(environ: Mapping[str, str]) -> dict[str, str]:
+    token = environ.get("MLFLOW_TRACKING_TOKEN")
+    if token:
+        return {"Authorization": f"Bearer {token}"}
+    return {}
+
+
+def _basic_auth(environ: Mapping[str, str]) -> httpx.BasicAuth | None:
+    user, password = (
+        environ.get("MLFLOW_TRACKING_USERNAME"),
+        environ.get("MLFLOW_TRACKING_PASSWORD"),
+    )
+    if user and password is not None and not environ.get("MLFLOW_TRACKING_TOKEN"):
+        return httpx.BasicAuth(user, password)
+    return None
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {k: _encode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_encode(v) for v in value]
+    return value
+
+
+class Transport:
+    """Sends JSON and artifact requests to one tracking URI, retrying what may succeed later.
+
+    Args:
+        tracking_uri: an ``http(s)://`` server or a database URI run in-process.
+        max_retries: attempts after the first on 429, 5xx and dropped connections.
+        backoff: the first retry's delay in seconds; it doubles each time (capped at 8 s).
+        timeout: seconds per HTTP request.
+    """
+
+    def __init__(
+        self,
+        tracking_uri: str,
+        *,
+        max_retries: int = 5,
+        backoff: float = 0.2,
+        timeout: float = 120.0,
+    ) -> None:
+        self.tracking_uri = normalize_tracking_uri(tracking_uri)
+        self.embedded = self.tracking_uri.startswith(_DB_SCHEMES)
+        self.max_retries = max_retries
+        self.backoff = backoff
+        headers = {"User-Agent": f"modelyard-python-client/{__version__}"}
+        if self.embedded:
+            wsgi = httpx.WSGITransport(app=_embedded_app(self.tracking_uri))
+            self._http = httpx.Client(transport=wsgi, base_url="http://embedded", headers=headers)
+        else:
+            headers.update(_auth_headers(os.environ))
+            self._http = httpx.Client(
+                base_url=self.tracking_uri.rstrip("/"),
+                headers=headers,
+                auth=_basic_auth(os.environ),
+                timeout=timeout,
+            )
+
+    def close(self) -> None:
+        """Close the HTTP session."""
+        self._http.close()
+
+    def call(
+        self,
+        method: str,
+        endpoint: str,
+        body: dict[str, Any] | None = None,
+        *,
+        prefix: str = API,
+        retry: bool = True,
+    ) -> dict[str, Any]:
+        """Send one API request (query parameters for GET, a JSON body otherwise).
+
+        Raises:
+            RegistryError: the server's error, rebuilt as the same class.
+        """
+        path = f"{prefix}/{endpoint}"
+        if method == "GET":
+            params = {k: v for k, v in (body or {}).items() if v is not None}
+            response = self._send(method, path, retry, params=params)
+        else:
+            content = json.dumps(_encode(body or {}), allow_nan=False)
+            hdrs = {"Content-Type": "application/json"}
+            response = self._send(method, path, retry, content=content, headers=hdrs)
+        if not response.content:
+            return {}
+        data: dict[str, Any] = response.json()
+        return data
+
+    def upload(self, artifact_path: str, src: Path) -> None:
+        """PUT one local file's bytes to the artifact proxy at ``artifact_path``.
+
+        Raises:
+            RegistryError: the server refused the upload.
+        """
+        data = src.read_bytes()
+        hdrs = {"Content-Type": "application/octet-stream"}
+        self._send("PUT", f"{ARTIFACTS}/{artifact_path}", True, content=data, headers=hdrs)
+
+    def download(self, artifact_path: str, dst: Path) -> None:
+        """Stream one artifact to ``dst`` (written to a temp name, then renamed).
+
+        Raises:
+            ArtifactNotFound: nothing is stored at that path.
+        """
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dst.with_name(dst.name + ".part")
+        for attempt in self._attempts(True):
+            try:
+                with self._http.stream("GET", f"{ARTIFACTS}/{artifact_path}") as response:
+                    if response.status_code in _RETRY_STATUSES and attempt < self.max_retries:
+                        continue
+                    if response.status_code >= 400:
+                        response.read()
+                        raise _error(response)
+                    with tmp.open("wb") as out:
+                        for chunk in response.iter_bytes():
+                            out.write(chunk)
+                tmp.replace(dst)
+                return
+            except _RETRY_ERRORS as err:
+                if attempt >= self.max_retries:
+                    raise TemporarilyUnavailable(f"{self.tracking_uri}: {err}") from err
+
+    def list_artifacts(self, artifact_dir: str) -> list[dict[str, Any]]:
+        """The entries of one artifact directory (basename paths, as MLflow's proxy lists them).
+
+        Raises:
+            RegistryError: the server refused the listing.
+        """
+        response = self._send("GET", ARTIFACTS, True, params={"path": artifact_dir})
+        files: list[dict[str, Any]] = response.json().get("files") or [] if response.content else []
+        return files
+
+    def _attempts(self, retry: bool) -> Iterator[int]:
+        attempts = self.max_retries + 1 if retry else 1
+        for attempt in range(attempts):
+            if attempt:
+                time.sleep(min(self.backoff * 2 ** (attempt - 1), 8.0))
+            yield attempt
+
+    def _send(self, method: str, path: str, retry: bool, **kwargs: Any) -> httpx.Response:
+        last = self.max_retries if retry else 0
+        for attempt in self._attempts(retry):
+            try:
+                response = self._http.request(method, path, **kwargs)
+            except _RETRY_ERRORS as err:
+                if attempt >= last:
+                    raise TemporarilyUnavailable(
+                        f"{method} {path}: cannot reach {self.tracking_uri}: {err}"
+                    ) from err
+                logger.debug("retrying %s %s after %s", method, path, err)
+                continue
+            if response.status_code in _RETRY_STATUSES and attempt < last:
+                logger.debug("retrying %s %s after HTTP %s", method, path, response.status_code)
+                continue
+            if response.status_code >= 400:
+                raise _error(response)
+            return response
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _error(response: httpx.Response) -> RegistryError:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict) or "error_code" not in body:
+        text = response.text[:500].strip()
+        body = {"message": f"HTTP {response.status_code} from {response.request.url}: {text}"}
+    return RegistryError.from_dict(body, response.status_code)
