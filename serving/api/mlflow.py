@@ -1,0 +1,60 @@
+"""MLflow's scoring endpoints: ``/invocations``, ``/ping``, ``/health``, ``/version``."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, request
+
+from serving import metrics, scoring
+from serving.api import model, state
+from serving.protocols import jsoncodec
+from serving.protocols.mlflow import parse_invocation, predictions_body
+
+bp = Blueprint("mlflow", __name__)
+
+MLFLOW_PROTOCOL_VERSION = "3.17.2"
+
+
+@bp.post("/invocations")
+def invocations() -> Response:
+    """Predict on a JSON or CSV body; answer ``{"predictions": [...]}``."""
+    served = model()
+    inv = parse_invocation(request.get_data(cache=False), request.content_type)
+    batcher = state().batcher
+    array = scoring.as_array(inv, served.predictor) if batcher is not None else None
+    if batcher is not None and array is not None:
+        predictions = batcher.predict_array(served.predictor, array)
+    else:
+        predictions = scoring.predict(served.predictor, inv)
+    metrics.ROWS.inc(inv.row_count)
+    return Response(predictions_body(predictions), mimetype="application/json")
+
+
+@bp.get("/ping")
+def ping() -> Response:
+    """200 once the model is loaded, 503 ``MODEL_NOT_READY`` before."""
+    model()
+    return Response("\n", mimetype="application/json")
+
+
+@bp.get("/health")
+def health() -> Response:
+    """Like ``/ping``; the body also says which version serves and any failed reload."""
+    served = model()
+    slot = state().slot
+    body = {
+        "status": "OK",
+        "model_uri": served.uri,
+        "model_name": served.name,
+        "model_version": served.version,
+        "run_id": served.run_id,
+        "model_id": served.model_id,
+        "failed_version": slot.failed_version or None,
+        "load_error": slot.load_error or None,
+    }
+    return Response(jsoncodec.dumps(body), mimetype="application/json")
+
+
+@bp.get("/version")
+def version() -> Response:
+    """The MLflow scoring-protocol version this server speaks (MLflow answers its version)."""
+    return Response(MLFLOW_PROTOCOL_VERSION, mimetype="text/plain")

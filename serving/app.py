@@ -1,0 +1,127 @@
+"""The serving app: ``create_app(config)`` builds the Flask app of one worker."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from flask import Flask, Response, g, request
+from werkzeug.exceptions import HTTPException
+
+from registry.errors import (
+    BadRequest,
+    NotFound,
+    PayloadTooLarge,
+    RegistryError,
+    UnsupportedMediaType,
+)
+from serving import metrics
+from serving.api import ServingState, mlflow, ops, state, v2
+from serving.batching import MicroBatcher
+from serving.config import ServingConfig
+from serving.loader import LoadedModel
+from serving.protocols import jsoncodec
+from serving.slot import ModelSlot
+from serving.watcher import Watcher
+
+logger = logging.getLogger(__name__)
+
+_PREDICTION_ROUTES = frozenset({"/invocations", "/v2/models/<name>/infer"})
+
+
+def create_app(
+    config: ServingConfig, model: LoadedModel | None = None, start: bool = True
+) -> Flask:
+    """Build the app serving ``config.model_uri``.
+
+    Args:
+        config: the process configuration.
+        model: a model loaded already (before fork); None loads it in the background, and
+            ``/health`` answers 503 until it is ready.
+        start: start the background threads now; gunicorn passes False when the app is built
+            before fork and starts them in each worker (``ServingState.start``).
+    """
+    app = Flask("serving")
+    app.config["MAX_CONTENT_LENGTH"] = config.max_request_bytes
+    slot = ModelSlot(model)
+    batcher = (
+        MicroBatcher(config.batch_max_latency_ms, config.batch_max_rows)
+        if config.batch_max_latency_ms > 0
+        else None
+    )
+    serving_state = ServingState(config, slot, Watcher(config, slot), batcher)
+    app.extensions["serving"] = serving_state
+    for blueprint in (mlflow.bp, v2.bp, ops.bp):
+        app.register_blueprint(blueprint)
+    app.before_request(_before)
+    app.after_request(_after)
+    app.register_error_handler(RegistryError, _registry_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected_error)
+    if start:
+        serving_state.start()
+    return app
+
+
+def _before() -> None:
+    g.started = time.perf_counter()
+    limit = request.max_content_length
+    if limit is not None and (request.content_length or 0) > limit:
+        raise PayloadTooLarge(
+            f"The request body has {request.content_length} bytes; the limit is {limit} "
+            "(SERVING_MAX_REQUEST_BYTES)."
+        )
+
+
+def _after(response: Response) -> Response:
+    served = g.get("model")
+    if served is None:
+        served = state().slot.current
+    if served is not None:
+        response.headers["X-Model-Version"] = served.version
+        response.headers["X-Model-Run-Id"] = served.run_id
+    route = request.url_rule.rule if request.url_rule is not None else "<unmatched>"
+    status = response.status_code
+    metrics.REQUESTS.labels(route, request.method, str(status)).inc()
+    metrics.LATENCY.labels(route).observe(time.perf_counter() - g.get("started", 0.0))
+    if status >= 400 and route in _PREDICTION_ROUTES:
+        metrics.PREDICTION_ERRORS.labels(response.headers.get("X-Error-Code", str(status))).inc()
+    return response
+
+
+def _error_response(err: RegistryError) -> Response:
+    response = Response(jsoncodec.dumps(err.to_dict()), status=err.http_status)
+    response.mimetype = "application/json"
+    response.headers["X-Error-Code"] = err.error_code
+    return response
+
+
+def _registry_error(err: RegistryError) -> Response:
+    return _error_response(err)
+
+
+def _http_error(err: HTTPException) -> Response:
+    status = err.code or 500
+    message = err.description or err.name
+    cls = _HTTP_ERRORS.get(status)
+    if cls is not None:
+        return _error_response(cls(message))
+    code = "METHOD_NOT_ALLOWED" if status == 405 else "INTERNAL_ERROR"
+    response = Response(status=status, headers=err.get_headers())
+    response.set_data(jsoncodec.dumps({"error_code": code, "message": message}))
+    response.mimetype = "application/json"
+    response.headers["X-Error-Code"] = code
+    return response
+
+
+_HTTP_ERRORS: dict[int, type[RegistryError]] = {
+    400: BadRequest,
+    404: NotFound,
+    413: PayloadTooLarge,
+    415: UnsupportedMediaType,
+}
+
+
+def _unexpected_error(err: Exception) -> Response:
+    logger.exception("unexpected error on %s %s", request.method, request.path)
+    return _error_response(RegistryError("Internal error; see the server log."))

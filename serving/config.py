@@ -1,0 +1,90 @@
+"""Serving process configuration: one frozen ``ServingConfig``, read once at startup."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from typing import Any
+
+ENV_PREFIX = "SERVING_"
+
+
+@dataclasses.dataclass(frozen=True)
+class ServingConfig:
+    """Settings of a ``modelyard serve`` process; every field has a default.
+
+    Attributes:
+        model_uri: what to serve: ``runs:/``, ``models:/`` URIs or a local model directory.
+        tracking_uri: registry to resolve ``runs:/`` and ``models:/`` URIs against.
+        host: address the server binds to.
+        port: port the server binds to.
+        workers: gunicorn worker processes, each holding one model.
+        threads: threads per worker (concurrent requests per worker).
+        timeout: seconds a worker may spend on one request before gunicorn restarts it.
+        max_request_bytes: largest request body accepted; bigger bodies get 413.
+        poll_interval: seconds between checks of a stage or alias for a new version.
+        batch_max_latency_ms: extra wait to gather concurrent requests into one predict call;
+            0 turns micro-batching off.
+        batch_max_rows: most rows one gathered predict call may hold.
+        model_name: the model's name in Open Inference Protocol V2 paths (default: the
+            registered name, or ``model``).
+        preload: load the model in the gunicorn master before forking, so workers share it.
+        prometheus_multiproc_dir: where workers write metrics (``PROMETHEUS_MULTIPROC_DIR``;
+            ``modelyard serve`` sets a fresh temporary directory); empty for one process.
+    """
+
+    model_uri: str = ""
+    tracking_uri: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8080
+    workers: int = 2
+    threads: int = 4
+    timeout: int = 60
+    max_request_bytes: int = 50 * 1024 * 1024
+    poll_interval: float = 2.0
+    batch_max_latency_ms: float = 0.0
+    batch_max_rows: int = 1000
+    model_name: str = ""
+    preload: bool = True
+    prometheus_multiproc_dir: str = ""
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> ServingConfig:
+        """Build a ServingConfig from ``SERVING_<FIELD>`` variables, then apply ``overrides``.
+
+        ``MLFLOW_TRACKING_URI`` is the fallback for ``tracking_uri`` (as for ``mlflow models
+        serve``) and ``PROMETHEUS_MULTIPROC_DIR`` sets ``prometheus_multiproc_dir``.
+
+        Raises:
+            ValueError: a variable holds a value that does not cast to its field's type.
+        """
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        if environ.get("MLFLOW_TRACKING_URI"):
+            values["tracking_uri"] = environ["MLFLOW_TRACKING_URI"]
+        if environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            values["prometheus_multiproc_dir"] = environ["PROMETHEUS_MULTIPROC_DIR"]
+        for field in dataclasses.fields(cls):
+            raw = environ.get(ENV_PREFIX + field.name.upper())
+            if raw is not None:
+                values[field.name] = _cast(field.name, raw, str(field.type))
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+
+def _cast(name: str, raw: str, type_name: str) -> Any:
+    key = ENV_PREFIX + name.upper()
+    if type_name in {"int", "float"}:
+        try:
+            return int(raw) if type_name == "int" else float(raw)
+        except ValueError:
+            raise ValueError(f"{key}={raw!r}: not a valid {type_name}") from None
+    if type_name == "bool":
+        lowered = raw.strip().lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return True
+        if lowered in {"0", "false", "no", "off", ""}:
+            return False
+        raise ValueError(f"{key}={raw!r}: not a valid bool (use true or false)")
+    return raw

@@ -1,0 +1,153 @@
+"""Model URI -> local model directory -> a loaded ``registry.models`` Predictor."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from registry.errors import InvalidParameter
+
+logger = logging.getLogger(__name__)
+
+_PINNED_VERSION = re.compile(r"^models:/([^/@]+)/(\d+)/?$")
+_FOLLOWABLE = re.compile(r"^models:/(?:[^/@]+/[^/@]*[^/@\d][^/@]*|[^/@]+@[^/@]+)/?$")
+
+
+class Predictor(Protocol):
+    """What serving needs of a ``registry.models`` Predictor."""
+
+    input_columns: list[str] | None
+    needs_dataframe: bool
+    signature: Any
+
+    def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
+        """Predict on a DataFrame, dict of columns, list of dicts or list of lists."""
+
+    def predict_array(self, x: np.ndarray, params: dict[str, Any] | None = None) -> Any:
+        """Predict on a 2-D numpy array whose columns are ``input_columns`` in order."""
+
+
+@dataclasses.dataclass(frozen=True)
+class LoadedModel:
+    """A Predictor and where it came from (what the response headers and metrics report).
+
+    Attributes:
+        predictor: the loaded model.
+        uri: the URI the process was asked to serve.
+        name: registered model name ("" for a run or a local directory).
+        version: registered version, or ``local`` / the run id when there is none.
+        run_id: the run that logged the model ("" when unknown).
+        model_id: MLflow 3 logged-model id ("" when unknown).
+        load_seconds: time spent downloading and loading.
+    """
+
+    predictor: Predictor
+    uri: str
+    name: str
+    version: str
+    run_id: str
+    model_id: str
+    load_seconds: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Target:
+    """Which registered version a URI points at right now."""
+
+    name: str
+    version: str
+    run_id: str
+    model_id: str
+
+
+def is_followable(uri: str) -> bool:
+    """True for ``models:/name/Stage`` and ``models:/name@alias`` (targets that can move)."""
+    return bool(_FOLLOWABLE.match(uri)) and not uri.startswith("models:/m-")
+
+
+def resolve_target(uri: str, tracking_uri: str) -> Target | None:
+    """The version a ``models:/`` or ``runs:/`` URI points at now; None for a local path.
+
+    Raises:
+        InvalidParameter: the URI is malformed or names nothing.
+        RegistryError: the tracking server is unreachable or answered with an error.
+    """
+    if _local_dir(uri) is not None:
+        return None
+    if not uri.startswith(("models:/", "runs:/")):
+        raise InvalidParameter(
+            f"cannot serve {uri!r}: expected runs:/<run_id>/<path>, models:/<name>/<version>, "
+            "models:/<name>/<stage>, models:/<name>@<alias>, models:/m-<id> or a model directory"
+        )
+    from registry.client import Client
+    from registry.client.model_uris import resolve_model_uri
+
+    resolved = resolve_model_uri(uri, Client(tracking_uri or None))
+    return Target(
+        name=resolved.name or "",
+        version=str(resolved.version or ""),
+        run_id=resolved.run_id or "",
+        model_id=resolved.model_id or "",
+    )
+
+
+def load_model(uri: str, tracking_uri: str, target: Target | None = None) -> LoadedModel:
+    """Download (when remote) and load the model at ``uri``.
+
+    ``target`` pins the version found by ``resolve_target``, so a stage that moves between
+    resolving and downloading cannot mix two versions.
+
+    Raises:
+        InvalidParameter: the URI is malformed, names nothing, or is not a loadable model.
+        RegistryError: the tracking server is unreachable or answered with an error.
+    """
+    from registry.models import load_predictor
+
+    started = time.perf_counter()
+    local = _local_dir(uri)
+    if local is not None:
+        predictor = load_predictor(local)
+        return _loaded(predictor, uri, None, started)
+    target = target or resolve_target(uri, tracking_uri)
+    source = f"models:/{target.name}/{target.version}" if target and target.version else uri
+    from registry.client import Client
+    from registry.client.model_uris import download_model
+
+    dst = Path(tempfile.mkdtemp(prefix="modelyard-serve-"))
+    path = download_model(source, dst, client=Client(tracking_uri or None))
+    predictor = load_predictor(path)
+    return _loaded(predictor, uri, target, started)
+
+
+def _loaded(predictor: Any, uri: str, target: Target | None, started: float) -> LoadedModel:
+    metadata = getattr(predictor, "metadata", None)
+    run_id = (target.run_id if target else "") or str(getattr(metadata, "run_id", "") or "")
+    model_id = (target.model_id if target else "") or str(getattr(metadata, "model_id", "") or "")
+    version = (target.version if target else "") or ("local" if target is None else run_id)
+    return LoadedModel(
+        predictor=predictor,
+        uri=uri,
+        name=target.name if target else "",
+        version=version,
+        run_id=run_id,
+        model_id=model_id,
+        load_seconds=time.perf_counter() - started,
+    )
+
+
+def _local_dir(uri: str) -> Path | None:
+    if uri.startswith(("models:/", "runs:/")) or ("://" in uri and not uri.startswith("file://")):
+        return None
+    path = Path(uri.removeprefix("file://"))
+    if not path.is_dir():
+        raise InvalidParameter(f"cannot serve {uri!r}: no such model directory")
+    if not (path / "MLmodel").is_file():
+        raise InvalidParameter(f"cannot serve {uri!r}: the directory has no MLmodel file")
+    return path

@@ -1,0 +1,75 @@
+"""Prometheus metrics of the serving process, correct across gunicorn workers.
+
+With ``PROMETHEUS_MULTIPROC_DIR`` set (``modelyard serve`` always sets it), every worker writes
+its values to files in that directory and a scrape of any worker aggregates all of them.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+REQUESTS = Counter(
+    "modelyard_serving_requests_total",
+    "HTTP requests answered, by route, method and status code.",
+    ["route", "method", "status"],
+)
+LATENCY = Histogram(
+    "modelyard_serving_request_duration_seconds",
+    "Time from reading the request to returning the response, by route.",
+    ["route"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+ROWS = Counter("modelyard_serving_rows_predicted_total", "Rows the model predicted on.")
+PREDICTION_ERRORS = Counter(
+    "modelyard_serving_prediction_errors_total",
+    "Requests that did not get predictions, by error code.",
+    ["error_code"],
+)
+BATCH_SIZE = Histogram(
+    "modelyard_serving_batch_requests",
+    "Requests merged into one predict call by micro-batching.",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128),
+)
+LOAD_SECONDS = Histogram(
+    "modelyard_serving_model_load_seconds",
+    "Time to download and load a model version.",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
+)
+LOAD_FAILURES = Counter(
+    "modelyard_serving_model_load_failures_total",
+    "Model versions that failed to load (the previous version kept serving).",
+)
+MODEL_VERSION = Gauge(
+    "modelyard_serving_model_version_info",
+    "1 for the model version a live worker is serving, 0 for versions it no longer serves.",
+    ["name", "version", "run_id"],
+    multiprocess_mode="livemax",
+)
+LAST_LOAD_FAILED = Gauge(
+    "modelyard_serving_last_load_failed",
+    "1 when the latest attempt to load a new version failed in some live worker.",
+    multiprocess_mode="livemax",
+)
+
+
+def exposition(multiproc_dir: str) -> tuple[bytes, str]:
+    """The text exposition of every metric (all workers' when ``multiproc_dir`` is set)."""
+    if multiproc_dir:
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry, path=multiproc_dir)  # type: ignore[no-untyped-call]
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+    return generate_latest(), CONTENT_TYPE_LATEST
+
+
+def mark_process_dead(pid: int, multiproc_dir: str) -> None:
+    """Drop a dead worker's live gauges (called from gunicorn's ``child_exit`` hook)."""
+    if multiproc_dir:
+        multiprocess.mark_process_dead(pid, multiproc_dir)  # type: ignore[no-untyped-call]

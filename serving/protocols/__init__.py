@@ -1,0 +1,1 @@
+"""Wire formats of the serving process: parse requests, shape responses; no model code."""

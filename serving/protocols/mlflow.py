@@ -1,0 +1,206 @@
+"""MLflow's scoring protocol: ``/invocations`` request formats and the predictions body.
+
+Parsing stops at plain Python lists and dicts (or a DataFrame for CSV): deciding whether the
+model gets a numpy array or a DataFrame is the scorer's job, which knows the model.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+from typing import Any, Literal
+
+import pandas as pd
+
+from registry.errors import BadRequest, UnsupportedMediaType
+from serving.protocols import jsoncodec
+
+CONTENT_TYPE_JSON = "application/json"
+CONTENT_TYPE_CSV = "text/csv"
+CONTENT_TYPES = [CONTENT_TYPE_CSV, CONTENT_TYPE_JSON]
+SUPPORTED_FORMATS = "{'instances', 'dataframe_split', 'inputs', 'dataframe_records'}"
+_FORMAT_KEYS = frozenset({"instances", "dataframe_split", "inputs", "dataframe_records"})
+REQUIRED_INPUT_FORMAT = (
+    f"The input must be a JSON dictionary with exactly one of the input fields {SUPPORTED_FORMATS}"
+)
+SCORING_PROTOCOL_CHANGE_INFO = (
+    "IMPORTANT: The MLflow Model scoring protocol has changed in MLflow version 2.0. If you are"
+    " seeing this error, you are likely using an outdated scoring request format. To resolve the"
+    " error, either update your request format or adjust your MLflow Model's requirements file to"
+    " specify an older version of MLflow (for example, change the 'mlflow' requirement specifier"
+    " to 'mlflow==1.30.0'). If you are making a request using the MLflow client"
+    " (e.g. via `mlflow.pyfunc.spark_udf()`), upgrade your MLflow client to a version >= 2.0 in"
+    " order to use the new request format. For more information about the updated MLflow"
+    " Model scoring protocol in MLflow 2.0, see"
+    " https://mlflow.org/docs/latest/models.html#deploy-mlflow-models."
+)
+
+Kind = Literal["rows", "records", "columns", "tensor", "frame"]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Invocation:
+    """One parsed ``/invocations`` request.
+
+    Attributes:
+        kind: ``rows`` (``columns`` + list of rows), ``records`` (list of dicts), ``columns``
+            (dict of column lists), ``tensor`` (nested lists) or ``frame`` (a DataFrame, CSV).
+        data: the payload in the shape ``kind`` names.
+        columns: column names for ``rows`` (None when the request gave none).
+        params: the optional ``params`` object, passed to ``predict(params=)``.
+    """
+
+    kind: Kind
+    data: Any
+    columns: list[str] | None = None
+    params: dict[str, Any] | None = None
+
+    @property
+    def row_count(self) -> int:
+        """Number of rows (or tensor entries along the first axis) in the request."""
+        if self.kind == "columns":
+            return max(
+                (len(v) if isinstance(v, list) else 1 for v in self.data.values()), default=0
+            )
+        return len(self.data)
+
+
+def media_type(content_type: str | None) -> str:
+    """The bare media type of a Content-Type header, checked against what we read.
+
+    Raises:
+        UnsupportedMediaType: the type is missing or not JSON or CSV, or the charset is not UTF-8.
+    """
+    mime, _, parameters = (content_type or "").partition(";")
+    mime = mime.strip().lower()
+    if mime not in CONTENT_TYPES:
+        raise UnsupportedMediaType(
+            "This predictor only supports the following content types:"
+            f" Types: {CONTENT_TYPES}. Got '{content_type or ''}'."
+        )
+    for parameter in parameters.split(";"):
+        key, _, value = parameter.partition("=")
+        if key.strip().lower() == "charset" and value.strip().strip('"').lower() != "utf-8":
+            raise UnsupportedMediaType("The scoring server only supports UTF-8")
+    return mime
+
+
+def parse_invocation(body: bytes, content_type: str | None) -> Invocation:
+    """Parse an ``/invocations`` body of the given Content-Type.
+
+    Raises:
+        UnsupportedMediaType: the content type is not JSON or CSV.
+        BadRequest: the body is malformed or not one of the protocol's shapes.
+    """
+    if media_type(content_type) == CONTENT_TYPE_CSV:
+        return Invocation("frame", parse_csv(body))
+    try:
+        document = jsoncodec.loads(body)
+    except jsoncodec.JSONDecodeError as err:
+        raise BadRequest(
+            f"Invalid input. Ensure that input is a valid JSON formatted string. Error: '{err!r}'"
+        ) from None
+    return parse_document(document)
+
+
+def parse_csv(body: bytes) -> pd.DataFrame:
+    """Read a CSV body (a header row, then rows) into a DataFrame.
+
+    Raises:
+        BadRequest: the body is empty, not UTF-8 or not CSV.
+    """
+    try:
+        return pd.read_csv(io.BytesIO(body), encoding="utf-8")
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as err:
+        raise BadRequest(f"Invalid input. The body is not valid CSV. Error: '{err}'") from None
+
+
+def parse_document(document: Any) -> Invocation:
+    """Turn a decoded JSON document into an Invocation.
+
+    Raises:
+        BadRequest: the document is not a dict with exactly one input field, or its payload
+            does not have the shape that field requires.
+    """
+    if isinstance(document, list):
+        raise BadRequest(f"{REQUIRED_INPUT_FORMAT}. Received a list.")
+    if not isinstance(document, dict):
+        raise BadRequest(
+            f"{REQUIRED_INPUT_FORMAT}. Received unexpected input type '{type(document)}."
+        )
+    keys = _FORMAT_KEYS.intersection(document)
+    if len(keys) != 1:
+        received = [key for key in document if key != "params"]
+        raise BadRequest(
+            f"{REQUIRED_INPUT_FORMAT}. Received dictionary with input fields: {received}. "
+            f"{SCORING_PROTOCOL_CHANGE_INFO}"
+        )
+    params = document.get("params")
+    if params is not None and not isinstance(params, dict):
+        raise BadRequest("Invalid input. 'params' must be a JSON object.")
+    (key,) = keys
+    payload = document[key]
+    if key == "dataframe_split":
+        return _split(payload, params)
+    if key == "dataframe_records":
+        if not _is_records(payload):
+            raise BadRequest(
+                "Invalid input. Provided dataframe_records field is not a valid dataframe "
+                "representation in 'records' format: expected a list of objects."
+            )
+        return Invocation("records", payload, params=params)
+    return _tensor_input(key, payload, params)
+
+
+def _split(payload: Any, params: dict[str, Any] | None) -> Invocation:
+    def invalid(error: str) -> BadRequest:
+        return BadRequest(
+            "Invalid input. Provided dataframe_split field is not a valid dataframe "
+            f"representation in 'split' format. Error: '{error}'"
+        )
+
+    if not isinstance(payload, dict) or not isinstance(payload.get("data"), list):
+        raise invalid("expected an object with 'columns' and 'data' (a list of rows)")
+    rows = payload["data"]
+    columns = payload.get("columns")
+    if columns is not None and (
+        not isinstance(columns, list) or not all(isinstance(c, str) for c in columns)
+    ):
+        raise invalid("'columns' must be a list of strings")
+    if rows and not isinstance(rows[0], list):
+        rows = [[value] for value in rows] if columns is None or len(columns) == 1 else None
+        if rows is None:
+            raise invalid("'data' must be a list of rows")
+    width = len(columns) if columns is not None else len(rows[0]) if rows else 0
+    for row in rows:
+        if not isinstance(row, list):
+            raise invalid("'data' must be a list of rows")
+        if len(row) != width:
+            raise invalid(f"{width} columns passed, passed data had {len(row)} columns")
+    return Invocation("rows", rows, columns=columns, params=params)
+
+
+def _tensor_input(key: str, payload: Any, params: dict[str, Any] | None) -> Invocation:
+    if isinstance(payload, dict):
+        return Invocation("columns", payload, params=params)
+    if _is_records(payload) and payload:
+        return Invocation("records", payload, params=params)
+    if isinstance(payload, list):
+        return Invocation("tensor", payload, params=params)
+    raise BadRequest(
+        f"Invalid input. '{key}' must be a list of rows, a list of objects or an object of "
+        f"columns; got {type(payload).__name__}."
+    )
+
+
+def _is_records(payload: Any) -> bool:
+    return isinstance(payload, list) and all(isinstance(row, dict) for row in payload)
+
+
+def predictions_body(predictions: Any) -> bytes:
+    """The ``{"predictions": ...}`` body MLflow returns for a model's output."""
+    if isinstance(predictions, pd.DataFrame):
+        predictions = predictions.to_dict(orient="records")
+    elif isinstance(predictions, pd.Series):
+        predictions = predictions.to_frame().to_dict(orient="records")
+    return jsoncodec.dumps({"predictions": predictions})

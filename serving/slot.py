@@ -1,0 +1,61 @@
+"""The model a worker serves right now, swapped atomically when the registry moves."""
+
+from __future__ import annotations
+
+import logging
+
+from prometheus_client import Gauge
+
+from serving import metrics
+from serving.loader import LoadedModel
+
+logger = logging.getLogger(__name__)
+
+
+class ModelSlot:
+    """Holds the current LoadedModel; readers take ``slot.current`` once per request.
+
+    A swap is a single reference assignment, so a request that already took the old model
+    finishes on it while new requests get the new one.
+    """
+
+    def __init__(self, model: LoadedModel | None = None) -> None:
+        self.current: LoadedModel | None = model
+        self.load_error: str = ""
+        self.failed_version: str = ""
+
+    def publish(self) -> None:
+        """Report the current model in this process's metrics (call once per worker)."""
+        if self.current is not None:
+            _version_gauge(self.current).set(1)
+
+    def swap(self, model: LoadedModel) -> None:
+        """Serve ``model`` from now on and record the load in metrics."""
+        old = self.current
+        self.current = model
+        self.load_error = ""
+        self.failed_version = ""
+        metrics.LOAD_SECONDS.observe(model.load_seconds)
+        metrics.LAST_LOAD_FAILED.set(0)
+        _version_gauge(model).set(1)
+        if old is not None and _labels(old) != _labels(model):
+            _version_gauge(old).set(0)
+        logger.info(
+            "serving %s version %s (loaded in %.2fs)", model.uri, model.version, model.load_seconds
+        )
+
+    def record_failure(self, version: str, error: str) -> None:
+        """Remember that ``version`` failed to load; the current model keeps serving."""
+        self.load_error = error
+        self.failed_version = version
+        metrics.LOAD_FAILURES.inc()
+        metrics.LAST_LOAD_FAILED.set(1)
+        logger.error("could not load version %s: %s", version or "?", error)
+
+
+def _labels(model: LoadedModel) -> tuple[str, str, str]:
+    return (model.name, model.version, model.run_id)
+
+
+def _version_gauge(model: LoadedModel) -> Gauge:
+    return metrics.MODEL_VERSION.labels(*_labels(model))
