@@ -1,0 +1,181 @@
+"""Compile a parsed filter to a parameterised peewee expression over one entity.
+
+Side-table keys (params, tags, metrics, datasets) become ``id IN (subquery)`` conditions, so a
+filter never multiplies rows. Each operator maps to one small function in ``_STRING_OPS`` or
+``_NUMBER_OPS``: the table of what is supported, as in datasette's ``Filters``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from functools import reduce
+from operator import and_, or_
+from typing import Any
+
+import peewee as pw
+
+from registry.search.ast import BoolOp, Comparison, Node
+from registry.store.filters.targets import Target, side_table
+from registry.store.filters.text import Pattern, equals, in_values, like
+from registry.store.models import VALUE_NAN, Dataset, Metric, RunInput
+
+Condition = Callable[[Any, Any], pw.Expression]
+
+CONTEXT_TAG = "mlflow.data.context"
+
+_STRING_OPS: dict[str, Condition] = {
+    "=": lambda field, value: equals(field, value),
+    "!=": lambda field, value: ~equals(field, value),
+    "LIKE": lambda field, value: like(field, [Pattern(value, True)], case_sensitive=True),
+    "ILIKE": lambda field, value: like(field, [Pattern(value, True)], case_sensitive=False),
+    "IN": lambda field, values: in_values(field, values),
+    "NOT IN": lambda field, values: ~in_values(field, values),
+}
+
+_NUMBER_OPS: dict[str, Condition] = {
+    "=": lambda field, value: field == value,
+    "!=": lambda field, value: field != value,
+    "<": lambda field, value: field < value,
+    "<=": lambda field, value: field <= value,
+    ">": lambda field, value: field > value,
+    ">=": lambda field, value: field >= value,
+    "IN": lambda field, values: field.in_(list(values)),
+    "NOT IN": lambda field, values: field.not_in(list(values)),
+}
+
+
+def compile_filter(node: Node, target: Target) -> pw.Expression:
+    """The ``WHERE`` expression for ``node`` over ``target``'s rows."""
+    if isinstance(node, BoolOp):
+        parts = [compile_filter(operand, target) for operand in node.operands]
+        return reduce(and_ if node.op == "AND" else or_, parts)
+    if node.kind == "attribute":
+        return _attribute(node, target)
+    if node.kind == "dataset":
+        return _dataset(node, target)
+    if node.kind == "metric":
+        return _metric(node, target)
+    return _key_value(node, target)
+
+
+def _ops(value: object) -> dict[str, Condition]:
+    sample = value[0] if isinstance(value, tuple) else value
+    return _STRING_OPS if isinstance(sample, str) else _NUMBER_OPS
+
+
+def _attribute(node: Comparison, target: Target) -> pw.Expression:
+    field = target.attributes[node.key]
+    if node.op == "IS NULL":
+        return field.is_null()  # type: ignore[no-any-return]
+    if node.op == "IS NOT NULL":
+        return field.is_null(False)  # type: ignore[no-any-return]
+    return _ops(node.value)[node.op](field, node.value)
+
+
+def _key_value(node: Comparison, target: Target) -> pw.Expression:
+    table = side_table(target, node.kind)
+    owners = table.model.select(table.owner)
+    has_key = equals(table.model.key, node.key)
+    if node.op in ("IS NULL", "IS NOT NULL"):
+        rows = owners.where(has_key)
+        return _owner_in(target, rows, negate=node.op == "IS NULL")
+    if node.kind == "tag" and target.missing_tag_is_not_equal and node.op in ("!=", "NOT IN"):
+        positive = "=" if node.op == "!=" else "IN"
+        rows = owners.where(has_key & _STRING_OPS[positive](table.model.value, node.value))
+        return _owner_in(target, rows, negate=True)
+    rows = owners.where(has_key & _STRING_OPS[node.op](table.model.value, node.value))
+    return _owner_in(target, rows)
+
+
+def _metric(node: Comparison, target: Target) -> pw.Expression:
+    if target.metrics is None:
+        return _logged_model_metric(node, target)
+    table = target.metrics
+    rows = table.model.select(table.owner).where(equals(table.model.key, node.key))
+    if node.op in ("IS NULL", "IS NOT NULL"):
+        return _owner_in(target, rows, negate=node.op == "IS NULL")
+    value = table.model.value
+    rows = rows.where(table.model.value_kind != VALUE_NAN, _NUMBER_OPS[node.op](value, node.value))
+    return _owner_in(target, rows)
+
+
+def _logged_model_metric(node: Comparison, target: Target) -> pw.Expression:
+    newer = Metric.alias()
+    is_latest = ~pw.fn.EXISTS(
+        newer.select(pw.SQL("1")).where(
+            (newer.model_id == Metric.model_id)
+            & (newer.key == Metric.key)
+            & (
+                (newer.step > Metric.step)
+                | ((newer.step == Metric.step) & (newer.timestamp > Metric.timestamp))
+            )
+        )
+    )
+    rows = Metric.select(Metric.model_id).where(
+        Metric.model_id.is_null(False), equals(Metric.key, node.key)
+    )
+    if node.op in ("IS NULL", "IS NOT NULL"):
+        return _in(target.id_field, rows, negate=node.op == "IS NULL")
+    condition = _NUMBER_OPS[node.op](Metric.value, node.value)
+    rows = rows.where(is_latest, Metric.value_kind != VALUE_NAN, condition)
+    return _in(target.id_field, rows)
+
+
+def _dataset(node: Comparison, target: Target) -> pw.Expression:
+    inputs = RunInput.select(RunInput.run)
+    if node.key != "context":
+        inputs = inputs.join(Dataset)
+        column = Dataset.name if node.key == "name" else Dataset.digest
+        if node.op in ("IS NULL", "IS NOT NULL"):
+            return _in(target.id_field, inputs, negate=node.op == "IS NULL")
+        return _in(target.id_field, inputs.where(_STRING_OPS[node.op](column, node.value)))
+    has_context = reduce(
+        or_,
+        [
+            like(RunInput.tags_json, parts, case_sensitive=True)
+            for parts in _context_patterns(None, True)
+        ],
+    )
+    if node.op in ("IS NULL", "IS NOT NULL"):
+        return _in(target.id_field, inputs.where(has_context), negate=node.op == "IS NULL")
+    negate = node.op in ("!=", "NOT IN")
+    positive = {"!=": "=", "NOT IN": "IN"}.get(node.op, node.op)
+    values = node.value if isinstance(node.value, tuple) else (node.value,)
+    wildcards = positive in ("LIKE", "ILIKE")
+    matches = [
+        like(RunInput.tags_json, parts, case_sensitive=positive != "ILIKE")
+        for value in values
+        for parts in _context_patterns(str(value), wildcards)
+    ]
+    condition = reduce(or_, matches)
+    if negate:
+        condition = has_context & ~condition
+    return _in(target.id_field, inputs.where(condition))
+
+
+def _context_patterns(value: str | None, wildcards: bool) -> list[Sequence[Pattern]]:
+    """Patterns for ``{"key": "mlflow.data.context", "value": <value>}`` inside ``tags_json``.
+
+    Both ``json.dumps`` spacings are accepted; ``None`` matches any value.
+    """
+    patterns: list[Sequence[Pattern]] = []
+    for colon, comma in ((": ", ", "), (":", ",")):
+        head = f'"key"{colon}{json.dumps(CONTEXT_TAG)}{comma}"value"{colon}'
+        if value is None:
+            parts = [Pattern("%", True), Pattern(head, False), Pattern("%", True)]
+        else:
+            quoted = json.dumps(value)[1:-1]
+            value_part = Pattern(quoted, wildcards)
+            parts = [Pattern("%", True), Pattern(head + '"', False), value_part]
+            parts += [Pattern('"', False), Pattern("%", True)]
+        patterns.append(parts)
+    return patterns
+
+
+def _owner_in(target: Target, rows: pw.ModelSelect[Any], *, negate: bool = False) -> pw.Expression:
+    return _in(target.id_field, rows, negate=negate)
+
+
+def _in(field: Any, rows: pw.ModelSelect[Any], *, negate: bool = False) -> pw.Expression:
+    return field.not_in(rows) if negate else field.in_(rows)  # type: ignore[no-any-return]
