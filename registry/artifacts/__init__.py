@@ -15,6 +15,14 @@ CHUNK_SIZE = 1024 * 1024
 """Bytes read or written per step when streaming an artifact."""
 
 
+class Readable(Protocol):
+    """What ``put`` reads from: any object with ``read(size) -> bytes`` (a file, a request)."""
+
+    def read(self, size: int = -1, /) -> bytes:
+        """Up to ``size`` bytes; ``b""`` at the end."""
+        ...
+
+
 @dataclass(frozen=True)
 class FileInfo:
     """One entry of a listing: ``path`` relative to the listed directory."""
@@ -27,7 +35,7 @@ class FileInfo:
 class ArtifactStore(Protocol):
     """Where artifact bytes live."""
 
-    def put(self, path: str, src: BinaryIO) -> int:
+    def put(self, path: str, src: Readable) -> int:
         """Stream ``src`` to ``path``; visible only once complete. Returns bytes written.
 
         If reading ``src`` raises, nothing is stored and the error propagates.

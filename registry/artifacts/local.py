@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
-from registry.artifacts import CHUNK_SIZE, FileInfo
+from registry.artifacts import CHUNK_SIZE, FileInfo, Readable
 from registry.artifacts.paths import safe_relative_path
 from registry.errors import ArtifactNotFound, InvalidParameter
 
@@ -27,7 +27,7 @@ class LocalArtifactStore:
         root.mkdir(parents=True, exist_ok=True)
         self.root = root.resolve()
 
-    def put(self, path: str, src: BinaryIO) -> int:
+    def put(self, path: str, src: Readable) -> int:
         """Stream ``src`` to ``path`` through a temp file; visible only once complete.
 
         Raises:
@@ -117,7 +117,7 @@ class LocalArtifactStore:
         return resolved == self.root or resolved.is_relative_to(self.root)
 
 
-def _copy(src: BinaryIO, out: BinaryIO) -> int:
+def _copy(src: Readable, out: BinaryIO) -> int:
     written = 0
     while chunk := src.read(CHUNK_SIZE):
         out.write(chunk)

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, BinaryIO, cast
 
-from registry.artifacts import FileInfo
+from registry.artifacts import FileInfo, Readable
 from registry.artifacts.paths import safe_relative_path
 from registry.errors import (
     ArtifactNotFound,
@@ -71,7 +71,7 @@ class S3ArtifactStore:
         )
         self._page_size = page_size
 
-    def put(self, path: str, src: BinaryIO) -> int:
+    def put(self, path: str, src: Readable) -> int:
         """Stream ``src`` to ``path``; the object appears only once the upload completes.
 
         Raises:
@@ -202,7 +202,7 @@ def _from_client_error(err: Any, path: str) -> RegistryError:
 class _CountingReader:
     """Counts the bytes boto3 reads from the request stream."""
 
-    def __init__(self, src: BinaryIO) -> None:
+    def __init__(self, src: Readable) -> None:
         self._src = src
         self.count = 0
 

@@ -9,6 +9,7 @@ or ``"out"`` and ``nbytes``, so metrics can count traffic without this module kn
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO, TypeVar
@@ -17,9 +18,11 @@ from blinker import Namespace
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from werkzeug.routing import BaseConverter, Map
 
-from registry.artifacts import CHUNK_SIZE
-from registry.errors import InvalidParameter, NotImplementedYet, PayloadTooLarge
+from registry.artifacts import CHUNK_SIZE, Readable
+from registry.errors import BadRequest, InvalidParameter, NotImplementedYet, PayloadTooLarge
 from registry.server.api import artifact_store, config
+
+logger = logging.getLogger(__name__)
 
 bp = Blueprint("artifacts", __name__, url_prefix="/api/2.0/mlflow-artifacts")
 
@@ -58,6 +61,7 @@ def upload(path: str) -> Response:
 
     Raises:
         InvalidParameter: the path is unsafe.
+        BadRequest: the body ended before its Content-Length (the client went away).
         PayloadTooLarge: the body is over ``max_upload_bytes``.
     """
     path = _request_path(path)
@@ -65,10 +69,8 @@ def upload(path: str) -> Response:
     length = request.content_length
     if limit > 0 and length is not None and length > limit:
         raise PayloadTooLarge(f"Artifact is {length} bytes; the limit is {limit}", limit=limit)
-    src: BinaryIO = request.stream  # type: ignore[assignment]
-    if limit > 0:
-        src = _LimitedReader(src, limit)  # type: ignore[assignment]
-    written = artifact_store().put(path, src)
+    body = _BodyReader(request.stream, length, limit)
+    written = artifact_store().put(path, body)
     artifact_bytes.send(current_app._get_current_object(), direction="in", nbytes=written)  # type: ignore[attr-defined]
     response = Response(b"", status=200)
     del response.headers["Content-Type"]  # MLflow answers an empty body with no type
@@ -174,16 +176,26 @@ def _chunks(stream: BinaryIO, app: Flask) -> Iterator[bytes]:
         artifact_bytes.send(app, direction="out", nbytes=sent)
 
 
-class _LimitedReader:
-    """Raises ``PayloadTooLarge`` once a body without a usable length passes the limit."""
+class _BodyReader:
+    """The request body, refused if it passes the limit or ends before its Content-Length.
 
-    def __init__(self, src: BinaryIO, limit: int) -> None:
+    gunicorn marks its input as terminated, so Werkzeug hands over the raw stream and a client
+    that disconnects mid-body just looks like an early EOF; without this check a truncated
+    upload would be stored as if complete.
+    """
+
+    def __init__(self, src: Readable, expected: int | None, limit: int) -> None:
         self._src = src
-        self._left = limit
+        self._expected = expected
+        self._limit = limit
+        self._read = 0
 
     def read(self, size: int = -1) -> bytes:
         chunk = self._src.read(size)
-        self._left -= len(chunk)
-        if self._left < 0:
-            raise PayloadTooLarge("Artifact is over the upload limit")
+        self._read += len(chunk)
+        if 0 < self._limit < self._read:
+            raise PayloadTooLarge("Artifact is over the upload limit", limit=self._limit)
+        if not chunk and self._expected is not None and self._read < self._expected:
+            logger.info("upload ended after %d of %d bytes", self._read, self._expected)
+            raise BadRequest(f"The body ended after {self._read} of {self._expected} bytes")
         return chunk

@@ -191,6 +191,19 @@ def test_a_body_over_the_limit_is_413_and_stores_nothing(
     assert (artifact_root / "ok.bin").read_bytes() == b"x" * 10
 
 
+def test_a_body_shorter_than_its_content_length_is_refused_and_not_stored(
+    sqlite_client: FlaskClient, artifact_root: Path
+) -> None:
+    # What gunicorn hands over when a client disconnects mid-body: a terminated, short stream.
+    response = sqlite_client.put(
+        f"{BASE}/artifacts/cut.bin",
+        input_stream=io.BytesIO(b"only part"),
+        environ_overrides={"wsgi.input_terminated": True, "CONTENT_LENGTH": "1000"},
+    )
+    assert response.status_code == 400
+    assert stored_files(artifact_root) == []
+
+
 def test_transfers_are_announced_for_metrics(sqlite_app: Flask) -> None:
     seen: list[tuple[str, int]] = []
 
