@@ -1,0 +1,286 @@
+"""Schema enforcement: turn request data into what a model's signature declares, or say why not.
+
+Every check is vectorised (pandas or numpy); a Python loop over rows only runs to name the first
+offending value once a check has already failed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from registry.errors import InvalidParameter
+from registry.models.schema import NUMERIC_TYPES, ColSpec, ModelSignature, Schema, TensorSpec
+
+_NUMPY_TYPES = {"double": "float64", "float": "float32", "long": "int64", "integer": "int32"}
+
+
+def coerce_input(data: Any) -> pd.DataFrame | np.ndarray:
+    """Turn a DataFrame, array, dict of columns, list of dicts or list of lists into a frame/array.
+
+    Raises:
+        InvalidParameter: the data has none of those shapes.
+    """
+    if isinstance(data, pd.DataFrame | np.ndarray):
+        return data
+    if isinstance(data, pd.Series):
+        return data.to_frame()
+    try:
+        if isinstance(data, dict):
+            if all(np.ndim(v) == 0 for v in data.values()):
+                return pd.DataFrame([data])
+            return pd.DataFrame(data)
+        if isinstance(data, list | tuple) and data:
+            if all(isinstance(row, dict) for row in data):
+                return pd.DataFrame.from_records(list(data))
+            return np.asarray(data, dtype=object if _ragged_or_mixed(data) else None)
+    except ValueError as exc:
+        raise InvalidParameter(f"input cannot be read as a table: {exc}") from exc
+    raise InvalidParameter(
+        f"unsupported input {type(data).__name__}: expected a pandas DataFrame, a numpy array, "
+        "a dict of columns, a list of dicts or a list of lists"
+    )
+
+
+def _ragged_or_mixed(rows: list[Any] | tuple[Any, ...]) -> bool:
+    first = rows[0]
+    if not isinstance(first, list | tuple):
+        return False
+    width = len(first)
+    return any(not isinstance(r, list | tuple) or len(r) != width for r in rows)
+
+
+def enforce_schema(data: Any, signature: ModelSignature | Schema | None) -> Any:
+    """Check and cast ``data`` against a signature's inputs.
+
+    With a column schema the result is a DataFrame holding exactly the declared columns, in
+    order, cast to their declared types (ints into double columns are fine; extra columns are
+    dropped). With a tensor schema the result is a numpy array of the declared dtype. Without a
+    schema the data is only coerced into a DataFrame or array.
+
+    Raises:
+        InvalidParameter: a column is missing, a value has the wrong type, a required column
+            holds a null, or the shape, rank or row length is wrong. The message names it.
+    """
+    schema = signature.inputs if isinstance(signature, ModelSignature) else signature
+    coerced = coerce_input(data)
+    if schema is None or not schema.specs:
+        return coerced
+    first = schema.specs[0]
+    if isinstance(first, TensorSpec):
+        if len(schema.specs) > 1:
+            raise InvalidParameter("signatures with several named tensors are not supported")
+        return enforce_tensor(coerced, first)
+    frame = _as_frame(coerced, schema)
+    _check_missing(frame, schema)
+    cast = {c.name: cast_column(frame[c.name], c) for c in schema.columns if c.name in frame}
+    return pd.DataFrame(cast, index=frame.index)
+
+
+def _as_frame(data: pd.DataFrame | np.ndarray, schema: Schema) -> pd.DataFrame:
+    names = schema.names
+    if isinstance(data, pd.DataFrame):
+        if names is None:
+            if data.shape[1] != len(schema.specs):
+                raise InvalidParameter(
+                    f"expected {len(schema.specs)} input columns, got {data.shape[1]}"
+                )
+            return data.set_axis([str(i) for i in range(data.shape[1])], axis=1)
+        return data
+    if data.ndim != 2 or data.shape[1] != len(schema.specs):
+        expected = f"rows of {len(schema.specs)} values"
+        if names is not None:
+            expected += f" (columns {', '.join(names)})"
+        got = f"rows of {data.shape[1]} values" if data.ndim == 2 else f"shape {data.shape}"
+        if data.dtype == object and data.ndim == 1:
+            got = "rows of different lengths"
+        raise InvalidParameter(f"expected {expected}, got {got}")
+    columns = names if names is not None else [str(i) for i in range(data.shape[1])]
+    return pd.DataFrame(data, columns=columns)
+
+
+def _check_missing(frame: pd.DataFrame, schema: Schema) -> None:
+    missing = [c for c in schema.columns if c.required and c.name not in frame.columns]
+    if missing:
+        listed = ", ".join(f"'{c.name}' ({c.type})" for c in missing)
+        raise InvalidParameter(f"model is missing input column(s) {listed}")
+
+
+def cast_column(col: pd.Series, spec: ColSpec) -> pd.Series:
+    """Cast one column to its spec's type, raising a message that names the column.
+
+    Raises:
+        InvalidParameter: a value cannot be read as the declared type, or a required column
+            holds a null.
+    """
+    if spec.type in NUMERIC_TYPES:
+        out = _cast_numeric(col, spec)
+    elif spec.type == "boolean":
+        out = _cast_kind(col, spec, pd.api.types.is_bool_dtype, ("boolean",), bool)
+    elif spec.type == "string":
+        out = _cast_kind(col, spec, pd.api.types.is_string_dtype, ("string", "empty"), None)
+    elif spec.type == "binary":
+        out = _cast_kind(col, spec, lambda _: False, ("bytes", "empty"), None)
+    elif spec.type == "datetime":
+        out = _cast_datetime(col, spec)
+    else:
+        out = col
+    if spec.required:
+        nulls = out.isna().to_numpy()
+        if nulls.any():
+            row = int(np.argmax(nulls))
+            raise InvalidParameter(
+                f"column '{spec.name}': is required but row {row} is null (expected {spec.type})"
+            )
+    return out
+
+
+def _bad_value(col: pd.Series, spec: ColSpec, bad: np.ndarray) -> InvalidParameter:
+    value = col.to_numpy()[int(np.argmax(bad))]
+    return InvalidParameter(f"column '{spec.name}': expected {spec.type}, got {value!r}")
+
+
+def _cast_numeric(col: pd.Series, spec: ColSpec) -> pd.Series:
+    target = np.dtype(_NUMPY_TYPES[spec.type])
+    if pd.api.types.is_bool_dtype(col.dtype):
+        raise _bad_value(col, spec, np.ones(len(col), dtype=bool))
+    if pd.api.types.is_numeric_dtype(col.dtype):
+        values = col
+    else:
+        values = pd.to_numeric(col, errors="coerce")
+        bad = (values.isna() & col.notna()).to_numpy()
+        if bad.any():
+            raise _bad_value(col, spec, bad)
+    if target.kind == "f":
+        return values.astype(target)
+    array = values.to_numpy(dtype=np.float64, na_value=np.nan)
+    finite = ~np.isnan(array)
+    fractional = finite & (array != np.floor(array))
+    if fractional.any():
+        raise _bad_value(col, spec, fractional)
+    info = np.iinfo(target)
+    out_of_range = finite & ((array < info.min) | (array > info.max))
+    if out_of_range.any():
+        raise _bad_value(col, spec, out_of_range)
+    if not finite.all():
+        return pd.Series(array, index=col.index, name=col.name)
+    return values.astype(target)
+
+
+def _cast_kind(
+    col: pd.Series,
+    spec: ColSpec,
+    dtype_ok: Any,
+    inferred_ok: tuple[str, ...],
+    target: type | None,
+) -> pd.Series:
+    if dtype_ok(col.dtype):
+        return col
+    if pd.api.types.infer_dtype(col, skipna=True) in inferred_ok:
+        return col if target is None or col.isna().any() else col.astype(target)
+    wanted = {"boolean": bool, "string": str, "binary": bytes}[spec.type]
+    bad = (col.notna() & ~col.map(lambda v: isinstance(v, wanted))).to_numpy()
+    raise _bad_value(col, spec, bad)
+
+
+def _cast_datetime(col: pd.Series, spec: ColSpec) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(col.dtype):
+        return col
+    values = pd.to_datetime(col, errors="coerce")
+    bad = (values.isna() & col.notna()).to_numpy()
+    if bad.any():
+        raise _bad_value(col, spec, bad)
+    return values
+
+
+def enforce_tensor(data: pd.DataFrame | np.ndarray, spec: TensorSpec) -> np.ndarray:
+    """Check an array's rank, fixed dimensions and dtype against a tensor spec.
+
+    Raises:
+        InvalidParameter: the rank, a fixed dimension or a value's type does not match.
+    """
+    array = data.to_numpy() if isinstance(data, pd.DataFrame) else data
+    expected = f"a {spec.dtype} tensor of shape {list(spec.shape)}"
+    if array.ndim != len(spec.shape):
+        raise InvalidParameter(
+            f"expected {expected} (rank {len(spec.shape)}), got rank {array.ndim} "
+            f"(shape {list(array.shape)})"
+        )
+    for want, got in zip(spec.shape, array.shape, strict=True):
+        if want != -1 and want != got:
+            raise InvalidParameter(f"expected {expected}, got shape {list(array.shape)}")
+    target = np.dtype(spec.dtype)
+    if array.dtype == target:
+        return array
+    if array.dtype.kind in "OUS" and target.kind in "iuf":
+        flat = pd.Series(array.ravel())
+        numbers = pd.to_numeric(flat, errors="coerce")
+        bad = (numbers.isna() & flat.notna()).to_numpy()
+        if bad.any():
+            value = flat.to_numpy()[int(np.argmax(bad))]
+            raise InvalidParameter(f"expected {expected}, got {value!r}")
+        array = numbers.to_numpy().reshape(array.shape)
+    if target.kind in "iu" and array.dtype.kind == "f":
+        finite = array[np.isfinite(array)]
+        if (finite != np.floor(finite)).any() or finite.size != array.size:
+            raise InvalidParameter(f"expected {expected}, got non-integral values")
+    elif not np.can_cast(array.dtype, target, "same_kind") and not (
+        array.dtype.kind in "iu" and target.kind == "f"
+    ):
+        raise InvalidParameter(f"expected {expected}, got dtype {array.dtype}")
+    return array.astype(target)
+
+
+def to_float_array(data: Any, columns: list[str], schema: Schema | None) -> np.ndarray:
+    """Return ``data`` as a 2-D float64 array whose columns are ``columns``, in that order.
+
+    This is the fast path for all-numeric column signatures: a numeric array, a list of lists
+    or a numeric DataFrame converts in one numpy call. Anything else goes through
+    ``enforce_schema`` so that errors carry the same messages.
+
+    Raises:
+        InvalidParameter: as ``enforce_schema``, or the row length is not ``len(columns)``.
+    """
+    array: np.ndarray | None = None
+    if isinstance(data, np.ndarray) and data.dtype.kind in "iuf":
+        array = data
+    elif isinstance(data, list) and data and isinstance(data[0], list | tuple):
+        try:
+            array = np.asarray(data, dtype=np.float64)
+        except (ValueError, TypeError):
+            array = None
+    elif isinstance(data, pd.DataFrame) and all(c in data.columns for c in columns):
+        sub = data[columns]
+        if all(
+            pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t)
+            for t in sub.dtypes
+        ):
+            array = sub.to_numpy(dtype=np.float64)
+    if array is not None and (array.ndim != 2 or array.shape[1] != len(columns)):
+        got = f"rows of {array.shape[1]} values" if array.ndim == 2 else f"shape {array.shape}"
+        raise InvalidParameter(
+            f"expected rows of {len(columns)} values (columns {', '.join(columns)}), got {got}"
+        )
+    if array is None:
+        frame = enforce_schema(data, schema) if schema is not None else coerce_input(data)
+        if isinstance(frame, pd.DataFrame):
+            _check_missing(frame, Schema(tuple(ColSpec("double", c) for c in columns)))
+            frame = frame[columns]
+        return to_float_array(np.asarray(frame, dtype=np.float64), columns, None)
+    array = array.astype(np.float64, copy=False)
+    if schema is not None:
+        _check_nulls(array, columns, schema)
+    return array
+
+
+def _check_nulls(array: np.ndarray, columns: list[str], schema: Schema) -> None:
+    nulls = np.isnan(array)
+    if not nulls.any():
+        return
+    required = {c.name for c in schema.columns if c.required}
+    for index, name in enumerate(columns):
+        if name in required and nulls[:, index].any():
+            row = int(np.argmax(nulls[:, index]))
+            raise InvalidParameter(f"column '{name}': is required but row {row} is null")

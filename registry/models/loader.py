@@ -1,0 +1,82 @@
+"""``load_predictor``: open any model directory, ours or MLflow's, without importing mlflow.
+
+Dispatch follows ``flavors.python_function.loader_module`` and the flavor blocks beside it, as
+MLflow's ``pyfunc.load_model`` does. Recorded ``file_hashes`` are checked before anything is
+deserialised.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+import os
+import sys
+from pathlib import Path
+
+from registry.errors import InvalidParameter
+from registry.models import pyfunc, sklearn, xgboost
+from registry.models.mlmodel import MLModel, read_mlmodel, verify_file_hashes
+from registry.models.predictor import Predictor
+from registry.models.runtime import Runtime, inside
+
+logger = logging.getLogger(__name__)
+
+_MLFLOW_PYFUNC = "mlflow.pyfunc.model"
+
+
+def load_predictor(path: str | os.PathLike[str]) -> Predictor:
+    """Load the model directory at ``path`` and return a ``Predictor`` for it.
+
+    Raises:
+        InvalidParameter: there is no MLmodel or no python_function flavor, a model file was
+            modified (sha256 mismatch), the loader module is not supported, or the model is an
+            MLflow custom pyfunc model and mlflow is not installed.
+    """
+    model_dir = Path(path)
+    mlmodel = read_mlmodel(model_dir)
+    conf = mlmodel.python_function
+    if conf is None:
+        flavors = ", ".join(mlmodel.flavors) or "none"
+        raise InvalidParameter(
+            f"model at {model_dir} has no python_function flavor (flavors: {flavors})"
+        )
+    loader_module = str(conf.get("loader_module", ""))
+    verify_file_hashes(model_dir, mlmodel, [])
+    predictor = Predictor(mlmodel, _runtime(model_dir, mlmodel, loader_module))
+    logger.info("loaded %s model from %s", loader_module, model_dir)
+    return predictor
+
+
+def _runtime(model_dir: Path, mlmodel: MLModel, loader_module: str) -> Runtime:
+    if loader_module == "mlflow.sklearn" or (
+        "sklearn" in mlmodel.flavors and loader_module != "mlflow.xgboost"
+    ):
+        return sklearn.runtime(sklearn.load_estimator(model_dir, mlmodel))
+    if loader_module == "mlflow.xgboost":
+        return xgboost.runtime(xgboost.load_xgb(model_dir, mlmodel))
+    if loader_module == pyfunc.LOADER_MODULE:
+        return pyfunc.runtime(*pyfunc.load_python_model(model_dir, mlmodel))
+    if loader_module == _MLFLOW_PYFUNC:
+        return _mlflow_pyfunc_runtime(model_dir, mlmodel)
+    raise InvalidParameter(
+        f"model at {model_dir} uses loader_module {loader_module!r}; supported: mlflow.sklearn, "
+        f"mlflow.xgboost, {_MLFLOW_PYFUNC} (with mlflow installed) and {pyfunc.LOADER_MODULE}"
+    )
+
+
+def _mlflow_pyfunc_runtime(model_dir: Path, mlmodel: MLModel) -> Runtime:
+    if importlib.util.find_spec("mlflow") is None:
+        raise InvalidParameter(
+            f"model at {model_dir} is an MLflow custom pyfunc model ({_MLFLOW_PYFUNC}); "
+            "loading it needs the mlflow package: pip install mlflow-skinny"
+        )
+    conf = mlmodel.python_function or {}
+    if conf.get("code"):
+        code_dir = str(inside(model_dir, str(conf["code"])))
+        if code_dir not in sys.path:
+            sys.path.insert(0, code_dir)
+    data_path = inside(model_dir, str(conf["data"])) if conf.get("data") else model_dir
+    module = importlib.import_module(_MLFLOW_PYFUNC)
+    wrapped = module._load_pyfunc(str(data_path))
+    return Runtime(model=wrapped, predict=lambda data, params: wrapped.predict(data, params=params))

@@ -1,0 +1,109 @@
+"""``Predictor``: one way to call any loaded model, with its signature enforced."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from registry.errors import InvalidParameter
+from registry.models.enforcement import coerce_input, enforce_schema, to_float_array
+from registry.models.mlmodel import MLModel
+from registry.models.runtime import Runtime
+from registry.models.schema import ModelSignature, Schema, TensorSpec
+
+
+class Predictor:
+    """A loaded model: ``predict`` for any input, ``predict_array`` for the serving hot path.
+
+    ``input_columns`` is the column order ``predict_array`` expects (None when the model takes
+    a tensor or declares nothing). ``needs_dataframe`` is False when the model is happy with a
+    float64 ndarray in that order, so a server can skip pandas entirely.
+    """
+
+    def __init__(self, metadata: MLModel, runtime: Runtime) -> None:
+        self.metadata = metadata
+        self.model = runtime.model
+        self._runtime = runtime
+        self._schema: Schema | None = metadata.signature.inputs if metadata.signature else None
+        names = self._schema.names if self._schema and not self._schema.is_tensor else None
+        self._signature_columns = names
+        features = runtime.feature_names
+        if names is not None and features is not None and sorted(features) == sorted(names):
+            self.input_columns: list[str] | None = features
+        else:
+            self.input_columns = names if self._schema is not None else features
+        self._order = (
+            [names.index(c) for c in self.input_columns]
+            if names is not None and self.input_columns is not None and self.input_columns != names
+            else None
+        )
+        self.needs_dataframe: bool = self._decide_needs_dataframe()
+
+    @property
+    def signature(self) -> ModelSignature | None:
+        """The model's signature, if it declares one."""
+        return self.metadata.signature
+
+    def _decide_needs_dataframe(self) -> bool:
+        if self._runtime.predict_array is None or self._runtime.needs_dataframe:
+            return True
+        schema = self._schema
+        if schema is None:
+            return False
+        if schema.is_tensor:
+            spec = schema.specs[0]
+            return not (
+                len(schema.specs) == 1
+                and isinstance(spec, TensorSpec)
+                and len(spec.shape) == 2
+                and np.dtype(spec.dtype).kind in "iuf"
+            )
+        return not schema.all_numeric
+
+    def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
+        """Predict from a DataFrame, ndarray, dict of columns, list of dicts or list of lists.
+
+        Raises:
+            InvalidParameter: the input does not match the signature (the message names the
+                column and what was expected).
+        """
+        if not self.needs_dataframe and self._signature_columns and self._schema is not None:
+            x = to_float_array(data, self._signature_columns, self._schema)
+            return self._call_array(x if self._order is None else x[:, self._order])
+        if self._schema is not None:
+            return self._runtime.predict(enforce_schema(data, self._schema), params)
+        return self._runtime.predict(coerce_input(data), params)
+
+    def predict_array(self, x: np.ndarray, params: dict[str, Any] | None = None) -> Any:
+        """Predict from a 2-D numeric array whose columns are in ``input_columns`` order.
+
+        Raises:
+            InvalidParameter: the array's rank or row length is wrong, or a required column
+                holds NaN.
+        """
+        array = np.asarray(x)
+        if array.ndim != 2:
+            raise InvalidParameter(f"expected a 2-D array, got shape {list(array.shape)}")
+        columns = self.input_columns
+        if columns is not None and array.shape[1] != len(columns):
+            raise InvalidParameter(
+                f"expected rows of {len(columns)} values (columns {', '.join(columns)}), "
+                f"got rows of {array.shape[1]} values"
+            )
+        if self.needs_dataframe:
+            import pandas as pd
+
+            return self.predict(pd.DataFrame(array, columns=columns), params)
+        if self._schema is not None and self._schema.is_tensor:
+            return self._call_array(enforce_schema(array, self._schema))
+        if array.dtype != np.float64:
+            array = array.astype(np.float64)
+        if self._schema is not None and columns is not None and np.isnan(array).any():
+            to_float_array(array, columns, self._schema)
+        return self._call_array(array)
+
+    def _call_array(self, x: np.ndarray) -> Any:
+        call = self._runtime.predict_array
+        assert call is not None
+        return call(x)

@@ -1,0 +1,43 @@
+"""The in-memory side of a loaded model: how a flavor calls its model."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from registry.errors import InvalidParameter
+
+Params = dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """A loaded model and the two ways to call it.
+
+    ``predict`` takes what schema enforcement produced (a DataFrame or an array).
+    ``predict_array``, when the flavor has one, takes a 2-D float64 array whose columns are
+    in ``feature_names`` order (or in signature order when the model records no names).
+    """
+
+    model: Any
+    predict: Callable[[Any, Params], Any]
+    predict_array: Callable[[np.ndarray], Any] | None = None
+    feature_names: list[str] | None = None
+    needs_dataframe: bool = True
+
+
+def inside(model_dir: Path, relative: str) -> Path:
+    """Resolve a path named in ``MLmodel``, refusing one that leaves the model directory.
+
+    Raises:
+        InvalidParameter: the path is absolute or escapes ``model_dir``.
+    """
+    root = model_dir.resolve()
+    resolved = (root / relative).resolve()
+    if not resolved.is_relative_to(root):
+        raise InvalidParameter(f"model file {relative} is outside the model directory")
+    return resolved

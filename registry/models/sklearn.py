@@ -1,0 +1,205 @@
+"""The scikit-learn flavor: save and load estimators in MLflow's ``sklearn`` format.
+
+``skops`` (MLflow 3's default) loads without running arbitrary code: the types skops does not
+trust by default are computed at save, recorded as ``skops_trusted_types`` in MLmodel, and at
+load nothing beyond that list is accepted (and never a type from a module that can run code).
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import pickle
+from pathlib import Path
+from typing import Any
+
+import cloudpickle
+import pandas as pd
+import sklearn
+import skops.io
+from sklearn.base import BaseEstimator
+from sklearn.pipeline import Pipeline
+
+from registry.errors import InvalidParameter
+from registry.models.mlmodel import MLModel, read_mlmodel, verify_file_hashes
+from registry.models.runtime import Params, Runtime, inside
+from registry.models.saving import SaveSpec, SignatureArg, python_function_block, save_model_dir
+
+FORMATS = ("skops", "cloudpickle", "pickle")
+_FILES = {"skops": "model.skops", "cloudpickle": "model.pkl", "pickle": "model.pkl"}
+_UNSAFE_MODULES = frozenset(
+    {"builtins", "os", "posix", "nt", "sys", "subprocess", "importlib", "shutil", "socket",
+     "pickle", "marshal", "runpy", "code", "ctypes", "io", "operator", "functools", "types"}
+)  # fmt: skip
+_NEEDS_FRAME = ("ColumnTransformer", "FunctionTransformer")
+
+
+def save_model(
+    sk_model: Any,
+    path: str | os.PathLike[str],
+    serialization_format: str = "skops",
+    signature: SignatureArg = None,
+    input_example: Any = None,
+    metadata: dict[str, Any] | None = None,
+    run_id: str | None = None,
+    model_id: str | None = None,
+    artifact_path: str | None = None,
+) -> MLModel:
+    """Save a fitted scikit-learn estimator as an MLflow-compatible model directory.
+
+    With an ``input_example`` and no ``signature``, the signature is inferred from the
+    example and the model's prediction on it (``signature=False`` turns that off).
+
+    Raises:
+        InvalidParameter: ``sk_model`` is not a scikit-learn estimator with ``predict``, the
+            format is unknown, or ``path`` exists and is not empty. Nothing is written then.
+    """
+    if not isinstance(sk_model, BaseEstimator) or not callable(getattr(sk_model, "predict", None)):
+        raise InvalidParameter(
+            "sklearn.save_model expected a fitted scikit-learn estimator with predict(), "
+            f"got {type(sk_model).__module__}.{type(sk_model).__qualname__}"
+        )
+    if serialization_format not in FORMATS:
+        raise InvalidParameter(
+            f"serialization_format must be one of {', '.join(FORMATS)}, "
+            f"got {serialization_format!r}"
+        )
+    filename = _FILES[serialization_format]
+    trusted = _dump_skops(sk_model) if serialization_format == "skops" else None
+    payload = trusted[1] if trusted else _dump_pickle(sk_model, serialization_format)
+
+    def write_payload(staging: Path) -> None:
+        (staging / filename).write_bytes(payload)
+
+    spec = SaveSpec(
+        flavor_name="sklearn",
+        flavor_conf={
+            "code": None,
+            "pickled_model": filename,
+            "serialization_format": serialization_format,
+            "sklearn_version": sklearn.__version__,
+            "skops_trusted_types": trusted[0] if trusted else None,
+        },
+        python_function=python_function_block(
+            "mlflow.sklearn", model_path=filename, predict_fn="predict"
+        ),
+        write_payload=write_payload,
+        distributions=["scikit-learn", "numpy", "pandas", _distribution(serialization_format)],
+        predict=sk_model.predict,
+        signature=signature,
+        input_example=input_example,
+        metadata=metadata,
+        stamps={"run_id": run_id, "model_id": model_id, "artifact_path": artifact_path},
+    )
+    return save_model_dir(path, spec)
+
+
+def _distribution(serialization_format: str) -> str:
+    return "skops" if serialization_format == "skops" else "cloudpickle"
+
+
+def _dump_skops(sk_model: Any) -> tuple[list[str], bytes]:
+    try:
+        data = skops.io.dumps(sk_model)
+        trusted = sorted(skops.io.get_untrusted_types(data=data))
+        skops.io.loads(data, trusted=trusted)
+    except Exception as exc:
+        raise InvalidParameter(
+            f"the model cannot be saved with skops ({exc}); "
+            "use serialization_format='cloudpickle' for models holding custom code"
+        ) from exc
+    return trusted, data
+
+
+def _dump_pickle(sk_model: Any, serialization_format: str) -> bytes:
+    if serialization_format == "pickle":
+        return pickle.dumps(sk_model)
+    return bytes(cloudpickle.dumps(sk_model))
+
+
+def load_model(path: str | os.PathLike[str]) -> Any:
+    """Load the estimator of a model directory saved by us or by ``mlflow.sklearn``.
+
+    Raises:
+        InvalidParameter: the directory has no sklearn model, a file was tampered with, or
+            the skops file needs types that were not recorded as trusted at save.
+    """
+    model_dir = Path(path)
+    return load_estimator(model_dir, read_mlmodel(model_dir))
+
+
+def load_estimator(model_dir: Path, mlmodel: MLModel) -> Any:
+    """Load the estimator named by an already parsed MLmodel (hashes are checked first).
+
+    Raises:
+        InvalidParameter: as ``load_model``.
+    """
+    conf = mlmodel.flavors.get("sklearn") or {}
+    pyfunc = mlmodel.python_function or {}
+    filename = conf.get("pickled_model") or pyfunc.get("model_path")
+    if not filename:
+        raise InvalidParameter(f"{model_dir} has no scikit-learn model (no sklearn flavor)")
+    serialization_format = conf.get("serialization_format") or "pickle"
+    if serialization_format not in FORMATS:
+        raise InvalidParameter(f"unknown sklearn serialization_format {serialization_format!r}")
+    file = inside(model_dir, str(filename))
+    verify_file_hashes(model_dir, mlmodel, [str(filename)])
+    if serialization_format == "skops":
+        return _load_skops(file, conf.get("skops_trusted_types") or [])
+    with file.open("rb") as handle:
+        return pickle.load(handle)
+
+
+def _load_skops(file: Path, recorded: list[str]) -> Any:
+    unsafe = [t for t in recorded if t.split(".", 1)[0] in _UNSAFE_MODULES]
+    if unsafe:
+        raise InvalidParameter(f"{file.name} declares unsafe trusted types {unsafe}; refusing")
+    needed = skops.io.get_untrusted_types(file=file)
+    unknown = sorted(set(needed) - set(recorded))
+    if unknown:
+        raise InvalidParameter(
+            f"{file.name} holds types not recorded as trusted in MLmodel: {unknown}; refusing"
+        )
+    return skops.io.load(file, trusted=needed)
+
+
+def runtime(estimator: Any) -> Runtime:
+    """How to call a loaded estimator: as given, or with a float64 array in feature order."""
+    names = getattr(estimator, "feature_names_in_", None)
+    feature_names = [str(n) for n in names] if names is not None else None
+    fast = _without_feature_names(estimator) if feature_names else estimator
+
+    def predict(data: Any, params: Params) -> Any:
+        if isinstance(data, pd.DataFrame):
+            if feature_names is not None and set(feature_names) <= set(data.columns):
+                return estimator.predict(data[feature_names])
+            if feature_names is None:
+                return estimator.predict(data.to_numpy())
+        return estimator.predict(data)
+
+    return Runtime(
+        model=estimator,
+        predict=predict,
+        predict_array=fast.predict,
+        feature_names=feature_names,
+        needs_dataframe=_needs_frame(estimator),
+    )
+
+
+def _without_feature_names(estimator: Any) -> Any:
+    # sklearn warns when an estimator fitted on a DataFrame gets an ndarray; the fast path
+    # orders columns itself, so it calls a shallow copy that has forgotten the names.
+    if isinstance(estimator, Pipeline):
+        name, first = estimator.steps[0]
+        return Pipeline([(name, _without_feature_names(first)), *estimator.steps[1:]])
+    clone = copy.copy(estimator)
+    if "feature_names_in_" in vars(clone):
+        del clone.feature_names_in_
+    return clone
+
+
+def _needs_frame(estimator: Any) -> bool:
+    if type(estimator).__name__ in _NEEDS_FRAME:
+        return True
+    steps = estimator.steps if isinstance(estimator, Pipeline) else []
+    return any(_needs_frame(step) for _, step in steps if step not in (None, "passthrough"))

@@ -1,0 +1,153 @@
+"""The xgboost flavor: Boosters and the sklearn wrappers, in xgboost's native format only.
+
+Models are written with ``save_model`` as UBJSON (``model.ubj``); ``.json`` and the legacy
+binary format written by MLflow load too. Pickle is never used, so loading runs no code.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xgboost as xgb
+
+from registry.errors import InvalidParameter
+from registry.models.mlmodel import MLModel, read_mlmodel, verify_file_hashes
+from registry.models.runtime import Params, Runtime, inside
+from registry.models.saving import SaveSpec, SignatureArg, python_function_block, save_model_dir
+
+FORMATS = ("ubj", "json")
+
+
+def save_model(
+    xgb_model: Any,
+    path: str | os.PathLike[str],
+    model_format: str = "ubj",
+    signature: SignatureArg = None,
+    input_example: Any = None,
+    metadata: dict[str, Any] | None = None,
+    run_id: str | None = None,
+    model_id: str | None = None,
+    artifact_path: str | None = None,
+) -> MLModel:
+    """Save an xgboost ``Booster`` or sklearn-style ``XGBModel`` as an MLflow model directory.
+
+    Raises:
+        InvalidParameter: ``xgb_model`` is not a fitted xgboost model, the format is unknown,
+            or ``path`` exists and is not empty. Nothing is written then.
+    """
+    if not isinstance(xgb_model, xgb.Booster | xgb.XGBModel):
+        raise InvalidParameter(
+            "xgboost.save_model expected an xgboost Booster or a fitted XGBModel "
+            "(XGBRegressor, XGBClassifier, ...), "
+            f"got {type(xgb_model).__module__}.{type(xgb_model).__qualname__}"
+        )
+    if model_format not in FORMATS:
+        raise InvalidParameter(f"model_format must be one of {', '.join(FORMATS)}")
+    filename = f"model.{model_format}"
+    if isinstance(xgb_model, xgb.XGBModel):
+        try:
+            xgb_model.get_booster()
+        except xgb.core.XGBoostError as exc:
+            raise InvalidParameter(f"the xgboost model is not fitted: {exc}") from exc
+    model_class = f"{type(xgb_model).__module__}.{type(xgb_model).__qualname__}"
+    spec = SaveSpec(
+        flavor_name="xgboost",
+        flavor_conf={
+            "code": None,
+            "data": filename,
+            "model_class": model_class,
+            "model_format": model_format,
+            "xgb_version": xgb.__version__,
+        },
+        python_function=python_function_block("mlflow.xgboost", data=filename),
+        write_payload=lambda staging: xgb_model.save_model(str(staging / filename)),
+        distributions=["xgboost", "numpy", "pandas"],
+        predict=lambda data: runtime(xgb_model).predict(data, None),
+        signature=signature,
+        input_example=input_example,
+        metadata=metadata,
+        stamps={"run_id": run_id, "model_id": model_id, "artifact_path": artifact_path},
+    )
+    return save_model_dir(path, spec)
+
+
+def load_model(path: str | os.PathLike[str]) -> Any:
+    """Load the model of a directory saved by us or by ``mlflow.xgboost``, as its saved class.
+
+    Raises:
+        InvalidParameter: the directory has no xgboost model, a file was tampered with, or
+            ``model_class`` is not an xgboost model class.
+    """
+    model_dir = Path(path)
+    return load_xgb(model_dir, read_mlmodel(model_dir))
+
+
+def load_xgb(model_dir: Path, mlmodel: MLModel) -> Any:
+    """Load the model named by an already parsed MLmodel (hashes are checked first).
+
+    Raises:
+        InvalidParameter: as ``load_model``.
+    """
+    conf = mlmodel.flavors.get("xgboost") or {}
+    filename = conf.get("data") or (mlmodel.python_function or {}).get("data")
+    if not filename:
+        raise InvalidParameter(f"{model_dir} has no xgboost model (no xgboost flavor)")
+    file = inside(model_dir, str(filename))
+    cls = _model_class(str(conf.get("model_class") or "xgboost.core.Booster"))
+    verify_file_hashes(model_dir, mlmodel, [str(filename)])
+    model = cls()
+    try:
+        model.load_model(str(file))
+    except xgb.core.XGBoostError as exc:
+        raise InvalidParameter(f"cannot read xgboost model {filename}: {exc}") from exc
+    return model
+
+
+def _model_class(qualified: str) -> Any:
+    module_name, _, name = qualified.rpartition(".")
+    if module_name.split(".", 1)[0] != "xgboost":
+        raise InvalidParameter(f"model_class {qualified} is not an xgboost class")
+    cls = getattr(importlib.import_module(module_name), name, None)
+    if not isinstance(cls, type) or not issubclass(cls, xgb.Booster | xgb.XGBModel):
+        raise InvalidParameter(f"model_class {qualified} is not an xgboost model class")
+    return cls
+
+
+def runtime(model: Any) -> Runtime:
+    """How to call a loaded Booster or XGBModel (a DMatrix with the right feature names)."""
+    booster = model if isinstance(model, xgb.Booster) else model.get_booster()
+    names = list(booster.feature_names) if booster.feature_names else None
+    types = booster.feature_types or []
+    if isinstance(model, xgb.Booster):
+
+        def predict(data: Any, params: Params) -> Any:
+            return model.predict(_dmatrix(data, names))
+
+        def predict_array(x: np.ndarray) -> Any:
+            return model.inplace_predict(x)
+
+    else:
+
+        def predict(data: Any, params: Params) -> Any:
+            return model.predict(data)
+
+        predict_array = model.predict
+
+    return Runtime(
+        model=model,
+        predict=predict,
+        predict_array=predict_array,
+        feature_names=names,
+        needs_dataframe="c" in types,
+    )
+
+
+def _dmatrix(data: Any, names: list[str] | None) -> xgb.DMatrix:
+    if isinstance(data, pd.DataFrame):
+        return xgb.DMatrix(data)
+    return xgb.DMatrix(np.asarray(data), feature_names=names)
