@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from registry.errors import InvalidParameter, NotFound
-from registry.store import write_transaction
+from registry.store import lock_for_update, write_transaction
 from registry.store.experiments import get_active_experiment, now_ms
 from registry.store.models import (
     ACTIVE,
@@ -109,13 +109,16 @@ def get_run(run_id: str) -> RunRecord:
 
 
 def require_active_run(run_id: str) -> None:
-    """Check in one query that the run exists and is active.
+    """Check in one query that the run exists and is active, and lock it for this write.
 
     Raises:
         NotFound: no run has this id.
         InvalidParameter: the run is deleted.
     """
-    row = Run.select(Run.lifecycle_stage).where(Run.run_uuid == run_id).tuples().first()
+    query = Run.select(Run.lifecycle_stage).where(Run.run_uuid == run_id)
+    # Locking the run row queues writers of one run behind each other on PostgreSQL and MySQL,
+    # so their metric and latest-value writes cannot deadlock (SQLite's write lock does this).
+    row = lock_for_update(query).tuples().first()
     if row is None:
         raise NotFound(f"Run with id={run_id} not found")
     if row[0] != ACTIVE:
