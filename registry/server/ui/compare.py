@@ -1,0 +1,65 @@
+"""Comparing runs: values side by side, metric histories overlaid, params against a metric."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import render_template, request
+
+from registry.errors import InvalidParameter, NotFound
+from registry.server.ui import queries
+from registry.server.ui.pages import make_blueprint
+
+bp = make_blueprint("compare", __name__)
+MAX_RUNS = 500
+
+
+@bp.get("/compare")
+def compare() -> str:
+    """The runs named by repeated ``?runs=`` arguments, side by side.
+
+    Raises:
+        InvalidParameter: fewer than one or more than ``MAX_RUNS`` runs.
+        NotFound: none of the runs exist.
+    """
+    run_ids = list(dict.fromkeys(request.args.getlist("runs")))
+    if not run_ids or len(run_ids) > MAX_RUNS:
+        raise InvalidParameter(f"Choose between 1 and {MAX_RUNS} runs to compare.")
+    runs = queries.runs_by_id(run_ids)
+    if not runs:
+        raise NotFound("None of the chosen runs exist.")
+    ids = [run.run_uuid for run in runs]
+    keys = queries.keys_of_runs(ids)
+    columns = [f"{kind}.{key}" for kind in ("params", "metrics", "tags") for key in keys[kind]]
+    rows = queries.fill_columns(runs, columns)
+    chart: dict[str, Any] = {
+        "names": {row.run.run_uuid: row.run.name or row.run.run_uuid[:8] for row in rows},
+        "series": queries.metric_histories(ids),
+        "runs": [
+            {
+                "name": row.run.name or row.run.run_uuid[:8],
+                "params": row.params,
+                "metrics": _plain(row.metrics),
+            }
+            for row in rows
+        ],
+        "params": keys["params"],
+    }
+    return render_template(
+        "compare/compare.html",
+        rows=rows,
+        keys=keys,
+        differs={column: _differs(rows, column) for column in columns},
+        chart=chart,
+    )
+
+
+def _differs(rows: list[queries.RunRow], column: str) -> bool:
+    return len({repr(row.value(column)) for row in rows}) > 1
+
+
+def _plain(metrics: dict[str, float]) -> dict[str, float | None]:
+    return {
+        key: value if value == value and abs(value) != float("inf") else None
+        for key, value in metrics.items()
+    }

@@ -1,0 +1,97 @@
+"""What every UI blueprint shares: templates, the CSRF check and the error page."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from registry.artifacts import ArtifactStore
+from registry.errors import NotFound, RegistryError
+from registry.server.ui.formatting import FILTERS
+
+UI_ROOT = Path(__file__).parent
+CSRF_FIELD = "csrf_token"
+_SESSION_KEY = "_csrf"
+
+
+def make_blueprint(name: str, import_name: str, url_prefix: str = "") -> Blueprint:
+    """A UI blueprint: shared templates, CSRF-checked POSTs and HTML error pages."""
+    bp = Blueprint(
+        name, import_name, url_prefix=url_prefix or None, template_folder=str(UI_ROOT / "templates")
+    )
+    bp.before_request(_check_csrf)
+    bp.register_error_handler(RegistryError, _registry_error)
+    bp.register_error_handler(HTTPException, _http_error)
+    bp.app_context_processor(_template_globals)
+    for filter_name, function in FILTERS.items():
+        bp.add_app_template_filter(function, filter_name)
+    return bp
+
+
+def csrf_token() -> str:
+    """The session's CSRF token (created on first use)."""
+    token = session.get(_SESSION_KEY)
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(32)
+        session[_SESSION_KEY] = token
+    return token
+
+
+def artifact_store() -> ArtifactStore:
+    """The server's artifact store."""
+    store: ArtifactStore = current_app.extensions["registry"].artifacts
+    return store
+
+
+def back(default: str) -> Response:
+    """Redirect to the form's ``next`` field when it is a local path, else to ``default``."""
+    target = request.form.get("next", "")
+    if not target.startswith("/") or target.startswith("//"):
+        target = default
+    return redirect(target, code=303)
+
+
+def _template_globals() -> dict[str, Any]:
+    return {"csrf_token": csrf_token, "CSRF_FIELD": CSRF_FIELD}
+
+
+def _check_csrf() -> None:
+    if request.method != "POST":
+        return
+    sent = request.form.get(CSRF_FIELD, "")
+    expected = session.get(_SESSION_KEY)
+    if not isinstance(expected, str) or not hmac.compare_digest(sent, expected):
+        abort(400, "The form expired or did not come from this site: reload the page and retry.")
+
+
+def _registry_error(err: RegistryError) -> Response | tuple[str, int]:
+    # A refused button action goes back to the page it came from with the server's reason.
+    if request.method == "POST" and not isinstance(err, NotFound):
+        flash(err.message, "error")
+        return back(request.referrer or url_for("experiments.index"))
+    return _render_error(err.http_status, err.error_code, err.message)
+
+
+def _http_error(err: HTTPException) -> tuple[str, int]:
+    status = err.code or 500
+    return _render_error(status, err.name, err.description or err.name)
+
+
+def _render_error(status: int, title: str, message: str) -> tuple[str, int]:
+    return render_template("error.html", status=status, title=title, message=message), status

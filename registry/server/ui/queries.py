@@ -1,0 +1,248 @@
+"""Read-only queries the tracking pages need and the store does not offer.
+
+Every function here reads; writes go through ``registry.store`` so that its rules apply.
+Queries fetch a page's worth of rows with one statement per kind of value (never one per run),
+which is what keeps the runs table fast at 100,000 runs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import peewee as pw
+
+from registry.schemas.common import join_metric_value
+from registry.store.models import (
+    ACTIVE,
+    DELETED,
+    Dataset,
+    Experiment,
+    LatestMetric,
+    LoggedModel,
+    Metric,
+    Param,
+    Run,
+    RunInput,
+    RunTag,
+)
+
+PARENT_TAG = "mlflow.parentRunId"
+KEY_SAMPLE_RUNS = 5000
+"""Column keys are collected from this many most recent runs of an experiment."""
+MAX_POINTS = 2000
+"""Metric histories longer than this are thinned (evenly, keeping the last point) for charts."""
+
+
+@dataclass(frozen=True)
+class ExperimentSummary:
+    """An experiment with its number of active runs and its last activity (ms)."""
+
+    experiment: Experiment
+    run_count: int
+    last_activity: int
+
+
+@dataclass
+class RunRow:
+    """One run with the values of the columns a page shows."""
+
+    run: Run
+    params: dict[str, str] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    children: list[RunRow] = field(default_factory=list)
+
+    @property
+    def parent_id(self) -> str | None:
+        """The parent run's id, from the ``mlflow.parentRunId`` tag."""
+        return self.tags.get(PARENT_TAG)
+
+    def value(self, column: str) -> Any:
+        """The value of a ``params.k``/``metrics.k``/``tags.k`` column, or None."""
+        kind, _, key = column.partition(".")
+        if kind == "params":
+            return self.params.get(key)
+        if kind == "metrics":
+            return self.metrics.get(key)
+        return self.tags.get(key)
+
+
+def experiment_summaries(deleted: bool = False) -> list[ExperimentSummary]:
+    """Experiments (active, or deleted ones) with run counts, most recently created first."""
+    stage = DELETED if deleted else ACTIVE
+    counts = (
+        Run.select(
+            Run.experiment,
+            pw.fn.COUNT(Run.run_uuid).alias("n"),
+            pw.fn.MAX(Run.start_time).alias("last"),
+        )
+        .where(Run.lifecycle_stage == ACTIVE)
+        .group_by(Run.experiment)
+    )
+    stats = {
+        exp_id: (n, last or 0)
+        for exp_id, n, last in cast(Iterable[tuple[int, int, int | None]], counts.tuples())
+    }
+    experiments = (
+        Experiment.select()
+        .where(Experiment.lifecycle_stage == stage)
+        .order_by(Experiment.creation_time.desc(), Experiment.experiment_id)
+    )
+    summaries = []
+    for exp in experiments:
+        count, last = stats.get(exp.experiment_id, (0, 0))
+        summaries.append(ExperimentSummary(exp, count, max(last, exp.last_update_time or 0)))
+    return summaries
+
+
+def column_keys(experiment_id: int) -> dict[str, list[str]]:
+    """The param, metric and tag keys logged in an experiment (its recent runs)."""
+    recent = (
+        Run.select(Run.run_uuid)
+        .where(Run.experiment == experiment_id)
+        .order_by(Run.start_time.desc())
+        .limit(KEY_SAMPLE_RUNS)
+    )
+    keys: dict[str, list[str]] = {}
+    for name, model in (("params", Param), ("metrics", LatestMetric), ("tags", RunTag)):
+        query = model.select(model.key).where(model.run.in_(recent)).distinct()
+        keys[name] = sorted(row.key for row in query)
+    return keys
+
+
+def fill_columns(runs: list[Run], columns: Iterable[str]) -> list[RunRow]:
+    """Rows for ``runs`` with the values of ``columns`` (plus the parent tag and run names)."""
+    rows = {run.run_uuid: RunRow(run) for run in runs}
+    ids = list(rows)
+    wanted: dict[str, set[str]] = {"params": set(), "metrics": set(), "tags": {PARENT_TAG}}
+    for column in columns:
+        kind, _, key = column.partition(".")
+        if kind in wanted and key:
+            wanted[kind].add(key)
+    if not ids:
+        return []
+    if wanted["params"]:
+        for p in Param.select().where(Param.run.in_(ids), Param.key.in_(wanted["params"])):
+            rows[p.run_id].params[p.key] = p.value
+    if wanted["metrics"]:
+        query = LatestMetric.select().where(
+            LatestMetric.run.in_(ids), LatestMetric.key.in_(wanted["metrics"])
+        )
+        for m in query:
+            rows[m.run_id].metrics[m.key] = join_metric_value(m.value, m.value_kind)
+    for t in RunTag.select().where(RunTag.run.in_(ids), RunTag.key.in_(wanted["tags"])):
+        rows[t.run_id].tags[t.key] = t.value
+    return [rows[i] for i in ids]
+
+
+def nest(rows: list[RunRow]) -> list[RunRow]:
+    """Move each run whose parent is also in ``rows`` under that parent, keeping the order."""
+    by_id = {row.run.run_uuid: row for row in rows}
+    top = []
+    for row in rows:
+        parent = by_id.get(row.parent_id or "")
+        if parent is not None and parent is not row:
+            parent.children.append(row)
+        else:
+            top.append(row)
+    return top
+
+
+@dataclass(frozen=True)
+class RunDetail:
+    """Everything the run page shows except metric histories and artifacts."""
+
+    run: Run
+    params: list[tuple[str, str]]
+    metrics: list[tuple[str, float, int, int]]
+    tags: list[tuple[str, str]]
+    datasets: list[dict[str, Any]]
+    logged_models: list[LoggedModel]
+
+
+def run_detail(run: Run) -> RunDetail:
+    """Params, latest metrics (key, value, step, timestamp), tags, datasets and logged models."""
+    params = [(p.key, p.value) for p in Param.select().where(Param.run == run).order_by(Param.key)]
+    latest = LatestMetric.select().where(LatestMetric.run == run).order_by(LatestMetric.key)
+    metrics = [
+        (m.key, join_metric_value(m.value, m.value_kind), m.step, m.timestamp) for m in latest
+    ]
+    tags = [(t.key, t.value) for t in RunTag.select().where(RunTag.run == run).order_by(RunTag.key)]
+    models = (
+        LoggedModel.select()
+        .where(LoggedModel.source_run_id == run.run_uuid)
+        .order_by(LoggedModel.creation_timestamp_ms)
+    )
+    return RunDetail(run, params, metrics, tags, run_datasets(run.run_uuid), list(models))
+
+
+def run_datasets(run_id: str) -> list[dict[str, Any]]:
+    """The datasets a run used: name, digest, source, and the context tag of the input."""
+    query = (
+        RunInput.select(RunInput, Dataset)
+        .join(Dataset)
+        .where(RunInput.run == run_id)
+        .order_by(Dataset.name)
+    )
+    found = []
+    for item in query:
+        tags = {t.get("key"): t.get("value") for t in json.loads(item.tags_json or "[]")}
+        found.append(
+            {
+                "name": item.dataset.name,
+                "digest": item.dataset.digest,
+                "source_type": item.dataset.source_type,
+                "source": item.dataset.source,
+                "context": tags.get("mlflow.data.context", ""),
+            }
+        )
+    return found
+
+
+def metric_histories(run_ids: list[str], keys: Iterable[str] | None = None) -> dict[str, Any]:
+    """``{key: {run_id: {"step": [...], "time": [...], "value": [...]}}}`` for chart traces."""
+    query = Metric.select(
+        Metric.run, Metric.key, Metric.step, Metric.timestamp, Metric.value, Metric.value_kind
+    ).where(Metric.run.in_(run_ids))
+    if keys is not None:
+        query = query.where(Metric.key.in_(list(keys)))
+    query = query.order_by(Metric.key, Metric.run, Metric.step, Metric.timestamp)
+    series: dict[str, Any] = {}
+    for m in query.tuples().iterator():
+        run_id, key, step, ts, value, kind = m
+        point = series.setdefault(key, {}).setdefault(run_id, {"step": [], "time": [], "value": []})
+        point["step"].append(step)
+        point["time"].append(ts)
+        number = join_metric_value(value, kind)
+        point["value"].append(number if number == number and abs(number) != float("inf") else None)
+    for by_run in series.values():
+        for run_id, points in by_run.items():
+            by_run[run_id] = _thin(points)
+    return series
+
+
+def _thin(points: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    size = len(points["value"])
+    if size <= MAX_POINTS:
+        return points
+    stride = size / MAX_POINTS
+    picks = sorted({int(i * stride) for i in range(MAX_POINTS)} | {size - 1})
+    return {name: [values[i] for i in picks] for name, values in points.items()}
+
+
+def runs_by_id(run_ids: list[str]) -> list[Run]:
+    """The runs with these ids, in the order given (unknown ids are skipped)."""
+    found = {run.run_uuid: run for run in Run.select().where(Run.run_uuid.in_(run_ids))}
+    return [found[i] for i in run_ids if i in found]
+
+
+def keys_of_runs(run_ids: list[str]) -> dict[str, list[str]]:
+    """The param, metric and tag keys that any of these runs has."""
+    keys: dict[str, list[str]] = {}
+    for name, model in (("params", Param), ("metrics", LatestMetric), ("tags", RunTag)):
+        query = model.select(model.key).where(model.run.in_(run_ids)).distinct()
+        keys[name] = sorted(row.key for row in query)
+    return keys

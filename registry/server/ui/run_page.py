@@ -1,0 +1,96 @@
+"""A run's page: facts, params, metrics and charts, tags, artifacts, logged models."""
+
+from __future__ import annotations
+
+from contextlib import suppress
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from registry.errors import AlreadyExists, InvalidParameter, NotFound
+from registry.server.ui import artifact_files, queries
+from registry.server.ui.pages import artifact_store, back, make_blueprint
+from registry.services.versions import register_version
+from registry.store import run_data
+from registry.store import runs as run_store
+from registry.store.models import LoggedModel, RegisteredModel
+from registry.store.registered_models import create_registered_model
+
+bp = make_blueprint("run", __name__, url_prefix="/runs")
+
+
+@bp.get("/<run_id>")
+def show(run_id: str) -> str:
+    """The run page; ``?artifact=path`` opens a preview of that artifact."""
+    run = run_store.get_run_row(run_id)
+    detail = queries.run_detail(run)
+    store = artifact_store()
+    root = artifact_files.run_root(run)
+    nodes, cut = artifact_files.tree(store, root)
+    selected = artifact_files.clean_path(request.args.get("artifact", ""))
+    kind = artifact_files.preview_kind(selected) if selected else ""
+    shown = None
+    if selected and kind not in ("none", "image"):
+        shown = artifact_files.preview(store, f"{root}/{selected}", kind)
+    model_names = [
+        m.name for m in RegisteredModel.select(RegisteredModel.name).order_by(RegisteredModel.name)
+    ]
+    return render_template(
+        "runs/show.html",
+        detail=detail,
+        run=run,
+        tags=dict(detail.tags),
+        histories=queries.metric_histories([run.run_uuid]),
+        nodes=nodes,
+        tree_cut=cut,
+        selected=selected,
+        kind=kind,
+        shown=shown,
+        model_names=model_names,
+    )
+
+
+@bp.post("/<run_id>/tags")
+def set_tag(run_id: str) -> Response:
+    """Add or change a tag."""
+    run_data.set_tag(run_id, request.form.get("key", "").strip(), request.form.get("value", ""))
+    return back(url_for("run.show", run_id=run_id))
+
+
+@bp.post("/<run_id>/tags/delete")
+def delete_tag(run_id: str) -> Response:
+    """Remove a tag."""
+    run_data.delete_tag(run_id, request.form.get("key", ""))
+    return back(url_for("run.show", run_id=run_id))
+
+
+@bp.post("/<run_id>/delete")
+def delete(run_id: str) -> Response:
+    """Soft-delete the run."""
+    run_store.delete_run(run_id)
+    return back(url_for("run.show", run_id=run_id))
+
+
+@bp.post("/<run_id>/restore")
+def restore(run_id: str) -> Response:
+    """Restore a deleted run."""
+    run_store.restore_run(run_id)
+    return back(url_for("run.show", run_id=run_id))
+
+
+@bp.post("/<run_id>/register")
+def register(run_id: str) -> Response:
+    """Register a model the run logged as the next version of a (new or existing) model."""
+    model_id = request.form.get("model_id", "")
+    name = request.form.get("name", "").strip()
+    logged = LoggedModel.get_or_none(LoggedModel.model_id == model_id)
+    if logged is None or logged.source_run_id != run_id:
+        raise NotFound(f"Run {run_id} logged no model {model_id!r}.")
+    if not name:
+        raise InvalidParameter("Give the registered model a name.")
+    with suppress(AlreadyExists):
+        create_registered_model(name)
+    config = current_app.extensions["registry"].config
+    version = register_version(name, f"models:/{model_id}", config, model_id=model_id)
+    flash(f"Registered {name} version {version.version}.", "ok")
+    return redirect(url_for("models.version", name=name, version=version.version), code=303)

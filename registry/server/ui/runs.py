@@ -1,0 +1,72 @@
+"""The runs table of an experiment: columns, sort, filter, paging, nesting; delete and restore."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from registry.errors import InvalidParameter
+from registry.server.ui import queries
+from registry.server.ui.pages import back, make_blueprint
+from registry.server.ui.table_state import PAGE_SIZES, TableState
+from registry.store import experiments as experiment_store
+from registry.store import runs as run_store
+from registry.store.filters import search_runs_query
+
+bp = make_blueprint("runs", __name__)
+
+
+@bp.get("/experiments/<int:experiment_id>")
+def table(experiment_id: int) -> str:
+    """One page of an experiment's runs, with the columns, filter and sort in the URL."""
+    experiment = experiment_store.get_experiment(experiment_id)
+    keys = queries.column_keys(experiment_id)
+    state = TableState.from_args(request.args).with_defaults(keys)
+    rows: list[queries.RunRow] = []
+    filter_error: InvalidParameter | None = None
+    has_next = False
+    try:
+        query = search_runs_query(
+            [experiment_id],
+            state.filter,
+            state.order_by(),
+            "DELETED_ONLY" if state.deleted else "ACTIVE_ONLY",
+        )
+        runs = list(query.limit(state.per_page + 1).offset((state.page - 1) * state.per_page))
+        has_next = len(runs) > state.per_page
+        rows = queries.nest(queries.fill_columns(runs[: state.per_page], state.columns))
+    except InvalidParameter as err:
+        filter_error = err
+    return render_template(
+        "runs/table.html",
+        experiment=experiment,
+        experiments=queries.experiment_summaries(),
+        keys=keys,
+        state=state,
+        rows=rows,
+        has_next=has_next,
+        filter_error=filter_error,
+        page_sizes=PAGE_SIZES,
+    )
+
+
+@bp.post("/experiments/<int:experiment_id>/runs")
+def act_on_selected(experiment_id: int) -> Response:
+    """Compare, delete or restore the runs ticked in the table."""
+    run_ids = request.form.getlist("run")
+    action = request.form.get("action", "")
+    if not run_ids:
+        raise InvalidParameter("Select at least one run first.")
+    if action == "compare":
+        query = urlencode([("runs", run_id) for run_id in run_ids])
+        return redirect(f"{url_for('compare.compare')}?{query}", code=303)
+    if action not in ("delete", "restore"):
+        raise InvalidParameter(f"Unknown action {action!r}.")
+    for run_id in run_ids:
+        if action == "delete":
+            run_store.delete_run(run_id)
+        else:
+            run_store.restore_run(run_id)
+    return back(url_for("runs.table", experiment_id=experiment_id))
