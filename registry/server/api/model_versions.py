@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 
 from registry.schemas.registry import (
+    SearchSchema,
     TransitionSchema,
     VersionCreateSchema,
     VersionDeleteTagSchema,
@@ -18,6 +19,7 @@ from registry.server.api.registered_models import request_user
 from registry.services import stages, versions
 from registry.services.listings import describe_versions
 from registry.store import model_versions as store
+from registry.store.registry_search import search_model_versions
 
 bp = Blueprint("model_versions", __name__)
 _BASE = f"{API_PREFIX}/model-versions"
@@ -83,6 +85,19 @@ def transition_stage() -> Response:
         comment=args["comment"],
     )
     return jsonify({"model_version": describe_versions([found])[0]})
+
+
+@bp.get(f"{_BASE}/search")
+def search() -> Response:
+    """Model versions matching MLflow's filter grammar, paged."""
+    args = parse(SearchSchema())
+    found, token = search_model_versions(
+        args["filter"], args["order_by"], args["max_results"], args["page_token"]
+    )
+    body: dict[str, object] = {"model_versions": describe_versions(found)}
+    if token:
+        body["next_page_token"] = token
+    return jsonify(body)
 
 
 @bp.get(f"{_BASE}/get-download-uri")

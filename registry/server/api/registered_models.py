@@ -16,6 +16,7 @@ from registry.schemas.registry import (
     NameSchema,
     RegisteredModelCreateSchema,
     RenameSchema,
+    SearchSchema,
     SetAliasSchema,
     SetTagSchema,
     tag_pairs,
@@ -25,6 +26,7 @@ from registry.services import aliases, stages
 from registry.services.listings import describe_models, describe_versions, latest_of
 from registry.services.versions import parse_version
 from registry.store import registered_models as store
+from registry.store.registry_search import search_registered_models
 
 bp = Blueprint("registered_models", __name__)
 USER_HEADER = "X-Modelyard-User"
@@ -91,6 +93,19 @@ def delete() -> Response:
     """Delete a registered model and everything under it."""
     store.delete_registered_model(parse(NameSchema())["name"])
     return jsonify({})
+
+
+@bp.get(f"{_BASE}/search")
+def search() -> Response:
+    """Registered models matching MLflow's filter grammar, paged."""
+    args = parse(SearchSchema())
+    found, token = search_registered_models(
+        args["filter"], args["order_by"], args["max_results"], args["page_token"]
+    )
+    body: dict[str, object] = {"registered_models": describe_models(found)}
+    if token:
+        body["next_page_token"] = token
+    return jsonify(body)
 
 
 @bp.route(f"{_BASE}/get-latest-versions", methods=["GET", "POST"])

@@ -197,3 +197,25 @@ def test_download_uri_of_other_sources_is_the_source(sqlite_client):
         f"{MV}/get-download-uri", query_string={"name": "m1", "version": "1"}
     )
     assert response.json == {"artifact_uri": "runs:/abc/model"}
+
+
+def test_search_versions_by_name_and_run_skips_deleted(client):
+    create_model(client, "a")
+    create_model(client, "b")
+    run = make_run()
+    create_version(client, "a", source=f"runs:/{run.run_uuid}/model", run_id=run.run_uuid)
+    create_version(client, "a")
+    create_version(client, "a")
+    create_version(client, "b")
+    client.delete(f"{MV}/delete", json={"name": "a", "version": "3"})
+    query = {"filter": "name='a'", "order_by": ["version_number DESC"]}
+    found = client.get(f"{MV}/search", query_string=query).json["model_versions"]
+    assert [v["version"] for v in found] == ["2", "1"]
+    query = {"filter": f"run_id = '{run.run_uuid}'"}
+    found = client.get(f"{MV}/search", query_string=query).json["model_versions"]
+    assert [(v["name"], v["version"]) for v in found] == [("a", "1")]
+    query = {"filter": "name='a' AND version_number > 1", "max_results": 1}
+    page = client.get(f"{MV}/search", query_string=query).json
+    assert [v["version"] for v in page["model_versions"]] == ["2"]
+    assert "next_page_token" not in page
+

@@ -186,3 +186,30 @@ def test_exclusive_flag_on_create_and_our_endpoint(sqlite_client):
     transition(sqlite_client, "1", "Archived")
     response = sqlite_client.post(url, json={"name": "m1", "exclusive_stages": True})
     assert response.status_code == 200 and response.json["registered_model"]["exclusive_stages"]
+
+
+def test_search_filters_orders_and_pages(client):
+    for name in ("beta", "alpha", "gamma"):
+        create_model(client, name)
+    client.post(f"{RM}/set-tag", json={"name": "gamma", "key": "team", "value": "x"})
+    query = {"filter": "tag.`mlflow.prompt.is_prompt` != 'true'", "max_results": 2}
+    first = client.get(f"{RM}/search", query_string=query).json
+    assert [m["name"] for m in first["registered_models"]] == ["alpha", "beta"]
+    query["page_token"] = first["next_page_token"]
+    rest = client.get(f"{RM}/search", query_string=query).json
+    assert [m["name"] for m in rest["registered_models"]] == ["gamma"]
+    assert "next_page_token" not in rest
+    found = client.get(f"{RM}/search", query_string={"filter": "tags.team = 'x'"}).json
+    assert [m["name"] for m in found["registered_models"]] == ["gamma"]
+    ordered = client.get(f"{RM}/search", query_string={"order_by": ["name DESC"]}).json
+    assert [m["name"] for m in ordered["registered_models"]] == ["gamma", "beta", "alpha"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{"filter": "foo = 'x'"}, {"order_by": ["nope"]}, {"max_results": 0}, {"page_token": "!!"}],
+)
+def test_bad_search_is_400(sqlite_client, query):
+    response = sqlite_client.get(f"{RM}/search", query_string=query)
+    assert response.status_code == 400
+    assert response.json["error_code"] == "INVALID_PARAMETER_VALUE"
