@@ -41,7 +41,7 @@ def create_app(
         start: start the background threads now; gunicorn passes False when the app is built
             before fork and starts them in each worker (``ServingState.start``).
     """
-    app = Flask("serving")
+    app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = config.max_request_bytes
     slot = ModelSlot(model)
     batcher = (

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from registry.errors import BadRequest, RegistryError
+from registry.errors import BadRequest, InvalidParameter, RegistryError
 from serving.loader import Predictor
 from serving.protocols.mlflow import Invocation
 
@@ -76,7 +76,31 @@ def predict(predictor: Predictor, inv: Invocation) -> Any:
     array = as_array(inv, predictor)
     if array is not None:
         return guarded(predictor.predict_array, array, None)
+    _reject_extra_columns(inv, predictor)
     return guarded(predictor.predict, as_data(inv), inv.params)
+
+
+def _reject_extra_columns(inv: Invocation, predictor: Predictor) -> None:
+    schema = getattr(predictor.signature, "inputs", None)
+    expected = getattr(schema, "names", None)
+    if not expected:
+        return
+    if inv.kind == "rows":
+        given = set(inv.columns or ())
+    elif inv.kind == "records":
+        given = set().union(*inv.data) if inv.data else set()
+    elif inv.kind == "columns":
+        given = set(inv.data)
+    elif inv.kind == "frame":
+        given = {str(c) for c in inv.data.columns}
+    else:
+        return
+    extra = sorted(given.difference(expected))
+    if extra:
+        raise InvalidParameter(
+            f"unexpected input column(s) {', '.join(map(repr, extra))}: the model's signature "
+            f"takes {', '.join(expected)}"
+        )
 
 
 def guarded(function: Any, data: Any, params: dict[str, Any] | None) -> Any:
