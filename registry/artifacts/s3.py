@@ -63,12 +63,14 @@ class S3ArtifactStore:
             ) from None
         self.bucket, self.prefix = parse_s3_uri(uri)
         self._client: Any = boto3.client("s3", endpoint_url=endpoint_url or None)
-        # Part size times concurrency bounds the memory one streamed upload may hold.
         self._transfer = TransferConfig(
             multipart_threshold=part_size,
             multipart_chunksize=part_size,
             max_concurrency=max_concurrency,
         )
+        # A request body cannot seek, so s3transfer buffers whole parts; this caps how many
+        # (its default of 10 is 80 MiB per upload) to part_size * max_concurrency.
+        self._transfer.max_in_memory_upload_chunks = max_concurrency
         self._page_size = page_size
 
     def put(self, path: str, src: Readable) -> int:

@@ -85,6 +85,8 @@ def download(path: str) -> Response:
         InvalidParameter: the path is unsafe.
         ArtifactNotFound: no file at ``path``.
     """
+    if not path:  # "artifacts/?path=..." is a listing with a trailing slash
+        return list_artifacts()
     path = _request_path(path)
     stream = artifact_store().open(path)
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]

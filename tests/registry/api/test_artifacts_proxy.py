@@ -81,6 +81,10 @@ def test_listing_gives_basenames_sizes_for_files_and_empty_object_otherwise(
     assert sqlite_client.get(f"{BASE}/artifacts").get_json() == {
         "files": [{"path": "1", "is_dir": True}]
     }
+    slashed = sqlite_client.get(f"{BASE}/artifacts/", query_string={"path": f"{RUN}/models_pickle"})
+    assert slashed.get_json() == {
+        "files": [{"path": "lin_reg.bin", "is_dir": False, "file_size": 5}]
+    }
     for missing in (f"{RUN}/model", f"{RUN}/estimator.html", "2"):
         response = sqlite_client.get(f"{BASE}/artifacts", query_string={"path": missing})
         assert response.status_code == 200
