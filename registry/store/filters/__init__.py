@@ -23,6 +23,7 @@ from registry.store.filters.targets import (
     RUNS,
     Target,
 )
+from registry.store.filters.text import sortable
 from registry.store.models import (
     ACTIVE,
     DELETED,
@@ -109,7 +110,7 @@ def search_registered_models_query(
         RegisteredModel.select(), filter_string, "registered_models", REGISTERED_MODELS
     )
     keys = parse_order_by(order_by, "registered_models")
-    return order_query(query, REGISTERED_MODELS, keys, [RegisteredModel.name.asc()])
+    return order_query(query, REGISTERED_MODELS, keys, [sortable(RegisteredModel.name).asc()])
 
 
 def search_model_versions_query(
@@ -126,7 +127,7 @@ def search_model_versions_query(
     query = query.switch(ModelVersion)
     query = _filtered(query, filter_string, "model_versions", MODEL_VERSIONS)
     keys = parse_order_by(order_by, "model_versions")
-    tiebreak = [RegisteredModel.name.asc(), ModelVersion.version.desc()]
+    tiebreak = [sortable(RegisteredModel.name).asc(), ModelVersion.version.desc()]
     if not keys:
         tiebreak.insert(0, ModelVersion.last_updated_timestamp.desc())
     return order_query(query, MODEL_VERSIONS, keys, tiebreak)

@@ -8,7 +8,7 @@ import peewee as pw
 
 from registry.search.ast import OrderKey
 from registry.store.filters.targets import Target, side_table
-from registry.store.filters.text import equals
+from registry.store.filters.text import equals, sortable
 from registry.store.models import VALUE_NAN, Metric
 
 
@@ -23,7 +23,10 @@ def order_query(
     terms: list[Any] = []
     for number, key in enumerate(keys):
         if key.kind == "attribute":
-            terms.append(_direction(target.attributes[key.key], key.ascending))
+            field = target.attributes[key.key]
+            if isinstance(field, pw.CharField | pw.TextField):
+                field = sortable(field)
+            terms.append(_direction(field, key.ascending))
             continue
         if key.kind == "metric" and target.metrics is None:
             terms += _logged_model_metric(target, key)
@@ -35,7 +38,9 @@ def order_query(
         query = query.join(alias, pw.JOIN.LEFT_OUTER, on=on).switch(target.model)
         if key.kind == "metric":
             terms.append(_metric_rank(alias.value_kind, alias.value))
-        terms.append(_direction(alias.value, key.ascending))
+            terms.append(_direction(alias.value, key.ascending))
+        else:
+            terms.append(_direction(sortable(alias.value), key.ascending))
     return query.order_by(*terms, *tiebreakers)
 
 

@@ -10,6 +10,9 @@ The one place where the search code looks at the engine. ``LIKE`` is case-sensit
   a case-sensitive pattern is ``LIKE BINARY``; a case-insensitive one lowers both sides.
 * PostgreSQL has ``LIKE`` and ``ILIKE`` natively.
 
+Strings sort by code point everywhere (``BINARY`` on MySQL, ``COLLATE "C"`` on PostgreSQL), so a
+page boundary never depends on the server's locale.
+
 Every pattern is bound as a parameter; the ``ESCAPE '!'`` clause is a constant.
 """
 
@@ -48,6 +51,16 @@ def in_values(field: Any, values: Sequence[str]) -> pw.Expression:
             any_exact = any_exact | condition
         return field.in_(list(values)) & any_exact  # type: ignore[no-any-return]
     return field.in_(list(values))  # type: ignore[no-any-return]
+
+
+def sortable(field: Any) -> Any:
+    """``field`` as an ``ORDER BY`` term that sorts strings by code point on every engine."""
+    engine = engine_name()
+    if engine == "mysql":
+        return pw.NodeList((pw.SQL("BINARY"), field))
+    if engine == "postgresql":
+        return pw.NodeList((field, pw.SQL('COLLATE "C"')))
+    return field
 
 
 def like(field: Any, parts: Sequence[Pattern], *, case_sensitive: bool) -> pw.Expression:
