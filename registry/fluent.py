@@ -147,7 +147,8 @@ def get_experiment_by_name(name: str) -> Experiment | None:
     return client().get_experiment_by_name(name)
 
 
-def _current_experiment_id() -> str:
+def current_experiment_id() -> str:
+    """The experiment new runs go to: set_experiment's, else the environment's, else "0"."""
     if _experiment_id is not None:
         return _experiment_id
     if os.environ.get("MLFLOW_EXPERIMENT_ID"):
@@ -193,7 +194,7 @@ def start_run(
         if description:
             all_tags["mlflow.note.content"] = description
         run = c.create_run(
-            experiment_id or _current_experiment_id(),
+            experiment_id or current_experiment_id(),
             tags=all_tags,
             run_name=run_name,
             user_id=current_user(),
@@ -391,7 +392,7 @@ def search_runs(
         if search_all_experiments:
             ids = [e.experiment_id for e in search_experiments(view_type=run_view_type)]
         else:
-            ids = [_current_experiment_id()]
+            ids = [current_experiment_id()]
     runs: list[Run] = []
     token: str | None = None
     while len(runs) < max_results and ids:
