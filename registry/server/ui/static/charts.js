@@ -42,7 +42,7 @@ var ModelyardCharts = (function () {
           if (!points) { return; }
           var label = runIds.length > 1 ? data.names[runId] + " · " + key : key;
           traces.push({
-            type: "scattergl", mode: points.value.length > 1 ? "lines+markers" : "markers",
+            type: points.value.length > 1000 ? "scattergl" : "scatter", mode: points.value.length > 1 ? "lines+markers" : "markers",
             name: label, x: xValues(points, mode), y: points.value,
             marker: { size: points.value.length > 200 ? 2 : 5 },
           });

@@ -1,0 +1,170 @@
+"""Experiments, the runs table, a run's page and compare, driven in a real browser."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.ui.conftest import Api, screenshot, tiny_png
+
+pytestmark = pytest.mark.ui
+
+EVIL = "<script>alert('owned')</script>"
+
+
+@pytest.fixture(scope="module")
+def demo(api: Api) -> dict[str, Any]:
+    exp = api.experiment("ui-demo")
+    alpha = api.run(
+        exp,
+        "alpha-run",
+        start=1_700_000_300_000,
+        params={"alpha": "0.1", "model": "ridge"},
+        metrics=[("rmse", 1.0 / (s + 1), s) for s in range(6)]
+        + [("r2", 0.5 + s / 20, s) for s in range(6)],
+        tags={"team": "vision", "mlflow.source.git.commit": "abc123def"},
+    )
+    beta = api.run(
+        exp,
+        "beta-run",
+        start=1_700_000_200_000,
+        params={"alpha": "0.5", "model": "lasso"},
+        metrics=[("rmse", 2.5 - s / 10, s) for s in range(4)] + [("r2", 0.3, 0)],
+    )
+    child = api.run(
+        exp,
+        "child-run",
+        start=1_700_000_100_000,
+        params={"alpha": "0.1"},
+        metrics=[("rmse", 3.0, 0)],
+        tags={"mlflow.parentRunId": alpha},
+    )
+    evil = api.run(exp, EVIL, start=1_700_000_000_000, params={"model": EVIL}, tags={"note": EVIL})
+    root = f"{exp}/{alpha}/artifacts"
+    api.upload(f"{root}/notes.txt", b"trained on 2026 data\nsecond line")
+    api.upload(f"{root}/eval/summary.json", json.dumps({"rmse": 0.16, "rows": 120}).encode())
+    api.upload(f"{root}/eval/predictions.csv", b"id,y,yhat\n1,3.0,2.9\n2,4.0,4.2\n")
+    api.upload(f"{root}/plots/residuals.png", tiny_png())
+    return {"exp": exp, "alpha": alpha, "beta": beta, "child": child, "evil": evil}
+
+
+def test_create_experiment_from_the_list(page: Page, demo: dict[str, Any]) -> None:
+    page.goto("/")
+    row = page.locator("table.experiments tr", has_text="ui-demo")
+    expect(row.locator("td.num")).to_have_text("4")
+    page.fill("#new-experiment", "fresh-experiment")
+    page.click("text=Create")
+    expect(page.locator("h1")).to_have_text("fresh-experiment")
+    expect(page.locator(".sidebar li.current")).to_contain_text("fresh-experiment")
+    page.goto("/")
+    screenshot(page, "experiments")
+
+
+def test_runs_table_filters_sorts_and_nests(page: Page, demo: dict[str, Any]) -> None:
+    page.goto(f"/experiments/{demo['exp']}")
+    names = page.locator("#runs-table tbody td.run-name > a")
+    expect(names).to_have_count(4)
+    # The child run sits directly under its parent, indented.
+    expect(page.locator("#runs-table tbody tr").nth(1)).to_have_attribute("data-depth", "1")
+    expect(page.locator("#runs-table tbody tr").nth(1)).to_contain_text("child-run")
+    screenshot(page, "runs-table")
+
+    page.fill("#filter", "metrics.rmse < 2 and params.model = 'ridge'")
+    page.press("#filter", "Enter")
+    expect(names).to_have_text(["alpha-run"])
+
+    page.fill("#filter", "")
+    page.press("#filter", "Enter")
+    page.click("#runs-table th a:text('rmse')")
+    expect(page).to_have_url(re.compile(r"sort=metrics\.rmse"))
+    first = page.locator("#runs-table tbody tr").first
+    # child-run has the highest rmse but stays nested under its parent.
+    expect(first).to_contain_text("beta-run")
+    page.click("#runs-table th a:text('rmse')")
+    expect(page.locator("#runs-table tbody tr").first).to_contain_text("alpha-run")
+
+
+def test_bad_filter_marks_the_offending_token(page: Page, demo: dict[str, Any]) -> None:
+    page.goto(f"/experiments/{demo['exp']}")
+    page.fill("#filter", "metrics.rmse < 2 and params.alpha > 0.1")
+    page.press("#filter", "Enter")
+    error = page.locator("#filter-error")
+    expect(error).to_be_visible()
+    expect(page.locator("#filter")).to_have_attribute("aria-invalid", "true")
+    expect(error.locator("mark.bad-token")).not_to_be_empty()
+    screenshot(page, "runs-filter-error")
+
+
+def test_chosen_columns_are_remembered(page: Page, demo: dict[str, Any]) -> None:
+    page.goto(f"/experiments/{demo['exp']}")
+    page.click("#columns-menu summary")
+    page.uncheck("input.column-choice[value='metrics.r2']")
+    page.check("input.column-choice[value='tags.team']")
+    page.click("#columns-form button[type=submit]")
+    headers = page.locator("#runs-table thead th")
+    expect(headers.filter(has_text="team")).to_have_count(1)
+    expect(headers.filter(has_text="r2")).to_have_count(0)
+    page.goto(f"/experiments/{demo['exp']}")
+    expect(page).to_have_url(re.compile(r"cols="))
+    expect(headers.filter(has_text="team")).to_have_count(1)
+    expect(headers.filter(has_text="r2")).to_have_count(0)
+
+
+def test_run_page_draws_charts_and_previews_artifacts(page: Page, demo: dict[str, Any]) -> None:
+    page.goto(f"/runs/{demo['alpha']}")
+    expect(page.locator("h1")).to_contain_text("alpha-run")
+    expect(page.locator(".facts")).to_contain_text("abc123def")
+    expect(page.locator("table.params")).to_contain_text("ridge")
+    expect(page.locator("#metric-chart .scatterlayer .trace")).to_have_count(2)
+    page.select_option("#chart-controls select[name=x]", "time")
+    expect(page.locator("#metric-chart .scatterlayer .trace")).to_have_count(2)
+    page.click("#artifacts a:text('notes.txt')")
+    expect(page.locator(".artifact-preview pre")).to_contain_text("trained on 2026 data")
+    page.click("#artifacts a:text('summary.json')")
+    expect(page.locator(".artifact-preview pre")).to_contain_text('"rows": 120')
+    page.click("#artifacts a:text('predictions.csv')")
+    expect(page.locator(".csv-preview th")).to_have_text(["id", "y", "yhat"])
+    page.click("#artifacts a:text('residuals.png')")
+    image = page.locator(".artifact-preview img")
+    expect(image).to_be_visible()
+    assert image.evaluate("img => img.complete && img.naturalWidth") == 24
+    screenshot(page, "run-page")
+
+
+def test_tags_are_editable(page: Page, demo: dict[str, Any]) -> None:
+    page.goto(f"/runs/{demo['beta']}")
+    page.fill("#tag-key", "reviewed")
+    page.fill("#add-tag input[name=value]", "yes")
+    page.click("#add-tag button")
+    row = page.locator("table.tags tr", has_text="reviewed")
+    expect(row).to_contain_text("yes")
+    row.locator("button:text('Remove')").click()
+    expect(page.locator("table.tags tr", has_text="reviewed")).to_have_count(0)
+
+
+def test_user_input_shows_as_text(page: Page, demo: dict[str, Any]) -> None:
+    page.goto(f"/experiments/{demo['exp']}?cols=params.model,tags.note")
+    expect(page.get_by_text(EVIL).first).to_be_visible()
+    page.goto(f"/runs/{demo['evil']}")
+    expect(page.locator("h1")).to_contain_text(EVIL)
+    expect(page.locator("table.tags")).to_contain_text(EVIL)
+    assert not [d for d in page.dialogs if d[0] == "alert"]  # type: ignore[attr-defined]
+
+
+def test_compare_two_runs(page: Page, demo: dict[str, Any]) -> None:
+    page.goto(f"/experiments/{demo['exp']}")
+    page.check(f"input[name=run][value='{demo['alpha']}']")
+    page.check(f"input[name=run][value='{demo['beta']}']")
+    page.click("button[value=compare]")
+    expect(page.locator("h1")).to_have_text("Comparing 2 runs")
+    alpha_row = page.locator("#compare-table tr:has(td:text-is('alpha'))")
+    expect(alpha_row.locator("td.differs")).to_have_count(2)
+    expect(page.locator("#history-chart .scatterlayer .trace")).to_have_count(4)
+    expect(page.locator("#relation-chart .scatterlayer .trace")).to_have_count(1)
+    page.select_option("#relation-controls select[name=plot]", "parcoords")
+    expect(page.locator("#relation-chart .parcoords")).to_have_count(1)
+    screenshot(page, "compare")
