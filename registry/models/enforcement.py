@@ -139,6 +139,8 @@ def cast_column(col: pd.Series, spec: ColSpec) -> pd.Series:
 
 def _bad_value(col: pd.Series, spec: ColSpec, bad: np.ndarray) -> InvalidParameter:
     value = col.to_numpy()[int(np.argmax(bad))]
+    if isinstance(value, np.generic):
+        value = value.item()
     return InvalidParameter(f"column '{spec.name}': expected {spec.type}, got {value!r}")
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import xgboost as xgb
+from sklearn.exceptions import NotFittedError
 
 from registry.errors import InvalidParameter
 from registry.models.mlmodel import MLModel, read_mlmodel, verify_file_hashes
@@ -52,7 +53,7 @@ def save_model(
     if isinstance(xgb_model, xgb.XGBModel):
         try:
             xgb_model.get_booster()
-        except xgb.core.XGBoostError as exc:
+        except (xgb.core.XGBoostError, NotFittedError) as exc:
             raise InvalidParameter(f"the xgboost model is not fitted: {exc}") from exc
     model_class = f"{type(xgb_model).__module__}.{type(xgb_model).__qualname__}"
     spec = SaveSpec(
