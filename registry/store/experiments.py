@@ -12,6 +12,7 @@ import peewee
 from registry.errors import AlreadyExists, InvalidParameter, NotFound
 from registry.search.paging import decode_page_token, encode_page_token
 from registry.store import write_transaction
+from registry.store.filters import search_experiments_query
 from registry.store.models import ACTIVE, DELETED, Experiment, ExperimentTag, Run
 from registry.store.upserts import upsert_key_values
 from registry.store.validation import (
@@ -237,8 +238,6 @@ def search_experiments(
     Raises:
         InvalidParameter: a bad filter, order_by, max_results or page token.
     """
-    from registry.store.filters import search_experiments_query
-
     if not 1 <= max_results <= MAX_SEARCH_RESULTS:
         raise InvalidParameter(
             f"Invalid value {max_results} for parameter 'max_results' supplied. It must be at"

@@ -12,6 +12,7 @@ from registry.errors import InvalidParameter, NotFound
 from registry.search.paging import decode_page_token, encode_page_token
 from registry.store import write_transaction
 from registry.store.experiments import get_active_experiment, now_ms, parse_experiment_id
+from registry.store.filters import search_logged_models_query
 from registry.store.models import (
     ACTIVE,
     DELETED,
@@ -213,8 +214,6 @@ def search_logged_models(
     Raises:
         InvalidParameter: a bad filter, order_by, experiment id, max_results or page token.
     """
-    from registry.store.filters import search_logged_models_query
-
     if not 1 <= max_results <= MAX_SEARCH_RESULTS:
         raise InvalidParameter(f"Invalid value {max_results} for parameter 'max_results'.")
     ids = [parse_experiment_id(value) for value in experiment_ids]

@@ -98,7 +98,28 @@ def insert_points(run_id: str, points: Sequence[MetricPoint]) -> None:
         latest[point.key] = newest_point(latest.get(point.key), core)
     for start in range(0, len(rows), _INSERT_CHUNK):
         Metric.insert_many(rows[start : start + _INSERT_CHUNK]).on_conflict_ignore().execute()
+    for row in rows:
+        if row["model_id"]:
+            _link_model(row)
     record_latest_metrics(run_id, latest)
+
+
+def _link_model(row: dict[str, Any]) -> None:
+    # log_model re-logs the run's points with a model_id; the identical point is already stored
+    # (the unique index has no model_id), so attach the model to it.
+    Metric.update(
+        model_id=row["model_id"],
+        dataset_name=row["dataset_name"],
+        dataset_digest=row["dataset_digest"],
+    ).where(
+        Metric.run == row["run"],
+        Metric.key == row["key"],
+        Metric.step == row["step"],
+        Metric.timestamp == row["timestamp"],
+        Metric.value == row["value"],
+        Metric.value_kind == row["value_kind"],
+        Metric.model_id.is_null(),
+    ).execute()
 
 
 def get_metric_history(

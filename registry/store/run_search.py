@@ -5,6 +5,7 @@ from __future__ import annotations
 from registry.errors import InvalidParameter
 from registry.search.paging import decode_page_token, encode_page_token
 from registry.store.experiments import parse_experiment_id
+from registry.store.filters import search_runs_query
 from registry.store.runs import RunRecord, load_records
 
 MAX_RESULTS = 50000
@@ -24,8 +25,6 @@ def search_runs(
     Raises:
         InvalidParameter: a bad filter, order_by, view type, experiment id, max_results or token.
     """
-    from registry.store.filters import search_runs_query
-
     if not 1 <= max_results <= MAX_RESULTS:
         raise InvalidParameter(
             f"Invalid value {max_results} for parameter 'max_results' supplied. It must be at"

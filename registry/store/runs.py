@@ -6,7 +6,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from registry.errors import InvalidParameter, NotFound
 from registry.store import lock_for_update, write_transaction
@@ -118,7 +118,7 @@ def require_active_run(run_id: str) -> None:
     query = Run.select(Run.lifecycle_stage).where(Run.run_uuid == run_id)
     # Locking the run row queues writers of one run behind each other on PostgreSQL and MySQL,
     # so their metric and latest-value writes cannot deadlock (SQLite's write lock does this).
-    row = lock_for_update(query).tuples().first()
+    row = lock_for_update(cast(Any, query)).tuples().first()
     if row is None:
         raise NotFound(f"Run with id={run_id} not found")
     if row[0] != ACTIVE:
