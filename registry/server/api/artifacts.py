@@ -69,7 +69,7 @@ def upload(path: str) -> Response:
     length = request.content_length
     if limit > 0 and length is not None and length > limit:
         raise PayloadTooLarge(f"Artifact is {length} bytes; the limit is {limit}", limit=limit)
-    body = _BodyReader(request.stream, length, limit)
+    body = _BodyReader(_raw_body(), length, limit)
     written = artifact_store().put(path, body)
     artifact_bytes.send(current_app._get_current_object(), direction="in", nbytes=written)  # type: ignore[attr-defined]
     response = Response(b"", status=200)
@@ -158,6 +158,20 @@ def _request_path(path: str) -> str:
             f"Invalid artifact path {path!r}: contains an encoded '/', '\\' or NUL", path=path
         )
     return path
+
+
+def _raw_body() -> Readable:
+    """The request body, also when it came chunked through a WSGI caller that did not say so.
+
+    Werkzeug reads a body without Content-Length only if ``wsgi.input_terminated`` is set;
+    gunicorn sets it, but in-process callers such as ``httpx.WSGITransport`` (our embedded
+    mode) do not, and the upload would silently be stored empty.
+    """
+    environ = request.environ
+    chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+    if chunked and request.content_length is None and not environ.get("wsgi.input_terminated"):
+        return environ["wsgi.input"]  # type: ignore[no-any-return]
+    return request.stream
 
 
 def _content_type(path: str) -> str:

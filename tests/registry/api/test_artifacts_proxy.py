@@ -4,6 +4,7 @@ import io
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -206,6 +207,20 @@ def test_a_body_shorter_than_its_content_length_is_refused_and_not_stored(
     )
     assert response.status_code == 400
     assert stored_files(artifact_root) == []
+
+
+def test_a_chunked_upload_through_an_in_process_wsgi_client_is_stored_whole(
+    sqlite_app: Flask,
+) -> None:
+    def body() -> Iterator[bytes]:
+        yield b"first,"
+        yield b"second"
+
+    with httpx.Client(transport=httpx.WSGITransport(app=sqlite_app), base_url="http://t") as http:
+        response = http.put(f"{BASE}/artifacts/{RUN}/chunked.csv", content=body())
+        assert response.request.headers["Transfer-Encoding"] == "chunked"
+        assert response.status_code == 200
+        assert http.get(f"{BASE}/artifacts/{RUN}/chunked.csv").content == b"first,second"
 
 
 def test_transfers_are_announced_for_metrics(sqlite_app: Flask) -> None:

@@ -29,11 +29,20 @@ def test_objects_live_under_the_configured_prefix(
 
 
 def test_a_missing_bucket_is_a_server_error_not_a_missing_artifact(s3_endpoint: str) -> None:
-    store = S3ArtifactStore("s3://no-such-bucket-here", endpoint_url=s3_endpoint)
-    with pytest.raises(RegistryError, match="NoSuchBucket") as caught:
-        store.open("f")
-    assert not isinstance(caught.value, ArtifactNotFound)
-    assert caught.value.http_status == 500
+    store = S3ArtifactStore(
+        "s3://no-such-bucket-here", endpoint_url=s3_endpoint, part_size=PART_SIZE
+    )
+    for action in (
+        lambda: store.open("f"),
+        lambda: store.put("f", io.BytesIO(b"x")),
+        lambda: store.put("big", io.BytesIO(b"x" * (PART_SIZE + 1))),
+        lambda: store.list("d"),
+        lambda: store.delete("d"),
+    ):
+        with pytest.raises(RegistryError, match="NoSuchBucket") as caught:
+            action()
+        assert not isinstance(caught.value, ArtifactNotFound)
+        assert caught.value.http_status == 500
 
 
 @pytest.mark.parametrize(
