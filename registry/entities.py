@@ -307,3 +307,61 @@ class ModelInfo:
     def artifact_path(self) -> str:
         """MLflow 2's name for the model's path within its run."""
         return self.name
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One entry of a registered model's history: a stage change or an alias move (ours)."""
+
+    id: str
+    name: str
+    version: str | None
+    kind: str
+    from_value: str | None
+    to_value: str | None
+    user_id: str
+    timestamp: int
+    comment: str = ""
+    alias: str | None = None
+    rollback_of: str | None = None
+
+    @classmethod
+    def from_dict(cls, d: JSON) -> Transition:
+        """Read one history entry of ``/api/2.0/modelyard/registered-models/history``."""
+        return cls(
+            str(d["id"]),
+            d["name"],
+            d.get("version"),
+            d.get("kind", ""),
+            d.get("from"),
+            d.get("to"),
+            d.get("user_id", ""),
+            int(d.get("timestamp", 0)),
+            d.get("comment") or "",
+            d.get("alias"),
+            d.get("rollback_of"),
+        )
+
+
+@dataclass(frozen=True)
+class VersionLineage:
+    """Where a model version came from: its run, logged model, git commit, source and user."""
+
+    model_version: ModelVersion
+    run: JSON | None
+    logged_model: JSON | None
+    git_commit: str = ""
+    source_name: str = ""
+    user: str = ""
+
+    @classmethod
+    def from_dict(cls, d: JSON) -> VersionLineage:
+        """Read the reply of ``/api/2.0/modelyard/model-versions/lineage``."""
+        return cls(
+            ModelVersion.from_dict(d["model_version"]),
+            d.get("run"),
+            d.get("logged_model"),
+            d.get("git_commit", ""),
+            d.get("source_name", ""),
+            d.get("user", ""),
+        )

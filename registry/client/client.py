@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from registry.client.artifacts import ArtifactsMixin
 from registry.client.logged_models import LoggedModelsMixin
+from registry.client.model_history import ModelHistoryMixin
 from registry.client.model_registry import ModelRegistryMixin
 from registry.client.tracking import TrackingMixin
 
 
-class Client(TrackingMixin, ArtifactsMixin, LoggedModelsMixin, ModelRegistryMixin):
+class Client(
+    TrackingMixin, ArtifactsMixin, LoggedModelsMixin, ModelRegistryMixin, ModelHistoryMixin
+):
     """MlflowClient's API for experiments, runs, artifacts, logged and registered models.
 
     ``Client("http://host:5000")`` talks HTTP with keep-alive and retries;
     ``Client("sqlite:///mlflow.db")`` runs the server app in-process. With no URI it uses
     ``registry.get_tracking_uri()``. Errors are the ``registry.errors`` classes the server sent.
+    Beyond MLflow it reads a model's stage and alias history, the holders of a stage at a time,
+    rolls a stage back, and reads a version's lineage (``/api/2.0/modelyard``).
 
     Args:
         tracking_uri: the server or database; the fluent URI (or its default) when None.
