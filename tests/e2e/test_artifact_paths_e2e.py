@@ -140,6 +140,7 @@ def test_an_s3_root_round_trips_and_a_cut_upload_leaves_nothing(tmp_path: Path) 
             }
             status, _ = raw_request(base, "PUT", f"{BASE}/%2e%2e/escape.bin", b"x")
             assert status == 400
+            client = boto3.client("s3", endpoint_url=endpoint)
             parts = urlsplit(base)
             with socket.create_connection((parts.hostname or "", parts.port or 80)) as sock:
                 sock.sendall(
@@ -147,7 +148,9 @@ def test_an_s3_root_round_trips_and_a_cut_upload_leaves_nothing(tmp_path: Path) 
                     f"Content-Length: {20 * 1024 * 1024}\r\n\r\n".encode()
                 )
                 sock.sendall(b"p" * (12 * 1024 * 1024))
-            client = boto3.client("s3", endpoint_url=endpoint)
+                # Past one part, the server has started a multipart upload...
+                wait_for(lambda: client.list_multipart_uploads(Bucket=bucket).get("Uploads"))
+            # ...which the cut-off aborts rather than completing.
             wait_for(lambda: client.list_multipart_uploads(Bucket=bucket).get("Uploads") is None)
             keys = [o["Key"] for o in client.list_objects_v2(Bucket=bucket)["Contents"]]
             assert keys == ["mlartifacts/1/r/artifacts/m.bin"]
