@@ -1,7 +1,7 @@
 """On-demand benchmark of the compiled run search.
 
-    python benchmarks/search.py --runs 10000
-    python benchmarks/search.py --runs 100000 --url postgresql://root@127.0.0.1:5432/bench
+    python -m benchmarks.search --runs 10000
+    python -m benchmarks.search --runs 100000 --url postgresql://root@127.0.0.1:5432/bench
 
 Populates N runs (2 metrics, 2 params, 2 tags each) directly through the models with bulk inserts
 into a fresh SQLite file (or the empty, migrated database at --url), then times the search

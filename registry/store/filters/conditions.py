@@ -8,6 +8,8 @@ filter never multiplies rows. Each operator maps to one small function in ``_STR
 from __future__ import annotations
 
 import json
+import math
+import sys
 from collections.abc import Callable, Sequence
 from functools import reduce
 from operator import and_, or_
@@ -95,8 +97,8 @@ def _metric(node: Comparison, target: Target) -> pw.Expression:
     rows = table.model.select(table.owner).where(equals(table.model.key, node.key))
     if node.op in ("IS NULL", "IS NOT NULL"):
         return _owner_in(target, rows, negate=node.op == "IS NULL")
-    value = table.model.value
-    rows = rows.where(table.model.value_kind != VALUE_NAN, _NUMBER_OPS[node.op](value, node.value))
+    condition = _NUMBER_OPS[node.op](table.model.value, _stored(node.value))
+    rows = rows.where(table.model.value_kind != VALUE_NAN, condition)
     return _owner_in(target, rows)
 
 
@@ -117,9 +119,18 @@ def _logged_model_metric(node: Comparison, target: Target) -> pw.Expression:
     )
     if node.op in ("IS NULL", "IS NOT NULL"):
         return _in(target.id_field, rows, negate=node.op == "IS NULL")
-    condition = _NUMBER_OPS[node.op](Metric.value, node.value)
+    condition = _NUMBER_OPS[node.op](Metric.value, _stored(node.value))
     rows = rows.where(is_latest, Metric.value_kind != VALUE_NAN, condition)
     return _in(target.id_field, rows)
+
+
+def _stored(value: Any) -> Any:
+    """A metric bound as stored: infinities are kept as +/- the largest double (see models)."""
+    if isinstance(value, tuple):
+        return tuple(_stored(item) for item in value)
+    if isinstance(value, float) and math.isinf(value):
+        return math.copysign(sys.float_info.max, value)
+    return value
 
 
 def _dataset(node: Comparison, target: Target) -> pw.Expression:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from collections.abc import Iterator
 
 import peewee
@@ -15,6 +16,8 @@ from registry.store.filters import search_runs_query
 from registry.store.models import (
     VALUE_FINITE,
     VALUE_NAN,
+    VALUE_NEG_INF,
+    VALUE_POS_INF,
     Dataset,
     Experiment,
     LatestMetric,
@@ -62,14 +65,7 @@ def make_run(
         artifact_uri=f"file:///a/{run_id}",
     )
     for key, value in (metrics or {}).items():
-        nan = math.isnan(value)
-        LatestMetric.create(
-            run=run,
-            key=key,
-            value=0.0 if nan else value,
-            value_kind=VALUE_NAN if nan else VALUE_FINITE,
-            timestamp=0,
-        )
+        LatestMetric.create(run=run, key=key, timestamp=0, **stored_metric(value))
     for key, text in (params or {}).items():
         Param.create(run=run, key=key, value=text)
     for key, text in (tags or {}).items():
@@ -84,6 +80,16 @@ def make_run(
         input_tags = [] if context is None else [{"key": "mlflow.data.context", "value": context}]
         RunInput.create(run=run, dataset=dataset, tags_json=json.dumps(input_tags))
     return run
+
+
+def stored_metric(value: float) -> dict[str, float | int]:
+    """The models' storage convention: NaN and infinities are a finite value plus a kind."""
+    if math.isnan(value):
+        return {"value": 0.0, "value_kind": VALUE_NAN}
+    if math.isinf(value):
+        kind = VALUE_POS_INF if value > 0 else VALUE_NEG_INF
+        return {"value": math.copysign(sys.float_info.max, value), "value_kind": kind}
+    return {"value": value, "value_kind": VALUE_FINITE}
 
 
 def run_ids(
@@ -205,10 +211,15 @@ def test_run_view_types(runs: Experiment) -> None:
         run_ids(runs, None, view_type="SOME")
 
 
-def test_run_start_time_ties_and_nulls(database: peewee.Database) -> None:
+def test_run_ties_nulls_and_infinities(database: peewee.Database) -> None:
     exp = make_experiment()
-    for run_id in ("r2", "r1", "r3"):
-        make_run(exp, run_id, start_time=5)
-    make_run(exp, "r0", start_time=None)
-    assert run_ids(exp, None) == ["r1", "r2", "r3", "r0"]
+    make_run(exp, "r2", start_time=5, metrics={"loss": math.inf})
+    make_run(exp, "r1", start_time=5, metrics={"loss": -math.inf})
+    make_run(exp, "r3", start_time=5, metrics={"loss": 1e300})
+    make_run(exp, "r0", start_time=None, metrics={"loss": 0.0})
+    assert run_ids(exp, None) == ["r1", "r2", "r3", "r0"]  # NULL start_time last, then run_id
     assert run_ids(exp, None, ["start_time ASC"]) == ["r1", "r2", "r3", "r0"]
+    assert run_ids(exp, None, ["metrics.loss DESC"]) == ["r2", "r3", "r0", "r1"]
+    assert run_ids(exp, "metrics.loss > 1e299", ["metrics.loss"]) == ["r3", "r2"]
+    assert run_ids(exp, "metrics.loss < 1e999") == ["r1", "r3", "r0"]  # 1e999 is +infinity
+    assert run_ids(exp, "metrics.loss = -1e999") == ["r1"]
