@@ -91,9 +91,9 @@ def set_tracking_uri(uri: str | os.PathLike[str]) -> None:
     Raises:
         InvalidParameter: the scheme is not one the client speaks.
     """
-    global _experiment_id
+    global _experiment_id, _last_run_id
     _set_uri(uri)
-    _experiment_id = None
+    _experiment_id = _last_run_id = None
 
 
 def set_experiment(
