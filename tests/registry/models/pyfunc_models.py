@@ -1,0 +1,19 @@
+"""Custom models the interop tests pickle by reference, so MLflow's venv can import them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from registry.models.pyfunc import PythonModel
+
+
+class AddBase(PythonModel):
+    def __init__(self, factor: float) -> None:
+        self.factor = factor
+        self.base = 0.0
+
+    def load_context(self, context):
+        self.base = float(Path(context.artifacts["base"]).read_text())
+
+    def predict(self, context, model_input, params=None):
+        return model_input["x"].to_numpy() * self.factor + self.base
