@@ -15,7 +15,7 @@ from gunicorn.app.base import BaseApplication
 
 from serving import metrics
 from serving.config import ServingConfig
-from serving.loader import LoadedModel, load_model
+from serving.loader import LoadedModel, ModelSource
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +40,7 @@ class ServingServer(BaseApplication):  # type: ignore[misc]
             "graceful_timeout": 20,
             "keepalive": 30,
             "accesslog": None,
+            "control_socket_disable": True,
             "preload_app": self.model is not None,
             "post_worker_init": _post_worker_init,
             "child_exit": _child_exit,
@@ -69,7 +70,7 @@ def preload(config: ServingConfig) -> LoadedModel:
     Raises:
         RegistryError: the URI names nothing or the tracking server is unreachable.
     """
-    model = load_model(config.model_uri, config.tracking_uri)
+    model = ModelSource(config.model_uri, config.tracking_uri).load()
     metrics.LOAD_SECONDS.observe(model.load_seconds)
     return model
 

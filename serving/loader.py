@@ -8,15 +8,17 @@ import re
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from registry.errors import InvalidParameter
 
+if TYPE_CHECKING:
+    from registry.client import Client
+
 logger = logging.getLogger(__name__)
 
-_PINNED_VERSION = re.compile(r"^models:/([^/@]+)/(\d+)/?$")
 _FOLLOWABLE = re.compile(r"^models:/(?:[^/@]+/[^/@]*[^/@\d][^/@]*|[^/@]+@[^/@]+)/?$")
 
 
@@ -72,58 +74,74 @@ def is_followable(uri: str) -> bool:
     return bool(_FOLLOWABLE.match(uri)) and not uri.startswith("models:/m-")
 
 
-def resolve_target(uri: str, tracking_uri: str) -> Target | None:
-    """The version a ``models:/`` or ``runs:/`` URI points at now; None for a local path.
+class ModelSource:
+    """Resolves and loads one model URI, through one registry client made on first use.
 
-    Raises:
-        InvalidParameter: the URI is malformed or names nothing.
-        RegistryError: the tracking server is unreachable or answered with an error.
+    Make one per process after fork: the HTTP client's connections must not be shared.
     """
-    if _local_dir(uri) is not None:
-        return None
-    if not uri.startswith(("models:/", "runs:/")):
-        raise InvalidParameter(
-            f"cannot serve {uri!r}: expected runs:/<run_id>/<path>, models:/<name>/<version>, "
-            "models:/<name>/<stage>, models:/<name>@<alias>, models:/m-<id> or a model directory"
+
+    def __init__(self, uri: str, tracking_uri: str) -> None:
+        self.uri = uri
+        self.tracking_uri = tracking_uri
+        self._client: Client | None = None
+
+    def _registry(self) -> Client:
+        if self._client is None:
+            from registry.client import Client
+
+            self._client = Client(self.tracking_uri or None, async_logging=False)
+        return self._client
+
+    def resolve(self) -> Target | None:
+        """The version the URI points at now; None for a local directory.
+
+        Raises:
+            InvalidParameter: the URI is malformed or names nothing.
+            RegistryError: the tracking server is unreachable or answered with an error.
+        """
+        uri = self.uri
+        if _local_dir(uri) is not None:
+            return None
+        if not uri.startswith(("models:/", "runs:/")):
+            raise InvalidParameter(
+                f"cannot serve {uri!r}: expected runs:/<run_id>/<path>, models:/<name>/<version>,"
+                " models:/<name>/<stage>, models:/<name>@<alias>, models:/m-<id> or a model"
+                " directory"
+            )
+        from registry.client.model_uris import resolve_model_uri
+
+        resolved = resolve_model_uri(uri, self._registry())
+        return Target(
+            name=resolved.name or "",
+            version=str(resolved.version or ""),
+            run_id=resolved.run_id or "",
+            model_id=resolved.model_id or "",
         )
-    from registry.client import Client
-    from registry.client.model_uris import resolve_model_uri
 
-    resolved = resolve_model_uri(uri, Client(tracking_uri or None))
-    return Target(
-        name=resolved.name or "",
-        version=str(resolved.version or ""),
-        run_id=resolved.run_id or "",
-        model_id=resolved.model_id or "",
-    )
+    def load(self, target: Target | None = None) -> LoadedModel:
+        """Download (when remote) and load the model.
 
+        ``target`` pins the version ``resolve`` found, so a stage that moves between resolving
+        and downloading cannot mix two versions.
 
-def load_model(uri: str, tracking_uri: str, target: Target | None = None) -> LoadedModel:
-    """Download (when remote) and load the model at ``uri``.
+        Raises:
+            InvalidParameter: the URI is malformed, names nothing, or is not a loadable model.
+            RegistryError: the tracking server is unreachable or answered with an error.
+        """
+        from registry.models import load_predictor
 
-    ``target`` pins the version found by ``resolve_target``, so a stage that moves between
-    resolving and downloading cannot mix two versions.
+        started = time.perf_counter()
+        local = _local_dir(self.uri)
+        if local is not None:
+            return _loaded(load_predictor(local), self.uri, None, started)
+        target = target or self.resolve()
+        pinned = target is not None and target.name and target.version
+        source = f"models:/{target.name}/{target.version}" if target and pinned else self.uri
+        from registry.client.model_uris import download_model
 
-    Raises:
-        InvalidParameter: the URI is malformed, names nothing, or is not a loadable model.
-        RegistryError: the tracking server is unreachable or answered with an error.
-    """
-    from registry.models import load_predictor
-
-    started = time.perf_counter()
-    local = _local_dir(uri)
-    if local is not None:
-        predictor = load_predictor(local)
-        return _loaded(predictor, uri, None, started)
-    target = target or resolve_target(uri, tracking_uri)
-    source = f"models:/{target.name}/{target.version}" if target and target.version else uri
-    from registry.client import Client
-    from registry.client.model_uris import download_model
-
-    dst = Path(tempfile.mkdtemp(prefix="modelyard-serve-"))
-    path = download_model(source, dst, client=Client(tracking_uri or None))
-    predictor = load_predictor(path)
-    return _loaded(predictor, uri, target, started)
+        dst = Path(tempfile.mkdtemp(prefix="model-"))
+        path = download_model(source, dst, client=self._registry())
+        return _loaded(load_predictor(path), self.uri, target, started)
 
 
 def _loaded(predictor: Any, uri: str, target: Target | None, started: float) -> LoadedModel:

@@ -15,7 +15,7 @@ import time
 
 from registry.errors import RegistryError
 from serving.config import ServingConfig
-from serving.loader import is_followable, load_model, resolve_target
+from serving.loader import ModelSource, is_followable
 from serving.slot import ModelSlot
 
 logger = logging.getLogger(__name__)
@@ -28,6 +28,7 @@ class Watcher:
         self.config = config
         self.slot = slot
         self.follows = is_followable(config.model_uri)
+        self.source = ModelSource(config.model_uri, config.tracking_uri)
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
@@ -48,11 +49,10 @@ class Watcher:
 
     def check(self) -> None:
         """Resolve the URI once; load and swap in the version it names if it is new."""
-        uri, tracking_uri = self.config.model_uri, self.config.tracking_uri
         try:
-            target = resolve_target(uri, tracking_uri)
+            target = self.source.resolve()
         except RegistryError as err:
-            logger.warning("cannot resolve %s: %s", uri, err.message)
+            logger.warning("cannot resolve %s: %s", self.source.uri, err.message)
             if self.slot.current is None:
                 self.slot.load_error = err.message
             return
@@ -63,7 +63,7 @@ class Watcher:
         if current is not None and version == self.slot.failed_version:
             return
         try:
-            model = load_model(uri, tracking_uri, target)
+            model = self.source.load(target)
         except Exception as err:
             self.slot.record_failure(version, f"{type(err).__name__}: {err}")
             return

@@ -45,24 +45,30 @@ def serve(model_uri: str | None, model_uri_option: str | None, **flags: Any) -> 
     if not config.model_uri:
         raise click.UsageError("Missing MODEL_URI (or SERVING_MODEL_URI).")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    multiproc_dir = tempfile.mkdtemp(prefix="modelyard-metrics-")
+    # The watcher polls the registry every few seconds; one log line per poll is noise.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    work_dir = tempfile.mkdtemp(prefix="modelyard-serve-")
+    multiproc_dir = os.path.join(work_dir, "metrics")
+    os.mkdir(multiproc_dir)
     # prometheus_client picks its multi-process value class from this variable.
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = multiproc_dir
+    # Downloaded model versions land here too (workers inherit it), and go when we exit.
+    tempfile.tempdir = work_dir
     config = dataclasses.replace(config, prometheus_multiproc_dir=multiproc_dir)
     try:
         _run(config)
     finally:
-        shutil.rmtree(multiproc_dir, ignore_errors=True)
+        shutil.rmtree(work_dir, ignore_errors=True)
 
 
 def _run(config: Any) -> None:
     from serving.gunicorn_app import preload, run_server
-    from serving.loader import resolve_target
+    from serving.loader import ModelSource
 
     try:
         model = preload(config) if config.preload else None
         if model is None:
-            resolve_target(config.model_uri, config.tracking_uri)
+            ModelSource(config.model_uri, config.tracking_uri).resolve()
     except RegistryError as err:
         _fail(config.model_uri, err.message)
     except Exception as err:

@@ -14,7 +14,7 @@ from sklearn.linear_model import LinearRegression
 from registry.models import sklearn as sklearn_flavor
 from serving.app import create_app
 from serving.config import ServingConfig
-from serving.loader import load_model
+from serving.loader import ModelSource
 
 COLUMNS = ["a", "b", "c"]
 TRAIN = pd.DataFrame({"a": [1.0, 2, 3, 4, 5], "b": [0.0, 1, 0, 1, 3], "c": [5.0, 1, 2, 3, 1]})
@@ -38,7 +38,7 @@ def model_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 def make_app(model_dir: Path, **settings: object) -> Flask:
     config = ServingConfig(model_uri=str(model_dir), **settings)  # type: ignore[arg-type]
-    app = create_app(config, load_model(str(model_dir), ""), start=False)
+    app = create_app(config, ModelSource(str(model_dir), "").load(), start=False)
     app.config["TESTING"] = True
     return app
 
