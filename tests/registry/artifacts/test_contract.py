@@ -2,6 +2,7 @@
 
 import io
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -156,3 +157,12 @@ def test_an_upload_whose_source_fails_stores_nothing(store: ArtifactStore, good_
         store.put("dir/kept.txt", BrokenStream(good_bytes))  # type: ignore[arg-type]
     assert store.list("dir") == [FileInfo("kept.txt", False, 3)]
     assert read_all(store, "dir/kept.txt") == b"old"
+
+
+def test_concurrent_writers_of_one_path_leave_one_whole_file(store: ArtifactStore) -> None:
+    bodies = [bytes([i]) * (3 * MIB) for i in range(4)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        written = list(pool.map(lambda b: store.put("race/f.bin", io.BytesIO(b)), bodies))
+    assert written == [3 * MIB] * 4
+    assert read_all(store, "race/f.bin") in bodies
+    assert store.list("race") == [FileInfo("f.bin", False, 3 * MIB)]
