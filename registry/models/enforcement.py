@@ -6,6 +6,8 @@ offending value once a check has already failed.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Any
 
 import numpy as np
@@ -74,7 +76,7 @@ def enforce_schema(data: Any, signature: ModelSignature | Schema | None) -> Any:
             raise InvalidParameter("signatures with several named tensors are not supported")
         return enforce_tensor(coerced, first)
     frame = _as_frame(coerced, schema)
-    _check_missing(frame, schema)
+    check_missing(frame, schema)
     cast = {c.name: cast_column(frame[c.name], c) for c in schema.columns if c.name in frame}
     return pd.DataFrame(cast, index=frame.index)
 
@@ -101,7 +103,12 @@ def _as_frame(data: pd.DataFrame | np.ndarray, schema: Schema) -> pd.DataFrame:
     return pd.DataFrame(data, columns=columns)
 
 
-def _check_missing(frame: pd.DataFrame, schema: Schema) -> None:
+def check_missing(frame: pd.DataFrame, schema: Schema) -> None:
+    """Raise when a required column of ``schema`` is absent from ``frame``.
+
+    Raises:
+        InvalidParameter: naming every missing column and its type.
+    """
     missing = [c for c in schema.columns if c.required and c.name not in frame.columns]
     if missing:
         listed = ", ".join(f"'{c.name}' ({c.type})" for c in missing)
@@ -122,7 +129,7 @@ def cast_column(col: pd.Series, spec: ColSpec) -> pd.Series:
     elif spec.type == "string":
         out = _cast_kind(col, spec, pd.api.types.is_string_dtype, ("string", "empty"), None)
     elif spec.type == "binary":
-        out = _cast_kind(col, spec, lambda _: False, ("bytes", "empty"), None)
+        out = _cast_binary(col, spec)
     elif spec.type == "datetime":
         out = _cast_datetime(col, spec)
     else:
@@ -187,6 +194,25 @@ def _cast_kind(
     raise _bad_value(col, spec, bad)
 
 
+def _cast_binary(col: pd.Series, spec: ColSpec) -> pd.Series:
+    # JSON cannot carry bytes, so MLflow's scoring protocol sends binary columns as base64.
+    if pd.api.types.infer_dtype(col, skipna=True) == "string":
+        try:
+            return col.map(lambda v: None if v is None else base64.b64decode(v, validate=True))
+        except (binascii.Error, ValueError):
+            bad = col.map(lambda v: not _is_base64(v)).to_numpy(dtype=bool)
+            raise _bad_value(col, spec, bad) from None
+    return _cast_kind(col, spec, lambda _: False, ("bytes", "empty"), None)
+
+
+def _is_base64(value: object) -> bool:
+    try:
+        base64.b64decode(str(value), validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return True
+
+
 def _cast_datetime(col: pd.Series, spec: ColSpec) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(col.dtype):
         return col
@@ -233,56 +259,3 @@ def enforce_tensor(data: pd.DataFrame | np.ndarray, spec: TensorSpec) -> np.ndar
     ):
         raise InvalidParameter(f"expected {expected}, got dtype {array.dtype}")
     return array.astype(target)
-
-
-def to_float_array(data: Any, columns: list[str], schema: Schema | None) -> np.ndarray:
-    """Return ``data`` as a 2-D float64 array whose columns are ``columns``, in that order.
-
-    This is the fast path for all-numeric column signatures: a numeric array, a list of lists
-    or a numeric DataFrame converts in one numpy call. Anything else goes through
-    ``enforce_schema`` so that errors carry the same messages.
-
-    Raises:
-        InvalidParameter: as ``enforce_schema``, or the row length is not ``len(columns)``.
-    """
-    array: np.ndarray | None = None
-    if isinstance(data, np.ndarray) and data.dtype.kind in "iuf":
-        array = data
-    elif isinstance(data, list) and data and isinstance(data[0], list | tuple):
-        try:
-            array = np.asarray(data, dtype=np.float64)
-        except (ValueError, TypeError):
-            array = None
-    elif isinstance(data, pd.DataFrame) and all(c in data.columns for c in columns):
-        sub = data[columns]
-        if all(
-            pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t)
-            for t in sub.dtypes
-        ):
-            array = sub.to_numpy(dtype=np.float64)
-    if array is not None and (array.ndim != 2 or array.shape[1] != len(columns)):
-        got = f"rows of {array.shape[1]} values" if array.ndim == 2 else f"shape {array.shape}"
-        raise InvalidParameter(
-            f"expected rows of {len(columns)} values (columns {', '.join(columns)}), got {got}"
-        )
-    if array is None:
-        frame = enforce_schema(data, schema) if schema is not None else coerce_input(data)
-        if isinstance(frame, pd.DataFrame):
-            _check_missing(frame, Schema(tuple(ColSpec("double", c) for c in columns)))
-            frame = frame[columns]
-        return to_float_array(np.asarray(frame, dtype=np.float64), columns, None)
-    array = array.astype(np.float64, copy=False)
-    if schema is not None:
-        _check_nulls(array, columns, schema)
-    return array
-
-
-def _check_nulls(array: np.ndarray, columns: list[str], schema: Schema) -> None:
-    nulls = np.isnan(array)
-    if not nulls.any():
-        return
-    required = {c.name for c in schema.columns if c.required}
-    for index, name in enumerate(columns):
-        if name in required and nulls[:, index].any():
-            row = int(np.argmax(nulls[:, index]))
-            raise InvalidParameter(f"column '{name}': is required but row {row} is null")

@@ -11,14 +11,13 @@ import importlib
 import importlib.util
 import logging
 import os
-import sys
 from pathlib import Path
 
 from registry.errors import InvalidParameter
 from registry.models import pyfunc, sklearn, xgboost
 from registry.models.mlmodel import MLModel, read_mlmodel, verify_file_hashes
 from registry.models.predictor import Predictor
-from registry.models.runtime import Runtime, inside
+from registry.models.runtime import Runtime, add_code_dir, inside
 
 logger = logging.getLogger(__name__)
 
@@ -72,10 +71,7 @@ def _mlflow_pyfunc_runtime(model_dir: Path, mlmodel: MLModel) -> Runtime:
             "loading it needs the mlflow package: pip install mlflow-skinny"
         )
     conf = mlmodel.python_function or {}
-    if conf.get("code"):
-        code_dir = str(inside(model_dir, str(conf["code"])))
-        if code_dir not in sys.path:
-            sys.path.insert(0, code_dir)
+    add_code_dir(model_dir, conf)
     data_path = inside(model_dir, str(conf["data"])) if conf.get("data") else model_dir
     module = importlib.import_module(_MLFLOW_PYFUNC)
     wrapped = module._load_pyfunc(str(data_path))

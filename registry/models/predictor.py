@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from registry.errors import InvalidParameter
-from registry.models.enforcement import coerce_input, enforce_schema, to_float_array
+from registry.models.arrays import to_float_array
+from registry.models.enforcement import coerce_input, enforce_schema
 from registry.models.mlmodel import MLModel
 from registry.models.runtime import Runtime
 from registry.models.schema import ModelSignature, Schema, TensorSpec
@@ -92,8 +94,6 @@ class Predictor:
                 f"got rows of {array.shape[1]} values"
             )
         if self.needs_dataframe:
-            import pandas as pd
-
             return self.predict(pd.DataFrame(array, columns=columns), params)
         if self._schema is not None and self._schema.is_tensor:
             return self._call_array(enforce_schema(array, self._schema))

@@ -10,7 +10,6 @@ from __future__ import annotations
 import inspect
 import os
 import shutil
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ import cloudpickle
 
 from registry.errors import InvalidParameter
 from registry.models.mlmodel import MLModel, read_mlmodel, verify_file_hashes
-from registry.models.runtime import Params, Runtime, inside
+from registry.models.runtime import Params, Runtime, add_code_dir, inside
 from registry.models.saving import SaveSpec, SignatureArg, python_function_block, save_model_dir
 
 LOADER_MODULE = "modelyard_pyfunc_loader"
@@ -143,10 +142,7 @@ def load_python_model(model_dir: Path, mlmodel: MLModel) -> tuple[Any, PythonMod
     filename = str(conf.get("python_model", PYTHON_MODEL_FILE))
     file = inside(model_dir, filename)
     verify_file_hashes(model_dir, mlmodel, [filename])
-    if conf.get("code"):
-        code_dir = str(inside(model_dir, str(conf["code"])))
-        if code_dir not in sys.path:
-            sys.path.insert(0, code_dir)
+    add_code_dir(model_dir, conf)
     artifacts = {
         name: str(inside(model_dir, str(entry["path"])))
         for name, entry in (conf.get("artifacts") or {}).items()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,3 +42,16 @@ def inside(model_dir: Path, relative: str) -> Path:
     if not resolved.is_relative_to(root):
         raise InvalidParameter(f"model file {relative} is outside the model directory")
     return resolved
+
+
+def add_code_dir(model_dir: Path, python_function: dict[str, Any] | None) -> None:
+    """Put the model's ``code`` directory on ``sys.path``, as MLflow does before unpickling.
+
+    Raises:
+        InvalidParameter: the directory named by ``code`` escapes ``model_dir``.
+    """
+    code = (python_function or {}).get("code")
+    if code:
+        code_dir = str(inside(model_dir, str(code)))
+        if code_dir not in sys.path:
+            sys.path.insert(0, code_dir)

@@ -22,7 +22,7 @@ from sklearn.pipeline import Pipeline
 
 from registry.errors import InvalidParameter
 from registry.models.mlmodel import MLModel, read_mlmodel, verify_file_hashes
-from registry.models.runtime import Params, Runtime, inside
+from registry.models.runtime import Params, Runtime, add_code_dir, inside
 from registry.models.saving import SaveSpec, SignatureArg, python_function_block, save_model_dir
 
 FORMATS = ("skops", "cloudpickle", "pickle")
@@ -146,6 +146,7 @@ def load_estimator(model_dir: Path, mlmodel: MLModel) -> Any:
     verify_file_hashes(model_dir, mlmodel, [str(filename)])
     if serialization_format == "skops":
         return _load_skops(file, conf.get("skops_trusted_types") or [])
+    add_code_dir(model_dir, pyfunc)
     with file.open("rb") as handle:
         return pickle.load(handle)
 

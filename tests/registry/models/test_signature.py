@@ -139,3 +139,11 @@ def test_tensor_rank_shape_and_dtype():
 def test_unsupported_input_kind():
     with pytest.raises(InvalidParameter, match="unsupported input str"):
         enforce_schema("hello", None)
+
+
+def test_binary_column_accepts_bytes_and_base64_text():
+    sig = Schema((ColSpec("binary", "blob"),))
+    assert enforce_schema({"blob": ["aGVsbG8="]}, sig)["blob"].tolist() == [b"hello"]
+    assert enforce_schema({"blob": [b"raw"]}, sig)["blob"].tolist() == [b"raw"]
+    with pytest.raises(InvalidParameter, match="column 'blob': expected binary, got 'not base64!'"):
+        enforce_schema({"blob": ["not base64!"]}, sig)
