@@ -32,8 +32,9 @@ def register_version(
 ) -> ModelVersion:
     """Create the next version of ``name`` from a source the server controls.
 
-    A ``models:/m-...`` source without ``run_id`` takes the logged model's source run. A
-    version with a ``model_id`` is appended to that logged model's ``mlflow.modelVersions`` tag.
+    A ``models:/m-...`` source of a known logged model fills in ``model_id`` and, when absent,
+    ``run_id`` (the logged model's source run). A version with a ``model_id`` is appended to
+    that logged model's ``mlflow.modelVersions`` tag.
 
     Raises:
         NotFound: no model has that name.
@@ -43,9 +44,10 @@ def register_version(
         validate_run_id(run_id)
     validate_source(source, run_id or None, config)
     logged_id = model_id or _logged_model_id(source)
-    if logged_id and not run_id:
-        logged = find_logged_model(logged_id)
-        run_id = (logged.source_run_id or "") if logged is not None else ""
+    logged = find_logged_model(logged_id) if logged_id else None
+    if logged is not None:
+        model_id = model_id or str(logged.model_id)
+        run_id = run_id or (logged.source_run_id or "")
     with write_transaction():
         model = lock_registered_model(name)
         version = create_model_version(

@@ -219,3 +219,10 @@ def test_search_versions_by_name_and_run_skips_deleted(client):
     assert [v["version"] for v in page["model_versions"]] == ["2"]
     assert "next_page_token" not in page
 
+
+def test_logged_model_source_alone_fills_model_and_run(sqlite_client):
+    run = make_run()
+    logged = make_logged_model(run)
+    create_model(sqlite_client)
+    version = create_version(sqlite_client, source=f"models:/{logged.model_id}")
+    assert (version["run_id"], version["model_id"]) == (run.run_uuid, logged.model_id)
