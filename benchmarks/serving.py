@@ -1,0 +1,248 @@
+"""Benchmark ``modelyard serve`` against ``mlflow models serve`` and a bare gunicorn + Flask app.
+
+Run on demand (not in CI)::
+
+    python -m benchmarks.serving                       # every model, 10 s per cell
+    python -m benchmarks.serving --models linear --duration 5 --servers modelyard,mlflow,bare
+
+For each server and model: cold start (process start to the first 200 on /ping), resident
+memory per worker (VmRSS of each worker process), then wrk (benchmarks/wrk/post.lua) for a
+1-row and a 1,000-row ``dataframe_split`` body: requests per second, p50 and p99. Everything
+binds to 127.0.0.1; every cell is bounded by ``--duration``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+LUA = Path(__file__).resolve().parent / "wrk" / "post.lua"
+FEATURES = [f"f{i}" for i in range(10)]
+
+
+def bare_app() -> object:
+    """The ceiling: gunicorn + Flask parsing the same JSON and returning a constant."""
+    import orjson
+    from flask import Flask, Response, request
+
+    app = Flask("bare")
+
+    @app.post("/invocations")
+    def invocations() -> Response:
+        orjson.loads(request.get_data(cache=False))
+        return Response(b'{"predictions": [0.0]}', mimetype="application/json")
+
+    @app.get("/ping")
+    def ping() -> Response:
+        return Response("\n", mimetype="application/json")
+
+    return app
+
+
+def make_models(root: Path, names: list[str]) -> dict[str, Path]:
+    from sklearn.ensemble import RandomForestRegressor
+    from sklearn.linear_model import LinearRegression
+
+    rng = np.random.default_rng(0)
+    x = pd.DataFrame(rng.normal(size=(2000, 10)), columns=FEATURES)
+    y = x.to_numpy() @ rng.normal(size=10) + rng.normal(scale=0.1, size=2000)
+    models: dict[str, Path] = {}
+    for name in names:
+        path = root / name
+        if name == "linear":
+            from registry.models import sklearn as flavor
+
+            flavor.save_model(LinearRegression().fit(x, y), path, input_example=x.head(3))
+        elif name == "forest":
+            from registry.models import sklearn as flavor
+
+            forest = RandomForestRegressor(n_estimators=100, max_depth=10, random_state=0, n_jobs=1)
+            flavor.save_model(forest.fit(x, y), path, input_example=x.head(3))
+        elif name == "xgboost":
+            import xgboost as xgb
+
+            from registry.models import xgboost as xflavor
+
+            booster = xgb.train(
+                {"max_depth": 6, "nthread": 1}, xgb.DMatrix(x, label=y), num_boost_round=100
+            )
+            xflavor.save_model(booster, path, input_example=x.head(3))
+        models[name] = path
+    return models
+
+
+def write_bodies(root: Path) -> dict[str, Path]:
+    rng = np.random.default_rng(1)
+    bodies = {}
+    for rows in (1, 1000):
+        path = root / f"body-{rows}.json"
+        data = rng.normal(size=(rows, 10)).round(6).tolist()
+        path.write_text(json.dumps({"dataframe_split": {"columns": FEATURES, "data": data}}))
+        bodies[str(rows)] = path
+    return bodies
+
+
+def command(
+    server: str, model_dir: Path, port: int, workers: int, mlflow: Path | None
+) -> list[str]:
+    if server == "modelyard":
+        return [sys.executable, "-m", "registry.cli", "serve", str(model_dir),
+                "--port", str(port), "--workers", str(workers)]  # fmt: skip
+    if server == "mlflow":
+        assert mlflow is not None
+        return [str(mlflow), "-m", "mlflow", "models", "serve", "-m", str(model_dir),
+                "--env-manager", "local", "-p", str(port), "-w", str(workers)]  # fmt: skip
+    return [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "gthread",
+            "--threads", "4", "-b", f"127.0.0.1:{port}", "benchmarks.serving:bare_app()"]  # fmt: skip
+
+
+@contextmanager
+def running(
+    args: list[str], port: int, log: Path, env: dict[str, str]
+) -> Iterator[tuple[int, float]]:
+    started = time.perf_counter()
+    with log.open("wb") as out:
+        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=env,
+                                start_new_session=True)  # fmt: skip
+        try:
+            deadline = time.monotonic() + 120
+            while True:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"{args[:4]} did not start:\n{log.read_text()[-3000:]}")
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/ping", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.02)
+            yield proc.pid, time.perf_counter() - started
+        finally:
+            os.killpg(proc.pid, 15)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, 9)
+                proc.wait()
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        text = (task / "children").read_text().split()
+        out.extend(int(c) for c in text)
+    return out
+
+
+def worker_rss_mb(pid: int) -> float:
+    """Mean VmRSS of the leaf processes under ``pid`` (the workers), in MiB."""
+    leaves, stack = [], [pid]
+    while stack:
+        current = stack.pop()
+        kids = _children(current)
+        if kids:
+            stack.extend(kids)
+        elif current != pid:
+            leaves.append(current)
+    sizes = []
+    for leaf in leaves or [pid]:
+        status = Path(f"/proc/{leaf}/status").read_text()
+        match = re.search(r"VmRSS:\s+(\d+) kB", status)
+        if match:
+            sizes.append(int(match.group(1)) / 1024)
+    return sum(sizes) / len(sizes)
+
+
+def _ms(text: str) -> float:
+    value, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def wrk(port: int, body: Path, seconds: float, connections: int) -> dict[str, float]:
+    env = {**os.environ, "WRK_BODY": str(body)}
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(LUA),
+         f"http://127.0.0.1:{port}/invocations"],  # fmt: skip
+        capture_output=True, text=True, env=env, timeout=seconds + 60, check=True,
+    )  # fmt: skip
+    text = out.stdout
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)),  # type: ignore[union-attr]
+        "p50": _ms(re.search(r"50%\s+(\S+)", text).group(1)),  # type: ignore[union-attr]
+        "p99": _ms(re.search(r"99%\s+(\S+)", text).group(1)),  # type: ignore[union-attr]
+        "errors": float(non2xx.group(1)) if non2xx else 0.0,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--models", default="linear,forest,xgboost")
+    parser.add_argument("--servers", default="modelyard,mlflow,bare")
+    parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed (apt-get install wrk)")
+    servers = args.servers.split(",")
+    mlflow = None
+    if "mlflow" in servers:
+        sys.path.insert(0, str(ROOT))
+        from tests.mlflow_env import MLFLOW_SERVER, mlflow_python
+
+        mlflow = mlflow_python(MLFLOW_SERVER)
+    from tests.conftest import free_port
+
+    tmp = Path(tempfile.mkdtemp(prefix="modelyard-bench-"))
+    models = make_models(tmp, args.models.split(","))
+    bodies = write_bodies(tmp)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    rows = []
+    for model_name, model_dir in models.items():
+        for server in servers:
+            if server == "bare" and model_name != next(iter(models)):
+                continue
+            port = free_port()
+            args_ = command(server, model_dir, port, args.workers, mlflow)
+            log = tmp / f"{server}-{model_name}.log"
+            with running(args_, port, log, env) as (pid, cold):
+                check = httpx.post(f"http://127.0.0.1:{port}/invocations",
+                                   content=bodies["1"].read_bytes(),
+                                   headers={"Content-Type": "application/json"})  # fmt: skip
+                check.raise_for_status()
+                cells = {
+                    n: wrk(port, b, args.duration, args.connections) for n, b in bodies.items()
+                }
+                rss = worker_rss_mb(pid)
+            label = "bare (ceiling)" if server == "bare" else server
+            for n, cell in cells.items():
+                rows.append((model_name if server != "bare" else "-", label, n, cell, cold, rss))
+                print(f"{model_name} {label} {n} rows: {cell}", file=sys.stderr, flush=True)
+    print(f"wrk -t2 -c{args.connections} -d{args.duration}s, {args.workers} workers, loopback")
+    print(
+        "| model | server | rows | req/s | p50 ms | p99 ms | non-200 | cold start s | RSS/worker MiB |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    for model_name, label, n, cell, cold, rss in rows:
+        print(f"| {model_name} | {label} | {n} | {cell['rps']:.0f} | {cell['p50']:.2f} | "
+              f"{cell['p99']:.2f} | {cell['errors']:.0f} | {cold:.2f} | {rss:.0f} |")  # fmt: skip
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
