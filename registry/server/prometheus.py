@@ -18,6 +18,7 @@ from prometheus_client import (
     multiprocess,
 )
 
+from registry.server.api.artifacts import artifact_bytes
 from registry.store import observe_queries
 
 REQUESTS = Counter(
@@ -52,9 +53,14 @@ def _observe_query(seconds: float) -> None:
     DATABASE_QUERIES.inc()
 
 
+def _count_transfer(_app: Flask, direction: str, nbytes: int) -> None:
+    count_artifact_bytes(direction, nbytes)
+
+
 def install(app: Flask, multiprocess_dir: str | None) -> None:
-    """Time every request, count SQL time, and serve ``GET /metrics``."""
+    """Time every request, count SQL time and artifact bytes, and serve ``GET /metrics``."""
     observe_queries(_observe_query)
+    artifact_bytes.connect(_count_transfer, app)
 
     @app.before_request
     def _start_timer() -> None:
