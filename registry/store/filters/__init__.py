@@ -14,7 +14,7 @@ import peewee as pw
 from registry.errors import InvalidParameter
 from registry.search.parser import parse_filter, parse_logged_model_order_by, parse_order_by
 from registry.store.filters.conditions import compile_filter
-from registry.store.filters.ordering import order_query
+from registry.store.filters.ordering import order_query, split_sort_metric
 from registry.store.filters.targets import (
     EXPERIMENTS,
     LOGGED_MODELS,
@@ -55,10 +55,12 @@ def search_runs_query(
     """
     query = Run.select().where(Run.experiment.in_(experiment_ids))
     query = query.where(Run.lifecycle_stage.in_(_stages(view_type)))
-    query = _filtered(query, filter_string, "runs", RUNS)
     keys = parse_order_by(order_by, "runs")
+    pushed, node = split_sort_metric(parse_filter(filter_string, "runs"), keys)
+    if node is not None:
+        query = query.where(compile_filter(node, RUNS))
     tiebreak = [Run.start_time.desc(nulls="LAST"), Run.run_uuid.asc()]
-    return order_query(query, RUNS, keys, tiebreak)
+    return order_query(query, RUNS, keys, tiebreak, pushed)
 
 
 def search_experiments_query(

@@ -1,7 +1,8 @@
 """Compile a parsed filter to a parameterised peewee expression over one entity.
 
-Side-table keys (params, tags, metrics, datasets) become ``id IN (subquery)`` conditions, so a
-filter never multiplies rows. Each operator maps to one small function in ``_STRING_OPS`` or
+Side-table keys become subquery conditions, so a filter never multiplies rows: ``EXISTS`` on
+the (owner, key) primary key for params and tags, ``id IN (...)`` over the ``(key, value)``
+index for metrics and for datasets. Each operator maps to one small function in ``_STRING_OPS`` or
 ``_NUMBER_OPS``: the table of what is supported, as in datasette's ``Filters``.
 """
 
@@ -22,7 +23,7 @@ from registry.store.filters.targets import Target, side_table
 from registry.store.filters.text import Pattern, equals, in_values, like
 from registry.store.models import VALUE_NAN, Dataset, Metric, RunInput
 
-Condition = Callable[[Any, Any], pw.Expression]
+Condition = Callable[[Any, Any], pw.ColumnBase]
 
 CONTEXT_TAG = "mlflow.data.context"
 
@@ -47,7 +48,7 @@ _NUMBER_OPS: dict[str, Condition] = {
 }
 
 
-def compile_filter(node: Node, target: Target) -> pw.Expression:
+def compile_filter(node: Node, target: Target) -> pw.ColumnBase:
     """The ``WHERE`` expression for ``node`` over ``target``'s rows."""
     if isinstance(node, BoolOp):
         parts = [compile_filter(operand, target) for operand in node.operands]
@@ -66,7 +67,7 @@ def _ops(value: object) -> dict[str, Condition]:
     return _STRING_OPS if isinstance(sample, str) else _NUMBER_OPS
 
 
-def _attribute(node: Comparison, target: Target) -> pw.Expression:
+def _attribute(node: Comparison, target: Target) -> pw.ColumnBase:
     field = target.attributes[node.key]
     if node.op == "IS NULL":
         return field.is_null()  # type: ignore[no-any-return]
@@ -75,34 +76,37 @@ def _attribute(node: Comparison, target: Target) -> pw.Expression:
     return _ops(node.value)[node.op](field, node.value)
 
 
-def _key_value(node: Comparison, target: Target) -> pw.Expression:
+def _key_value(node: Comparison, target: Target) -> pw.ColumnBase:
+    # A correlated EXISTS probes the (owner, key) primary key once per candidate row, which
+    # lets the planner drive the query from a selective metric range or from the sort order.
     table = side_table(target, node.kind)
-    owners = table.model.select(table.owner)
-    has_key = equals(table.model.key, node.key)
+    has_key = (table.owner == target.id_field) & equals(table.model.key, node.key)
     if node.op in ("IS NULL", "IS NOT NULL"):
-        rows = owners.where(has_key)
-        return _owner_in(target, rows, negate=node.op == "IS NULL")
+        return _exists(table.model, has_key, negate=node.op == "IS NULL")
     if node.kind == "tag" and target.missing_tag_is_not_equal and node.op in ("!=", "NOT IN"):
         positive = "=" if node.op == "!=" else "IN"
-        rows = owners.where(has_key & _STRING_OPS[positive](table.model.value, node.value))
-        return _owner_in(target, rows, negate=True)
-    rows = owners.where(has_key & _STRING_OPS[node.op](table.model.value, node.value))
-    return _owner_in(target, rows)
+        condition = has_key & _STRING_OPS[positive](table.model.value, node.value)
+        return _exists(table.model, condition, negate=True)
+    return _exists(table.model, has_key & _STRING_OPS[node.op](table.model.value, node.value))
 
 
-def _metric(node: Comparison, target: Target) -> pw.Expression:
+def metric_condition(value: Any, kind: Any, node: Comparison) -> pw.ColumnBase:
+    """``node`` (a metric comparison other than a null test) applied to one metric row."""
+    return (kind != VALUE_NAN) & _NUMBER_OPS[node.op](value, _stored(node.value))  # type: ignore[no-any-return]
+
+
+def _metric(node: Comparison, target: Target) -> pw.ColumnBase:
     if target.metrics is None:
         return _logged_model_metric(node, target)
     table = target.metrics
     rows = table.model.select(table.owner).where(equals(table.model.key, node.key))
     if node.op in ("IS NULL", "IS NOT NULL"):
         return _owner_in(target, rows, negate=node.op == "IS NULL")
-    condition = _NUMBER_OPS[node.op](table.model.value, _stored(node.value))
-    rows = rows.where(table.model.value_kind != VALUE_NAN, condition)
+    rows = rows.where(metric_condition(table.model.value, table.model.value_kind, node))
     return _owner_in(target, rows)
 
 
-def _logged_model_metric(node: Comparison, target: Target) -> pw.Expression:
+def _logged_model_metric(node: Comparison, target: Target) -> pw.ColumnBase:
     newer = Metric.alias()
     is_latest = ~pw.fn.EXISTS(
         newer.select(pw.SQL("1")).where(
@@ -119,8 +123,7 @@ def _logged_model_metric(node: Comparison, target: Target) -> pw.Expression:
     )
     if node.op in ("IS NULL", "IS NOT NULL"):
         return _in(target.id_field, rows, negate=node.op == "IS NULL")
-    condition = _NUMBER_OPS[node.op](Metric.value, _stored(node.value))
-    rows = rows.where(is_latest, Metric.value_kind != VALUE_NAN, condition)
+    rows = rows.where(is_latest, metric_condition(Metric.value, Metric.value_kind, node))
     return _in(target.id_field, rows)
 
 
@@ -133,7 +136,7 @@ def _stored(value: Any) -> Any:
     return value
 
 
-def _dataset(node: Comparison, target: Target) -> pw.Expression:
+def _dataset(node: Comparison, target: Target) -> pw.ColumnBase:
     inputs = RunInput.select(RunInput.run)
     if node.key != "context":
         inputs = inputs.join(Dataset)
@@ -184,9 +187,14 @@ def _context_patterns(value: str | None, wildcards: bool) -> list[Sequence[Patte
     return patterns
 
 
-def _owner_in(target: Target, rows: pw.ModelSelect[Any], *, negate: bool = False) -> pw.Expression:
+def _owner_in(target: Target, rows: pw.ModelSelect[Any], *, negate: bool = False) -> pw.ColumnBase:
     return _in(target.id_field, rows, negate=negate)
 
 
-def _in(field: Any, rows: pw.ModelSelect[Any], *, negate: bool = False) -> pw.Expression:
+def _exists(model: Any, condition: pw.Expression, *, negate: bool = False) -> pw.ColumnBase:
+    exists = pw.fn.EXISTS(model.select(pw.SQL("1")).where(condition))
+    return ~exists if negate else exists
+
+
+def _in(field: Any, rows: pw.ModelSelect[Any], *, negate: bool = False) -> pw.ColumnBase:
     return field.not_in(rows) if negate else field.in_(rows)  # type: ignore[no-any-return]

@@ -202,6 +202,11 @@ def test_run_ordering(runs: Experiment) -> None:
     assert run_ids(runs, None, ["params.alpha", "start_time"]) == ["c", "a", "b"]
     assert run_ids(runs, None, ["params.alpha DESC"]) == ["b", "a", "c"]  # tie: start_time DESC
     assert run_ids(runs, "metrics.rmse > 0", ["metrics.rmse DESC", "tags.team"]) == ["b", "a"]
+    # a filter on the sort metric is tested on the joined row (the fast path): same answers
+    assert run_ids(runs, "metrics.rmse < 6.8 and params.alpha = '0.1'", ["metrics.rmse"]) == ["a"]
+    assert run_ids(runs, "metrics.acc >= 0.5", ["metrics.acc DESC"]) == ["a", "c"]
+    either = "metrics.acc >= 0.5 or params.alpha = '0.5'"
+    assert run_ids(runs, either, ["metrics.acc DESC"]) == ["a", "c", "b"]
 
 
 def test_run_view_types(runs: Experiment) -> None:
