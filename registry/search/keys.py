@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from registry.errors import InvalidParameter
 from registry.search.ast import Kind
 from registry.search.entities import PREFIXES, EntitySpec
-from registry.search.tokens import END, QUOTED_KEY, WORD, Token, syntax_error
+from registry.search.tokens import QUOTED_KEY, WORD, Token, syntax_error
 
 KEYWORDS = frozenset({"AND", "OR", "NOT", "IN", "IS", "NULL", "LIKE", "ILIKE", "ASC", "DESC"})
 DATASET_KEYS = ("name", "digest", "context")
@@ -87,8 +87,3 @@ def resolve_key(text: str, key: Key, spec: EntitySpec, *, ordering: bool = False
 
 def _key_error(text: str, key: Key, reason: str) -> InvalidParameter:
     return syntax_error(text, key.position, reason, token=key.raw)
-
-
-def is_end(token: Token) -> bool:
-    """True for the end-of-input token."""
-    return token.type == END
