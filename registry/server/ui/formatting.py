@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import shlex
 from collections.abc import Callable
@@ -49,9 +50,15 @@ def shell_quote(text: str) -> str:
     return shlex.quote(text)
 
 
+def python_string(text: str) -> str:
+    """``text`` as a double-quoted string literal for a Python snippet shown on a page."""
+    return json.dumps(text, ensure_ascii=False)
+
+
 FILTERS: dict[str, Callable[..., str]] = {
     "datetime": format_datetime,
     "duration": format_duration,
     "number": format_number,
     "shell_quote": shell_quote,
+    "python_string": python_string,
 }

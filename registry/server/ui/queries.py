@@ -30,8 +30,6 @@ from registry.store.models import (
 )
 
 PARENT_TAG = "mlflow.parentRunId"
-KEY_SAMPLE_RUNS = 5000
-"""Column keys are collected from this many most recent runs of an experiment."""
 MAX_POINTS = 2000
 """Metric histories longer than this are thinned (evenly, keeping the last point) for charts."""
 
@@ -99,18 +97,39 @@ def experiment_summaries(deleted: bool = False) -> list[ExperimentSummary]:
 
 
 def column_keys(experiment_id: int) -> dict[str, list[str]]:
-    """The param, metric and tag keys logged in an experiment (its recent runs)."""
-    recent = (
-        Run.select(Run.run_uuid)
-        .where(Run.experiment == experiment_id)
-        .order_by(Run.start_time.desc())
-        .limit(KEY_SAMPLE_RUNS)
-    )
-    keys: dict[str, list[str]] = {}
-    for name, model in (("params", Param), ("metrics", LatestMetric), ("tags", RunTag)):
-        query = model.select(model.key).where(model.run.in_(recent)).distinct()
-        keys[name] = sorted(row.key for row in query)
+    """The param, metric and tag keys logged by any run of an experiment."""
+    return {
+        name: _keys_in_experiment(model, experiment_id)
+        for name, model in (("params", Param), ("metrics", LatestMetric), ("tags", RunTag))
+    }
+
+
+def _keys_in_experiment(
+    model: type[Param | LatestMetric | RunTag], experiment_id: int
+) -> list[str]:
+    # Walk the (key, run) index one distinct key at a time (a skip scan), then keep the keys that
+    # some run of this experiment has: a few index probes instead of a scan of every value row.
+    keys = []
+    key = model.select(pw.fn.MIN(model.key)).scalar()
+    while key is not None:
+        used = (
+            model.select(pw.SQL("1"))
+            .join(Run, on=(model.run == Run.run_uuid))
+            .where((model.key == key) & (Run.experiment == experiment_id))
+            .exists()
+        )
+        if used:
+            keys.append(key)
+        key = model.select(pw.fn.MIN(model.key)).where(model.key > key).scalar()
     return keys
+
+
+def experiment_names() -> list[Experiment]:
+    """Active experiments by name, for the sidebar (no run counts: those cost a scan)."""
+    query = Experiment.select(Experiment.experiment_id, Experiment.name).where(
+        Experiment.lifecycle_stage == ACTIVE
+    )
+    return list(query.order_by(Experiment.name))
 
 
 def fill_columns(runs: list[Run], columns: Iterable[str]) -> list[RunRow]:

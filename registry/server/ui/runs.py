@@ -42,7 +42,7 @@ def table(experiment_id: int) -> str:
     return render_template(
         "runs/table.html",
         experiment=experiment,
-        experiments=queries.experiment_summaries(),
+        experiments=queries.experiment_names(),
         keys=keys,
         state=state,
         rows=rows,
