@@ -4,7 +4,7 @@
     python -m benchmarks.search --runs 100000 --url postgresql://root@127.0.0.1:5432/bench
 
 Populates N runs (2 metrics, 2 params, 2 tags each) directly through the models with bulk inserts
-into a fresh SQLite file (or the empty, migrated database at --url), then times the search
+into a fresh SQLite file (or the database at --url, migrated first), then times the search
 ``metrics.rmse < 6.8 and params.alpha = '0.1'`` ordered by ``metrics.rmse`` with a page of
 1000 rows fetched as model instances, and prints p50/p99.
 """
@@ -105,13 +105,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=30)
-    parser.add_argument("--url", help="an empty, migrated database (default: a new SQLite file)")
+    parser.add_argument("--url", help="a database to add the runs to (default: a new SQLite file)")
     args = parser.parse_args()
     url = args.url or f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}"
     database = open_database(url)
     with database.connection_context():
-        if args.url is None:
-            upgrade()
+        upgrade()
         started = time.perf_counter()
         experiment_id = populate(args.runs)
         print(f"populated {args.runs} runs in {time.perf_counter() - started:.1f}s ({url})")
