@@ -128,3 +128,17 @@ def test_mlflow_custom_pyfunc_without_mlflow_is_a_clear_error(tmp_path):
     (tmp_path / "MLmodel").write_text(yaml.safe_dump(doc))
     with pytest.raises(InvalidParameter, match="needs the mlflow package"):
         load_predictor(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ([{"a": 1.0, "b": 2.0}], r"missing input column\(s\) 'c' \(double\)"),
+        ({"a": [1.0], "b": ["abc"], "c": [1.0]}, "column 'b': expected double, got 'abc'"),
+        ([{"a": 1.0, "b": None, "c": 1.0}], "column 'b': is required but row 0 is null"),
+        ([[1.0, 2.0]], r"expected rows of 3 values \(columns a, b, c\), got rows of 2"),
+    ],
+)
+def test_fast_path_errors_name_the_column(saved, data, message):
+    with pytest.raises(InvalidParameter, match=message):
+        load_predictor(saved[0]).predict(data)
