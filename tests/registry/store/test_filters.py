@@ -131,7 +131,7 @@ def runs(database: peewee.Database) -> Experiment:
         name="page_3*[x]",
         start_time=1,
         metrics={"acc": 0.5},
-        params={"alpha": "0.1"},
+        params={"alpha": "0.1", "note": "50%!"},
         inputs=[("train-set", "d1", None)],
     )
     make_run(exp, "d", name="gone", start_time=0, lifecycle_stage="deleted")
