@@ -101,14 +101,48 @@ def command(
     server: str, model_dir: Path, port: int, workers: int, mlflow: Path | None
 ) -> list[str]:
     if server == "modelyard":
-        return [sys.executable, "-m", "registry.cli", "serve", str(model_dir),
-                "--port", str(port), "--workers", str(workers)]  # fmt: skip
+        return [
+            sys.executable,
+            "-m",
+            "registry.cli",
+            "serve",
+            str(model_dir),
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ]
     if server == "mlflow":
         assert mlflow is not None
-        return [str(mlflow), "-m", "mlflow", "models", "serve", "-m", str(model_dir),
-                "--env-manager", "local", "-p", str(port), "-w", str(workers)]  # fmt: skip
-    return [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "gthread",
-            "--threads", "4", "-b", f"127.0.0.1:{port}", "benchmarks.serving:bare_app()"]  # fmt: skip
+        return [
+            str(mlflow),
+            "-m",
+            "mlflow",
+            "models",
+            "serve",
+            "-m",
+            str(model_dir),
+            "--env-manager",
+            "local",
+            "-p",
+            str(port),
+            "-w",
+            str(workers),
+        ]
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-w",
+        str(workers),
+        "-k",
+        "gthread",
+        "--threads",
+        "4",
+        "-b",
+        f"127.0.0.1:{port}",
+        "benchmarks.serving:bare_app()",
+    ]
 
 
 @contextmanager
@@ -117,8 +151,9 @@ def running(
 ) -> Iterator[tuple[int, float]]:
     started = time.perf_counter()
     with log.open("wb") as out:
-        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=env,
-                                start_new_session=True)  # fmt: skip
+        proc = subprocess.Popen(
+            args, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=env, start_new_session=True
+        )
         try:
             deadline = time.monotonic() + 120
             while True:
@@ -132,7 +167,8 @@ def running(
                 time.sleep(0.02)
             yield proc.pid, time.perf_counter() - started
         finally:
-            os.killpg(proc.pid, 15)
+            if proc.poll() is None:
+                os.killpg(proc.pid, 15)
             try:
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
@@ -175,10 +211,22 @@ def _ms(text: str) -> float:
 def wrk(port: int, body: Path, seconds: float, connections: int) -> dict[str, float]:
     env = {**os.environ, "WRK_BODY": str(body)}
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(LUA),
-         f"http://127.0.0.1:{port}/invocations"],  # fmt: skip
-        capture_output=True, text=True, env=env, timeout=seconds + 60, check=True,
-    )  # fmt: skip
+        [
+            "wrk",
+            "-t2",
+            f"-c{connections}",
+            f"-d{int(seconds)}s",
+            "--latency",
+            "-s",
+            str(LUA),
+            f"http://127.0.0.1:{port}/invocations",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=seconds + 60,
+        check=True,
+    )
     text = out.stdout
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
     return {
@@ -193,7 +241,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--models", default="linear,forest,xgboost")
     parser.add_argument("--servers", default="modelyard,mlflow,bare")
-    parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
@@ -220,10 +268,16 @@ def main() -> None:
             port = free_port()
             args_ = command(server, model_dir, port, args.workers, mlflow)
             log = tmp / f"{server}-{model_name}.log"
-            with running(args_, port, log, env) as (pid, cold):
-                check = httpx.post(f"http://127.0.0.1:{port}/invocations",
-                                   content=bodies["1"].read_bytes(),
-                                   headers={"Content-Type": "application/json"})  # fmt: skip
+            server_env = env
+            if server == "mlflow" and mlflow is not None:
+                # mlflow execs `uvicorn`, which must be on PATH: the venv's bin directory.
+                server_env = {**env, "PATH": f"{mlflow.parent}{os.pathsep}{env['PATH']}"}
+            with running(args_, port, log, server_env) as (pid, cold):
+                check = httpx.post(
+                    f"http://127.0.0.1:{port}/invocations",
+                    content=bodies["1"].read_bytes(),
+                    headers={"Content-Type": "application/json"},
+                )
                 check.raise_for_status()
                 cells = {
                     n: wrk(port, b, args.duration, args.connections) for n, b in bodies.items()
@@ -234,13 +288,13 @@ def main() -> None:
                 rows.append((model_name if server != "bare" else "-", label, n, cell, cold, rss))
                 print(f"{model_name} {label} {n} rows: {cell}", file=sys.stderr, flush=True)
     print(f"wrk -t2 -c{args.connections} -d{args.duration}s, {args.workers} workers, loopback")
-    print(
-        "| model | server | rows | req/s | p50 ms | p99 ms | non-200 | cold start s | RSS/worker MiB |"
-    )
+    print("| model | server | rows | req/s | p50 ms | p99 ms | non-200 | cold start s | RSS MiB |")
     print("|---|---|---|---|---|---|---|---|---|")
     for model_name, label, n, cell, cold, rss in rows:
-        print(f"| {model_name} | {label} | {n} | {cell['rps']:.0f} | {cell['p50']:.2f} | "
-              f"{cell['p99']:.2f} | {cell['errors']:.0f} | {cold:.2f} | {rss:.0f} |")  # fmt: skip
+        print(
+            f"| {model_name} | {label} | {n} | {cell['rps']:.0f} | {cell['p50']:.2f} | "
+            f"{cell['p99']:.2f} | {cell['errors']:.0f} | {cold:.2f} | {rss:.0f} |"
+        )
     shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -171,12 +171,13 @@ def _split(payload: Any, params: dict[str, Any] | None) -> Invocation:
         rows = [[value] for value in rows] if columns is None or len(columns) == 1 else None
         if rows is None:
             raise invalid("'data' must be a list of rows")
+    if set(map(type, rows)) - {list}:
+        raise invalid("'data' must be a list of rows")
     width = len(columns) if columns is not None else len(rows[0]) if rows else 0
-    for row in rows:
-        if not isinstance(row, list):
-            raise invalid("'data' must be a list of rows")
-        if len(row) != width:
-            raise invalid(f"{width} columns passed, passed data had {len(row)} columns")
+    lengths = set(map(len, rows))
+    if lengths - {width}:
+        found = next(iter(lengths - {width}))
+        raise invalid(f"{width} columns passed, passed data had {found} columns")
     return Invocation("rows", rows, columns=columns, params=params)
 
 

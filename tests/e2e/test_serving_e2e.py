@@ -59,8 +59,19 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @contextmanager
 def serve(base: str, uri: str, log: Path, workers: int = 2) -> Iterator[str]:
     port = free_port()
-    args = [sys.executable, "-m", "registry.cli", "serve", uri, "--tracking-uri", base,
-            "--port", str(port), "--workers", str(workers)]  # fmt: skip
+    args = [
+        sys.executable,
+        "-m",
+        "registry.cli",
+        "serve",
+        uri,
+        "--tracking-uri",
+        base,
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
     url = f"http://127.0.0.1:{port}"
     with process(args, f"{url}/ping", log):
         yield url
@@ -94,13 +105,18 @@ def test_sklearn_model_by_stage_with_metrics_across_two_workers(
             assert len(response.headers["X-Model-Run-Id"]) == 32
         records = predictions(url, {"dataframe_records": ROWS.to_dict(orient="records")})
         assert records.json()["predictions"] == pytest.approx(model.predict(ROWS).tolist())
-        csv = httpx.post(f"{url}/invocations", content=ROWS.to_csv(index=False),
-                         headers={"Content-Type": "text/csv"})  # fmt: skip
+        csv = httpx.post(
+            f"{url}/invocations",
+            content=ROWS.to_csv(index=False),
+            headers={"Content-Type": "text/csv"},
+        )
         assert csv.json()["predictions"] == pytest.approx(model.predict(ROWS).tolist())
 
         scrapes = {httpx.get(f"{url}/metrics").text for _ in range(6)}
-        counts = {_sample(t, 'requests_total{method="POST",route="/invocations",status="200"}')
-                  for t in scrapes}  # fmt: skip
+        counts = {
+            _sample(t, 'requests_total{method="POST",route="/invocations",status="200"}')
+            for t in scrapes
+        }
         assert counts == {22.0}
         rows = {_sample(t, "rows_predicted_total") for t in scrapes}
         assert rows == {22.0 * len(ROWS)}

@@ -107,8 +107,19 @@ def _follow(base: str, tmp_path: Path) -> None:
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    args = [sys.executable, "-m", "registry.cli", "serve", f"models:/{NAME}/Production",
-            "--tracking-uri", base, "--port", str(port), "--workers", "2"]  # fmt: skip
+    args = [
+        sys.executable,
+        "-m",
+        "registry.cli",
+        "serve",
+        f"models:/{NAME}/Production",
+        "--tracking-uri",
+        base,
+        "--port",
+        str(port),
+        "--workers",
+        "2",
+    ]
     env = {"SERVING_POLL_INTERVAL": str(POLL_INTERVAL)}
     with process(args, f"{url}/ping", tmp_path / "serve.log", env=env), Load(url) as load:
         time.sleep(1.0)
