@@ -105,6 +105,8 @@ def page(browser: Browser, server: str) -> Iterator[Page]:
     context = browser.new_context(base_url=server, viewport={"width": 1440, "height": 900})
     tab = context.new_page()
     tab.dialogs = []  # type: ignore[attr-defined]
+    tab.requested = []  # type: ignore[attr-defined]
+    tab.on("request", lambda request: tab.requested.append(request.url))  # type: ignore[attr-defined]
 
     def on_dialog(dialog: Dialog) -> None:
         tab.dialogs.append((dialog.type, dialog.message))  # type: ignore[attr-defined]

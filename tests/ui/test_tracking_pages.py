@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+from importlib import metadata
 from typing import Any
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -114,7 +116,9 @@ def test_chosen_columns_are_remembered(page: Page, demo: dict[str, Any]) -> None
     expect(headers.filter(has_text="r2")).to_have_count(0)
 
 
-def test_run_page_draws_charts_and_previews_artifacts(page: Page, demo: dict[str, Any]) -> None:
+def test_run_page_draws_charts_and_previews_artifacts(
+    page: Page, server: str, demo: dict[str, Any]
+) -> None:
     page.goto(f"/runs/{demo['alpha']}")
     expect(page.locator("h1")).to_contain_text("alpha-run")
     expect(page.locator(".facts")).to_contain_text("abc123def")
@@ -133,6 +137,8 @@ def test_run_page_draws_charts_and_previews_artifacts(page: Page, demo: dict[str
     expect(image).to_be_visible()
     assert image.evaluate("img => img.complete && img.naturalWidth") == 24
     screenshot(page, "run-page")
+    # Everything, plotly included, came from our server: the pages work without a network.
+    assert all(url.startswith(server) for url in page.requested)  # type: ignore[attr-defined]
 
 
 def test_tags_are_editable(page: Page, demo: dict[str, Any]) -> None:
@@ -168,3 +174,53 @@ def test_compare_two_runs(page: Page, demo: dict[str, Any]) -> None:
     page.select_option("#relation-controls select[name=plot]", "parcoords")
     expect(page.locator("#relation-chart .parcoords")).to_have_count(1)
     screenshot(page, "compare")
+
+
+def test_rename_delete_and_restore_an_experiment(page: Page, api: Api) -> None:
+    exp = api.experiment("short-lived")
+    page.goto(f"/experiments/{exp}")
+    page.click(".page-head summary:text('Rename')")
+    page.fill(".page-head input[name=name]", "renamed-experiment")
+    page.click(".page-head button:text('Save')")
+    expect(page.locator("h1")).to_have_text("renamed-experiment")
+    page.click("button:text('Delete experiment')")
+    expect(page.locator("table.experiments")).not_to_contain_text("renamed-experiment")
+    page.click("text=Deleted experiments")
+    page.locator("table.experiments tr", has_text="renamed-experiment").locator(
+        "button:text('Restore')"
+    ).click()
+    expect(page.locator("h1")).to_have_text("renamed-experiment")
+
+
+def test_delete_and_restore_runs_from_the_table(page: Page, api: Api) -> None:
+    exp = api.experiment("run-lifecycle")
+    doomed = api.run(exp, "doomed-run")
+    api.run(exp, "kept-run")
+    page.goto(f"/experiments/{exp}")
+    page.check(f"input[name=run][value='{doomed}']")
+    page.click("button[value=delete]")
+    names = page.locator("#runs-table tbody td.run-name > a")
+    expect(names).to_have_text(["kept-run"])
+    page.click("text=Show deleted runs")
+    expect(names).to_have_text(["doomed-run"])
+    page.check(f"input[name=run][value='{doomed}']")
+    page.click("button[value=restore]")
+    expect(names).to_have_count(0)
+    page.click("text=Show active runs")
+    expect(names).to_have_count(2)
+
+
+def test_forms_without_the_csrf_token_are_refused(server: str, demo: dict[str, Any]) -> None:
+    response = httpx.post(f"{server}/experiments/create", data={"name": "forged"})
+    assert response.status_code == 400
+    assert "forged" not in httpx.get(f"{server}/").text
+
+
+def test_plotly_is_served_from_the_package_with_long_caching(server: str) -> None:
+    page_html = httpx.get(f"{server}/").text
+    assert "cdn" not in page_html
+    response = httpx.get(f"{server}/ui-assets/plotly-{metadata.version('plotly')}.min.js")
+    assert response.status_code == 200
+    assert "max-age=31536000" in response.headers["cache-control"]
+    assert response.headers["content-type"].startswith("text/javascript")
+    assert "plotly" in response.text[:2000].lower()
