@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from registry.store.model_versions import VersionRow, as_row
 from registry.store.models import (
     ModelVersion,
     ModelVersionTag,
@@ -18,13 +19,13 @@ JSON = dict[str, Any]
 
 
 def model_version_json(
-    version: ModelVersion,
+    version: VersionRow,
     tags: Sequence[ModelVersionTag] = (),
     aliases: Sequence[str] | None = None,
 ) -> JSON:
     """A ModelVersion as MLflow sends it (``status`` is always ``READY``)."""
     body: JSON = {
-        "name": version.registered_model.name,
+        "name": version.name,
         "version": str(version.version),
         "creation_timestamp": version.creation_timestamp,
         "last_updated_timestamp": version.last_updated_timestamp,
@@ -64,7 +65,7 @@ def registered_model_json(
     if model.description:
         body["description"] = model.description
     if latest:
-        body["latest_versions"] = [model_version_json(v) for v in latest]
+        body["latest_versions"] = [model_version_json(as_row(v)) for v in latest]
     if tags:
         body["tags"] = [{"key": t.key, "value": t.value} for t in tags]
     if aliases:

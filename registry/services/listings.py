@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from registry.schemas.registry_entities import JSON, model_version_json, registered_model_json
 from registry.store.aliases import aliases_by_model
-from registry.store.model_versions import latest_versions, tags_by_version
+from registry.store.model_versions import VersionRow, as_row, latest_versions, tags_by_version
 from registry.store.models import ModelVersion, RegisteredModel
 from registry.store.registered_models import tags_by_model
 
@@ -24,24 +24,25 @@ def describe_models(models: Sequence[RegisteredModel]) -> list[JSON]:
 
 
 def describe_versions(
-    versions: Sequence[ModelVersion], *, with_aliases: bool = False
+    versions: Sequence[ModelVersion | VersionRow], *, with_aliases: bool = False
 ) -> list[JSON]:
     """ModelVersion objects with tags, and their aliases when asked.
 
     MLflow fills ``aliases`` only on the alias and latest-versions endpoints.
     """
-    tags = tags_by_version(v.id for v in versions)
+    rows = [v if isinstance(v, VersionRow) else as_row(v) for v in versions]
+    tags = tags_by_version(v.id for v in rows)
     aliases: dict[tuple[int, int], list[str]] = {}
     if with_aliases:
-        by_model = aliases_by_model({v.registered_model_id for v in versions})
-        for model_id, rows in by_model.items():
-            for row in rows:
-                aliases.setdefault((model_id, row.version), []).append(row.alias_name)
+        by_model = aliases_by_model({v.registered_model_id for v in rows})
+        for model_id, alias_rows in by_model.items():
+            for alias in alias_rows:
+                aliases.setdefault((model_id, alias.version), []).append(alias.alias_name)
     return [
         model_version_json(
-            v, tags[v.id], aliases.get((v.registered_model_id, v.version), []) or None
+            v, tags.get(v.id, []), aliases.get((v.registered_model_id, v.version), []) or None
         )
-        for v in versions
+        for v in rows
     ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any, NamedTuple
 
 import peewee
 
@@ -16,6 +17,71 @@ EXCLUSIVE_STAGES = ("Staging", "Production")
 DELETED = "Deleted_Internal"
 """A deleted version keeps its row in this stage (as in MLflow), so its number is never reused."""
 _NUMBERING_ATTEMPTS = 5
+_IN_LIMIT = 500
+
+
+class VersionRow(NamedTuple):
+    """A version as plain values: what responses are built from (cheap for long listings)."""
+
+    id: int
+    registered_model_id: int
+    name: str
+    version: int
+    creation_timestamp: int
+    last_updated_timestamp: int
+    user_id: str
+    current_stage: str
+    description: str
+    source: str
+    run_id: str | None
+    run_link: str
+    model_id: str | None
+    status_message: str
+
+
+def _row_columns() -> tuple[Any, ...]:
+    return (
+        ModelVersion.id,
+        ModelVersion.registered_model,
+        RegisteredModel.name,
+        ModelVersion.version,
+        ModelVersion.creation_timestamp,
+        ModelVersion.last_updated_timestamp,
+        ModelVersion.user_id,
+        ModelVersion.current_stage,
+        ModelVersion.description,
+        ModelVersion.source,
+        ModelVersion.run_id,
+        ModelVersion.run_link,
+        ModelVersion.model_id,
+        ModelVersion.status_message,
+    )
+
+
+def version_rows(query: peewee.ModelSelect[Any]) -> list[VersionRow]:
+    """The versions a query (joined with RegisteredModel) selects, as plain rows."""
+    cursor = db.execute(query.select(*_row_columns()))
+    return [VersionRow(*values) for values in cursor.fetchall()]
+
+
+def as_row(version: ModelVersion) -> VersionRow:
+    """One loaded version as a plain row (its ``registered_model`` must be loaded)."""
+    return VersionRow(
+        version.id,
+        version.registered_model_id,
+        version.registered_model.name,
+        version.version,
+        version.creation_timestamp,
+        version.last_updated_timestamp,
+        version.user_id,
+        version.current_stage,
+        version.description,
+        version.source,
+        version.run_id,
+        version.run_link,
+        version.model_id,
+        version.status_message,
+    )
 
 
 def versions_query() -> peewee.ModelSelect[ModelVersion]:
@@ -216,14 +282,20 @@ def versions_for_run(run_id: str) -> list[ModelVersion]:
 
 
 def tags_by_version(version_ids: Iterable[int]) -> dict[int, list[ModelVersionTag]]:
-    """The tags of each version id, in one query."""
-    ids = list(version_ids)
-    found: dict[int, list[ModelVersionTag]] = {i: [] for i in ids}
+    """The tags of the versions that have any, keyed by version id, in one query.
+
+    Long id lists are read as one id range and filtered here, which keeps the statement small.
+    """
+    ids = set(version_ids)
+    found: dict[int, list[ModelVersionTag]] = {}
     if not ids:
         return found
-    query = ModelVersionTag.select().where(ModelVersionTag.model_version.in_(ids))
-    for tag in query.order_by(ModelVersionTag.key):
-        found[tag.model_version_id].append(tag)
+    column = ModelVersionTag.model_version
+    small = len(ids) <= _IN_LIMIT
+    where = column.in_(list(ids)) if small else column.between(min(ids), max(ids))
+    for tag in ModelVersionTag.select().where(where).order_by(ModelVersionTag.key):
+        if tag.model_version_id in ids:
+            found.setdefault(tag.model_version_id, []).append(tag)
     return found
 
 

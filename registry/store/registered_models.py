@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import peewee
 

@@ -9,7 +9,7 @@ import peewee
 from registry.errors import InvalidParameter
 from registry.search.paging import decode_page_token, encode_page_token
 from registry.store.filters import search_model_versions_query, search_registered_models_query
-from registry.store.model_versions import DELETED
+from registry.store.model_versions import DELETED, VersionRow, version_rows
 from registry.store.models import ModelVersion, RegisteredModel
 
 MODELS_DEFAULT_MAX, MODELS_LIMIT = 100, 1000
@@ -31,7 +31,7 @@ def search_registered_models(
 
 def search_model_versions(
     filter_string: str, order_by: list[str], max_results: int | None, page_token: str
-) -> tuple[list[ModelVersion], str | None]:
+) -> tuple[list[VersionRow], str | None]:
     """One page of the versions matching ``filter_string``, and the next page's token.
 
     Raises:
@@ -40,7 +40,10 @@ def search_model_versions(
     limit = _limit(max_results, VERSIONS_DEFAULT_MAX, VERSIONS_LIMIT)
     query = search_model_versions_query(filter_string, order_by)
     query = query.where(ModelVersion.current_stage != DELETED)
-    return _page(query, decode_page_token(page_token), limit)
+    offset = decode_page_token(page_token)
+    rows = version_rows(query.offset(offset).limit(limit + 1))
+    token = encode_page_token(offset + limit) if len(rows) > limit else None
+    return rows[:limit], token
 
 
 def _limit(max_results: int | None, default: int, ceiling: int) -> int:
