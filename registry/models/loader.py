@@ -41,16 +41,13 @@ def load_predictor(path: str | os.PathLike[str]) -> Predictor:
             f"model at {model_dir} has no python_function flavor (flavors: {flavors})"
         )
     loader_module = str(conf.get("loader_module", ""))
-    verify_file_hashes(model_dir, mlmodel, [])
     predictor = Predictor(mlmodel, _runtime(model_dir, mlmodel, loader_module))
     logger.info("loaded %s model from %s", loader_module, model_dir)
     return predictor
 
 
 def _runtime(model_dir: Path, mlmodel: MLModel, loader_module: str) -> Runtime:
-    if loader_module == "mlflow.sklearn" or (
-        "sklearn" in mlmodel.flavors and loader_module != "mlflow.xgboost"
-    ):
+    if loader_module == "mlflow.sklearn":
         return sklearn.runtime(sklearn.load_estimator(model_dir, mlmodel))
     if loader_module == "mlflow.xgboost":
         return xgboost.runtime(xgboost.load_xgb(model_dir, mlmodel))
@@ -70,6 +67,7 @@ def _mlflow_pyfunc_runtime(model_dir: Path, mlmodel: MLModel) -> Runtime:
             f"model at {model_dir} is an MLflow custom pyfunc model ({_MLFLOW_PYFUNC}); "
             "loading it needs the mlflow package: pip install mlflow-skinny"
         )
+    verify_file_hashes(model_dir, mlmodel, [])
     conf = mlmodel.python_function or {}
     add_code_dir(model_dir, conf)
     data_path = inside(model_dir, str(conf["data"])) if conf.get("data") else model_dir

@@ -12,7 +12,7 @@ import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cloudpickle
 
@@ -20,6 +20,9 @@ from registry.errors import InvalidParameter
 from registry.models.mlmodel import MLModel, read_mlmodel, verify_file_hashes
 from registry.models.runtime import Params, Runtime, add_code_dir, inside
 from registry.models.saving import SaveSpec, SignatureArg, python_function_block, save_model_dir
+
+if TYPE_CHECKING:
+    from registry.models.predictor import Predictor
 
 LOADER_MODULE = "modelyard_pyfunc_loader"
 PYTHON_MODEL_FILE = "python_model.pkl"
@@ -167,6 +170,17 @@ def runtime(python_model: Any, context: PythonModelContext) -> Runtime:
         return python_model.predict(context, data)
 
     return Runtime(model=python_model, predict=predict)
+
+
+def load_model(path: str | os.PathLike[str]) -> Predictor:
+    """Load any model directory as a ``Predictor``, like ``mlflow.pyfunc.load_model``.
+
+    Raises:
+        InvalidParameter: as ``registry.models.load_predictor``.
+    """
+    from registry.models.loader import load_predictor  # the loader imports this module
+
+    return load_predictor(path)
 
 
 class _MlflowPyfunc:
