@@ -41,14 +41,19 @@ def _documented_settings() -> set[str]:
 
 
 def test_dockerfile_passes_hadolint() -> None:
-    result = subprocess.run([_tool("hadolint"), str(ROOT / "Dockerfile")],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [_tool("hadolint"), str(ROOT / "Dockerfile")], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_kubernetes_manifests_validate_strictly() -> None:
-    result = subprocess.run([_tool("kubernetes-validate"), "--strict", *map(str, K8S)],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [_tool("kubernetes-validate"), "--strict", *map(str, K8S)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.count("passed") >= 11
 
@@ -70,22 +75,47 @@ def test_every_config_field_is_documented_in_readme() -> None:
 def test_compose_has_two_registry_replicas_postgres_minio_serving_and_monitoring() -> None:
     compose = yaml.safe_load((ROOT / "deploy" / "compose.yaml").read_text())
     services = compose["services"]
-    assert {"registry-1", "registry-2", "registry", "postgres", "minio", "serving",
-            "prometheus", "grafana", "migrate"} <= set(services)
+    assert {
+        "registry-1",
+        "registry-2",
+        "registry",
+        "postgres",
+        "minio",
+        "serving",
+        "prometheus",
+        "grafana",
+        "migrate",
+    } <= set(services)
     assert services["registry-1"]["command"][0] == "server"
     assert services["serving"]["command"][0] == "serve"
     assert services["migrate"]["command"] == ["db", "upgrade"]
     prometheus = yaml.safe_load((ROOT / "deploy" / "prometheus.yml").read_text())
-    targets = {t for job in prometheus["scrape_configs"] for c in job["static_configs"]
-               for t in c["targets"]}
+    targets = {
+        t
+        for job in prometheus["scrape_configs"]
+        for c in job["static_configs"]
+        for t in c["targets"]
+    }
     assert {"registry-1:5000", "registry-2:5000", "serving:8080"} <= targets
 
 
 def test_the_wheel_the_image_installs_builds_and_carries_its_assets(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-         "-w", str(tmp_path), str(ROOT)],
-        capture_output=True, text=True, check=False, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(tmp_path),
+            str(ROOT),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     wheel = next(tmp_path.glob("modelyard-*.whl"))
@@ -96,3 +126,35 @@ def test_the_wheel_the_image_installs_builds_and_carries_its_assets(tmp_path: Pa
     templates = [n for n in names if n.startswith("registry/server/ui/templates/")]
     ui_sources = list((ROOT / "registry" / "server" / "ui" / "templates").rglob("*.html"))
     assert len(templates) == len(ui_sources)
+
+
+def _exposed_metric_names() -> set[str]:
+    """Every sample name our Prometheus collectors can expose (counter _total, histogram parts)."""
+    from prometheus_client import REGISTRY
+
+    import registry.server.prometheus  # noqa: F401
+    import serving.metrics  # noqa: F401  (registers the serving collectors)
+
+    names: set[str] = set()
+    for family in REGISTRY.collect():
+        if family.type == "counter":
+            names.add(family.name + "_total")
+        elif family.type == "histogram":
+            names |= {family.name + suffix for suffix in ("_bucket", "_count", "_sum")}
+        else:
+            names.add(family.name)
+    return names
+
+
+def test_grafana_dashboard_queries_only_metrics_we_export() -> None:
+    import json
+
+    dashboard = json.loads((ROOT / "deploy" / "grafana" / "serving-dashboard.json").read_text())
+    queried = {
+        name
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"\bmodelyard_[a-z_]+", target["expr"])
+    }
+    assert queried, "the dashboard queries nothing"
+    assert queried <= _exposed_metric_names(), sorted(queried - _exposed_metric_names())
