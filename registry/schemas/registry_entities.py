@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from registry.store.model_versions import VersionRow, as_row
 from registry.store.models import (
     ModelVersion,
     ModelVersionTag,
@@ -14,6 +13,7 @@ from registry.store.models import (
     RegisteredModelTag,
     Transition,
 )
+from registry.store.version_rows import VersionRow, as_row
 
 JSON = dict[str, Any]
 

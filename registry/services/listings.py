@@ -6,9 +6,10 @@ from collections.abc import Sequence
 
 from registry.schemas.registry_entities import JSON, model_version_json, registered_model_json
 from registry.store.aliases import aliases_by_model
-from registry.store.model_versions import VersionRow, as_row, latest_versions, tags_by_version
+from registry.store.model_versions import latest_versions, tags_by_version
 from registry.store.models import ModelVersion, RegisteredModel
 from registry.store.registered_models import tags_by_model
+from registry.store.version_rows import VersionRow, as_row
 
 
 def describe_models(models: Sequence[RegisteredModel]) -> list[JSON]:

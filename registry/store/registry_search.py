@@ -9,8 +9,9 @@ import peewee
 from registry.errors import InvalidParameter
 from registry.search.paging import decode_page_token, encode_page_token
 from registry.store.filters import search_model_versions_query, search_registered_models_query
-from registry.store.model_versions import DELETED, VersionRow, version_rows
+from registry.store.model_versions import DELETED
 from registry.store.models import ModelVersion, RegisteredModel
+from registry.store.version_rows import VersionRow, version_rows
 
 MODELS_DEFAULT_MAX, MODELS_LIMIT = 100, 1000
 VERSIONS_DEFAULT_MAX, VERSIONS_LIMIT = 10000, 200000
