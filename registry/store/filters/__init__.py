@@ -58,7 +58,7 @@ def search_runs_query(
     keys = parse_order_by(order_by, "runs")
     pushed, node = split_sort_metric(parse_filter(filter_string, "runs"), keys)
     if node is not None:
-        query = query.where(compile_filter(node, RUNS))
+        query = query.where(compile_filter(node, RUNS, probe=bool(pushed)))
     tiebreak = [Run.start_time.desc(nulls="LAST"), Run.run_uuid.asc()]
     return order_query(query, RUNS, keys, tiebreak, pushed)
 

@@ -1,9 +1,9 @@
 """Compile a parsed filter to a parameterised peewee expression over one entity.
 
-Side-table keys become subquery conditions, so a filter never multiplies rows: ``EXISTS`` on
-the (owner, key) primary key for params and tags, ``id IN (...)`` over the ``(key, value)``
-index for metrics and for datasets. Each operator maps to one small function in ``_STRING_OPS`` or
-``_NUMBER_OPS``: the table of what is supported, as in datasette's ``Filters``.
+Side-table keys become subquery conditions (``id IN (...)`` or, when probing, ``EXISTS``), so a
+filter never multiplies rows. Each operator maps to one small function in
+``_STRING_OPS`` or ``_NUMBER_OPS``: the table of what is supported, as in datasette's
+``Filters``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 import peewee as pw
 
 from registry.search.ast import BoolOp, Comparison, Node
-from registry.store.filters.targets import Target, side_table
+from registry.store.filters.targets import KeyValues, Target, side_table
 from registry.store.filters.text import Pattern, equals, in_values, like
 from registry.store.models import VALUE_NAN, Dataset, Metric, RunInput
 
@@ -48,18 +48,24 @@ _NUMBER_OPS: dict[str, Condition] = {
 }
 
 
-def compile_filter(node: Node, target: Target) -> pw.ColumnBase:
-    """The ``WHERE`` expression for ``node`` over ``target``'s rows."""
+def compile_filter(node: Node, target: Target, *, probe: bool = False) -> pw.ColumnBase:
+    """The ``WHERE`` expression for ``node`` over ``target``'s rows.
+
+    Params, tags and run metrics become ``id IN (subquery)``, which the database answers from
+    the ``(key, ...)`` indexes however few rows match. With ``probe`` they become correlated
+    ``EXISTS`` lookups on the ``(owner, key)`` primary key instead: the right choice when the
+    query already walks an index in sort order and stops after a page (see ``ordering``).
+    """
     if isinstance(node, BoolOp):
-        parts = [compile_filter(operand, target) for operand in node.operands]
+        parts = [compile_filter(operand, target, probe=probe) for operand in node.operands]
         return reduce(and_ if node.op == "AND" else or_, parts)
     if node.kind == "attribute":
         return _attribute(node, target)
     if node.kind == "dataset":
         return _dataset(node, target)
     if node.kind == "metric":
-        return _metric(node, target)
-    return _key_value(node, target)
+        return _metric(node, target, probe)
+    return _key_value(node, target, probe)
 
 
 def _ops(value: object) -> dict[str, Condition]:
@@ -76,18 +82,17 @@ def _attribute(node: Comparison, target: Target) -> pw.ColumnBase:
     return _ops(node.value)[node.op](field, node.value)
 
 
-def _key_value(node: Comparison, target: Target) -> pw.ColumnBase:
-    # A correlated EXISTS probes the (owner, key) primary key once per candidate row, which
-    # lets the planner drive the query from a selective metric range or from the sort order.
+def _key_value(node: Comparison, target: Target, probe: bool) -> pw.ColumnBase:
     table = side_table(target, node.kind)
-    has_key = (table.owner == target.id_field) & equals(table.model.key, node.key)
+    has_key = equals(table.model.key, node.key)
     if node.op in ("IS NULL", "IS NOT NULL"):
-        return _exists(table.model, has_key, negate=node.op == "IS NULL")
+        return _owners(target, table, has_key, probe, negate=node.op == "IS NULL")
     if node.kind == "tag" and target.missing_tag_is_not_equal and node.op in ("!=", "NOT IN"):
         positive = "=" if node.op == "!=" else "IN"
         condition = has_key & _STRING_OPS[positive](table.model.value, node.value)
-        return _exists(table.model, condition, negate=True)
-    return _exists(table.model, has_key & _STRING_OPS[node.op](table.model.value, node.value))
+        return _owners(target, table, condition, probe, negate=True)
+    condition = has_key & _STRING_OPS[node.op](table.model.value, node.value)
+    return _owners(target, table, condition, probe)
 
 
 def metric_condition(value: Any, kind: Any, node: Comparison) -> pw.ColumnBase:
@@ -95,15 +100,26 @@ def metric_condition(value: Any, kind: Any, node: Comparison) -> pw.ColumnBase:
     return (kind != VALUE_NAN) & _NUMBER_OPS[node.op](value, _stored(node.value))  # type: ignore[no-any-return]
 
 
-def _metric(node: Comparison, target: Target) -> pw.ColumnBase:
+def _metric(node: Comparison, target: Target, probe: bool) -> pw.ColumnBase:
     if target.metrics is None:
         return _logged_model_metric(node, target)
     table = target.metrics
-    rows = table.model.select(table.owner).where(equals(table.model.key, node.key))
+    has_key = equals(table.model.key, node.key)
     if node.op in ("IS NULL", "IS NOT NULL"):
-        return _owner_in(target, rows, negate=node.op == "IS NULL")
-    rows = rows.where(metric_condition(table.model.value, table.model.value_kind, node))
-    return _owner_in(target, rows)
+        return _owners(target, table, has_key, probe, negate=node.op == "IS NULL")
+    condition = has_key & metric_condition(table.model.value, table.model.value_kind, node)
+    return _owners(target, table, condition, probe)
+
+
+def _owners(
+    target: Target, table: KeyValues, condition: Any, probe: bool, *, negate: bool = False
+) -> pw.ColumnBase:
+    """Rows of ``target`` that own a ``table`` row meeting ``condition`` (or own none)."""
+    if probe:
+        rows = table.model.select(pw.SQL("1")).where((table.owner == target.id_field) & condition)
+        exists = pw.fn.EXISTS(rows)
+        return ~exists if negate else exists
+    return _in(target.id_field, table.model.select(table.owner).where(condition), negate=negate)
 
 
 def _logged_model_metric(node: Comparison, target: Target) -> pw.ColumnBase:
@@ -185,15 +201,6 @@ def _context_patterns(value: str | None, wildcards: bool) -> list[Sequence[Patte
             parts += [Pattern('"', False), Pattern("%", True)]
         patterns.append(parts)
     return patterns
-
-
-def _owner_in(target: Target, rows: pw.ModelSelect[Any], *, negate: bool = False) -> pw.ColumnBase:
-    return _in(target.id_field, rows, negate=negate)
-
-
-def _exists(model: Any, condition: pw.Expression, *, negate: bool = False) -> pw.ColumnBase:
-    exists = pw.fn.EXISTS(model.select(pw.SQL("1")).where(condition))
-    return ~exists if negate else exists
 
 
 def _in(field: Any, rows: pw.ModelSelect[Any], *, negate: bool = False) -> pw.ColumnBase:
