@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import re
 
-from registry.errors import InvalidParameter, NotFound
+from registry.errors import InvalidParameter
 from registry.store import write_transaction
-from registry.store.aliases import aliases_of_version, find_alias, put_alias, remove_alias
+from registry.store.aliases import (
+    aliases_of_version,
+    find_alias,
+    put_alias,
+    remove_alias,
+    version_by_alias,
+)
 from registry.store.model_versions import version_of
-from registry.store.models import ModelVersion, RegisteredModel
+from registry.store.models import RegisteredModel
 from registry.store.registered_models import get_registered_model, lock_registered_model, now_ms
 from registry.store.transitions import ALIAS, record_transition
+from registry.store.version_rows import VersionRow
 
 MAX_ALIAS_LENGTH = 256
 _ALIAS = re.compile(r"^[\w\-]+$")
@@ -92,19 +99,15 @@ def delete_alias(name: str, alias: str, *, user_id: str = "", comment: str = "")
             move_alias(model, alias, None, user_id=user_id, comment=comment)
 
 
-def resolve_alias(name: str, alias: str) -> tuple[ModelVersion, list[str]]:
+def resolve_alias(name: str, alias: str) -> tuple[VersionRow, list[str]]:
     """The version an alias points at, with every alias of that version.
 
     Raises:
         NotFound: no model has that name.
         InvalidParameter: the model has no such alias (MLflow answers 400 here).
     """
-    model = get_registered_model(name)
-    row = find_alias(model, alias)
-    if row is None:
+    found = version_by_alias(name, alias)
+    if found is None:
+        get_registered_model(name)
         raise InvalidParameter(f"Registered model alias {alias} not found.")
-    try:
-        found = version_of(model, row.version)
-    except NotFound:
-        raise InvalidParameter(f"Registered model alias {alias} not found.") from None
-    return found, aliases_of_version(model, found.version)
+    return found, aliases_of_version(found.registered_model_id, found.version)

@@ -93,7 +93,7 @@ def delete_version(name: str, version: int, user_id: str = "") -> None:
         model = lock_registered_model(name)
         found = version_of(model, version)
         now = now_ms()
-        for alias in aliases_of_version(model, version):
+        for alias in aliases_of_version(model.id, version):
             remove_alias(model, alias)
             record_transition(
                 model,

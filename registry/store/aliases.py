@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from registry.store.models import RegisteredModel, RegisteredModelAlias
+from registry.store.model_versions import versions_query
+from registry.store.models import ModelVersion, RegisteredModel, RegisteredModelAlias
+from registry.store.version_rows import VersionRow, version_rows
 
 
 def find_alias(model: RegisteredModel, alias: str) -> RegisteredModelAlias | None:
@@ -40,10 +42,28 @@ def remove_alias(model: RegisteredModel, alias: str) -> int | None:
     return existing.version
 
 
-def aliases_of_version(model: RegisteredModel, version: int) -> list[str]:
+def version_by_alias(name: str, alias: str) -> VersionRow | None:
+    """The live version that alias ``alias`` of model ``name`` points at, in one query."""
+    query = (
+        versions_query()
+        .switch(ModelVersion)
+        .join(
+            RegisteredModelAlias,
+            on=(
+                (RegisteredModelAlias.registered_model == ModelVersion.registered_model)
+                & (RegisteredModelAlias.version == ModelVersion.version)
+            ),
+        )
+        .where((RegisteredModel.name == name) & (RegisteredModelAlias.alias_name == alias))
+    )
+    rows = version_rows(query)
+    return rows[0] if rows else None
+
+
+def aliases_of_version(model_id: int, version: int) -> list[str]:
     """The alias names pointing at one version, sorted."""
     query = RegisteredModelAlias.select(RegisteredModelAlias.alias_name).where(
-        (RegisteredModelAlias.registered_model == model.id)
+        (RegisteredModelAlias.registered_model == model_id)
         & (RegisteredModelAlias.version == version)
     )
     return sorted(row.alias_name for row in query)
