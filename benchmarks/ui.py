@@ -3,9 +3,11 @@
     python -m benchmarks.ui --runs 100000 --requests 30
 
 Populates one experiment with N runs (3 params, 3 metrics, 2 tags each, every 10th run a child
-of another) directly through the models with bulk inserts into a fresh SQLite file, then times
-the runs table's first page through the Flask test client (the whole request: search, column
-values, template) and prints p50/p95 for each case. The target is p50 under 300 ms.
+of another; the first 100 runs also get 100-step histories of their 3 metrics) directly through
+the models with bulk inserts into a fresh SQLite file. Then it times whole requests through the
+Flask test client (search, column values, template): the runs table's first page (target: p50
+under 300 ms), other table views, the experiments list and a compare page of 100 runs, and
+prints p50/p95 for each.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from urllib.parse import quote
 from registry.config import Config
 from registry.server.app import create_app
 from registry.store import db
-from registry.store.models import Experiment, LatestMetric, Param, Run, RunTag
+from registry.store.models import Experiment, LatestMetric, Metric, Param, Run, RunTag
 
 CHUNK = 2000
 CASES = {
@@ -31,7 +33,10 @@ CASES = {
     "filtered": "?filter=" + quote("metrics.rmse < 5 and params.model = 'ridge'"),
     "page 100": "?page=100",
     "experiments list": None,
+    "compare 100 runs (100 steps x 3 metrics)": "COMPARE",
 }
+COMPARED = 100
+STEPS = 100
 
 
 def populate(runs: int, seed: int = 7) -> int:
@@ -86,6 +91,22 @@ def populate(runs: int, seed: int = 7) -> int:
                     )
                 ]
             ).execute()
+    compared = [f"{i:032x}" for i in range(COMPARED)]
+    with db.atomic():
+        for run_id in compared:
+            Metric.insert_many(
+                [
+                    {
+                        "run": run_id,
+                        "key": key,
+                        "value": rng.uniform(0, 20),
+                        "step": step,
+                        "timestamp": 1_700_000_000_000 + step * 1000,
+                    }
+                    for key in ("rmse", "mae", "r2")
+                    for step in range(STEPS)
+                ]
+            ).execute()
     return int(exp_id)
 
 
@@ -119,11 +140,13 @@ def main() -> None:
         client = app.test_client()
         for name, query in CASES.items():
             url = "/" if query is None else f"/experiments/{exp_id}{query}"
+            if query == "COMPARE":
+                url = "/compare?" + "&".join(f"runs={i:032x}" for i in range(COMPARED))
             client.get(url)
             timings = time_requests(client, url, args.requests)
             p50 = statistics.median(timings)
             p95 = statistics.quantiles(timings, n=20)[-1]
-            print(f"{name:40s} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   ({url})")
+            print(f"{name:42s} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   ({url[:70]})")
 
 
 if __name__ == "__main__":

@@ -62,7 +62,7 @@ def artifact_store() -> ArtifactStore:
 def back(default: str) -> Response:
     """Redirect to the form's ``next`` field when it is a local path, else to ``default``."""
     target = request.form.get("next", "")
-    if not target.startswith("/") or target.startswith("//"):
+    if not target.startswith("/") or target.startswith(("//", "/\\")):
         target = default
     return redirect(target, code=303)
 
