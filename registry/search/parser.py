@@ -30,6 +30,8 @@ from registry.search.tokens import COMMA, END, LPAREN, OP, RPAREN, Token, syntax
 __all__ = ["parse_filter", "parse_logged_model_order_by", "parse_order_by"]
 
 _OP_ALIASES = {"==": "=", "<>": "!="}
+MAX_DEPTH = 16
+"""Parentheses nested deeper than this are refused (SQL parsers have small stacks)."""
 _INTEGER_RE = re.compile(r"[-+]?\d+")
 
 
@@ -130,6 +132,7 @@ class _Parser:
         self.spec = spec
         self.tokens = tokenize(text)
         self.index = 0
+        self.depth = 0
 
     def parse(self) -> Node:
         node = self._or_expr()
@@ -169,7 +172,11 @@ class _Parser:
         token = self._peek()
         if token.type == LPAREN:
             self._next()
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise self._error(token, f"parentheses nested deeper than {MAX_DEPTH} levels")
             node = self._or_expr()
+            self.depth -= 1
             closing = self._next()
             if closing.type != RPAREN:
                 raise self._error(

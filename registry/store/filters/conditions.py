@@ -12,15 +12,13 @@ import json
 import math
 import sys
 from collections.abc import Callable, Sequence
-from functools import reduce
-from operator import and_, or_
 from typing import Any
 
 import peewee as pw
 
 from registry.search.ast import BoolOp, Comparison, Node
 from registry.store.filters.targets import KeyValues, Target, side_table
-from registry.store.filters.text import Pattern, equals, in_values, like
+from registry.store.filters.text import Pattern, all_of, any_of, equals, in_values, like
 from registry.store.models import VALUE_NAN, Dataset, Metric, RunInput
 
 Condition = Callable[[Any, Any], pw.ColumnBase]
@@ -58,7 +56,7 @@ def compile_filter(node: Node, target: Target, *, probe: bool = False) -> pw.Col
     """
     if isinstance(node, BoolOp):
         parts = [compile_filter(operand, target, probe=probe) for operand in node.operands]
-        return reduce(and_ if node.op == "AND" else or_, parts)
+        return all_of(parts) if node.op == "AND" else any_of(parts)  # type: ignore[no-any-return]
     if node.kind == "attribute":
         return _attribute(node, target)
     if node.kind == "dataset":
@@ -160,12 +158,11 @@ def _dataset(node: Comparison, target: Target) -> pw.ColumnBase:
         if node.op in ("IS NULL", "IS NOT NULL"):
             return _in(target.id_field, inputs, negate=node.op == "IS NULL")
         return _in(target.id_field, inputs.where(_STRING_OPS[node.op](column, node.value)))
-    has_context = reduce(
-        or_,
+    has_context = any_of(
         [
             like(RunInput.tags_json, parts, case_sensitive=True)
             for parts in _context_patterns(None, True)
-        ],
+        ]
     )
     if node.op in ("IS NULL", "IS NOT NULL"):
         return _in(target.id_field, inputs.where(has_context), negate=node.op == "IS NULL")
@@ -178,7 +175,7 @@ def _dataset(node: Comparison, target: Target) -> pw.ColumnBase:
         for value in values
         for parts in _context_patterns(str(value), wildcards)
     ]
-    condition = reduce(or_, matches)
+    condition = any_of(matches)
     if negate:
         condition = has_context & ~condition
     return _in(target.id_field, inputs.where(condition))

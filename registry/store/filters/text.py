@@ -19,6 +19,7 @@ Every pattern is bound as a parameter; the ``ESCAPE '!'`` clause is a constant.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import and_, or_
 from typing import Any, NamedTuple
 
 import peewee as pw
@@ -35,6 +36,25 @@ class Pattern(NamedTuple):
     wildcards: bool
 
 
+def all_of(conditions: Sequence[Any]) -> Any:
+    """``c1 AND c2 AND ...`` as a balanced tree, so thousands of terms stay shallow SQL."""
+    return _balanced(and_, conditions)
+
+
+def any_of(conditions: Sequence[Any]) -> Any:
+    """``c1 OR c2 OR ...`` as a balanced tree (SQLite's parser overflows on deep nesting)."""
+    return _balanced(or_, conditions)
+
+
+def _balanced(operator: Any, conditions: Sequence[Any]) -> Any:
+    if len(conditions) == 1:
+        return conditions[0]
+    middle = len(conditions) // 2
+    return operator(
+        _balanced(operator, conditions[:middle]), _balanced(operator, conditions[middle:])
+    )
+
+
 def equals(field: Any, value: str) -> pw.Expression:
     """``field = value``, case-exact on every engine."""
     if engine_name() == "mysql":
@@ -45,11 +65,8 @@ def equals(field: Any, value: str) -> pw.Expression:
 def in_values(field: Any, values: Sequence[str]) -> pw.Expression:
     """``field IN values``, case-exact on every engine."""
     if engine_name() == "mysql":
-        exact = [field == _binary(value) for value in values]
-        any_exact = exact[0]
-        for condition in exact[1:]:
-            any_exact = any_exact | condition
-        return field.in_(list(values)) & any_exact  # type: ignore[no-any-return]
+        exact = any_of([field == _binary(value) for value in values])
+        return field.in_(list(values)) & exact  # type: ignore[no-any-return]
     return field.in_(list(values))  # type: ignore[no-any-return]
 
 

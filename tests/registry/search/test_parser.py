@@ -174,6 +174,13 @@ def test_errors_point_at_the_offending_token(
     assert message in err.message
 
 
+def test_nesting_is_bounded() -> None:
+    assert parse_filter("(" * 16 + "metrics.a > 1" + ")" * 16, "runs") is not None
+    with pytest.raises(InvalidParameter, match="nested deeper than 16") as info:
+        parse_filter("(" * 17 + "metrics.a > 1" + ")" * 17, "runs")
+    assert info.value.details == {"position": 16, "token": "("}
+
+
 def test_error_message_quotes_the_token() -> None:
     with pytest.raises(InvalidParameter) as info:
         parse_filter("metrics.rmse < 1 and metrics.x 5", "runs")
