@@ -9,7 +9,7 @@ from typing import Any
 
 from registry.errors import InvalidParameter
 from registry.search.paging import decode_page_token, encode_page_token
-from registry.store import write_transaction
+from registry.store import db, engine_name, write_transaction
 from registry.store.models import (
     VALUE_FINITE,
     VALUE_NAN,
@@ -23,7 +23,7 @@ from registry.store.validation import validate_key
 
 MAX_HISTORY_RESULTS = 25000
 MAX_BULK_INTERVAL_RESULTS = 2500
-_INSERT_CHUNK = 500
+_INSERT_CHUNK = 90  # 9 parameters a row stay under SQLite's oldest limit of 999
 _MAX_DOUBLE = 1.7976931348623157e308
 
 
@@ -96,12 +96,41 @@ def insert_points(run_id: str, points: Sequence[MetricPoint]) -> None:
             }
         )
         latest[point.key] = newest_point(latest.get(point.key), core)
-    for start in range(0, len(rows), _INSERT_CHUNK):
-        Metric.insert_many(rows[start : start + _INSERT_CHUNK]).on_conflict_ignore().execute()
+    _insert_ignoring_duplicates(rows)
     for row in rows:
         if row["model_id"]:
             _link_model(row)
     record_latest_metrics(run_id, latest)
+
+
+_COLUMNS = (
+    Metric.run,
+    Metric.key,
+    Metric.value,
+    Metric.value_kind,
+    Metric.timestamp,
+    Metric.step,
+    Metric.model_id,
+    Metric.dataset_name,
+    Metric.dataset_digest,
+)
+_TEMPLATE_ROW = ("r", "k", 0.0, 0, 0, 0, "m", "n", "d")
+_insert_sql: dict[tuple[str, int], str] = {}
+
+
+def _insert_ignoring_duplicates(rows: list[dict[str, Any]]) -> None:
+    # Rendering a 1000-row INSERT through peewee costs more than running it, so the
+    # parameterised statement for each chunk size is rendered once and reused.
+    for start in range(0, len(rows), _INSERT_CHUNK):
+        chunk = rows[start : start + _INSERT_CHUNK]
+        cache_key = (engine_name(), len(chunk))
+        sql = _insert_sql.get(cache_key)
+        if sql is None:
+            template = Metric.insert_many([_TEMPLATE_ROW] * len(chunk), fields=list(_COLUMNS))
+            sql = template.on_conflict_ignore().sql()[0]
+            _insert_sql[cache_key] = sql
+        params = [row[column.name] for row in chunk for column in _COLUMNS]
+        db.execute_sql(sql, params)
 
 
 def _link_model(row: dict[str, Any]) -> None:

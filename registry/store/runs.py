@@ -6,7 +6,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from registry.errors import InvalidParameter, NotFound
 from registry.store import lock_for_update, write_transaction
@@ -36,9 +36,9 @@ class RunRecord:
     """A run row with everything ``runs/get`` returns about it."""
 
     run: Run
-    params: list[Param]
-    tags: list[RunTag]
-    metrics: list[LatestMetric]
+    params: list[KeyValueRow]
+    tags: list[KeyValueRow]
+    metrics: list[LatestMetricRow]
     dataset_inputs: list[RunInput]
     model_inputs: list[RunModelInput]
     model_outputs: list[RunModelOutput]
@@ -135,12 +135,9 @@ def load_records(runs: Iterable[Run]) -> list[RunRecord]:
     ids = [run.run_uuid for run in rows]
     related: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
     for name, query in (
-        ("params", Param.select().where(Param.run.in_(ids)).order_by(Param.key)),
-        ("tags", RunTag.select().where(RunTag.run.in_(ids)).order_by(RunTag.key)),
-        (
-            "metrics",
-            LatestMetric.select().where(LatestMetric.run.in_(ids)).order_by(LatestMetric.key),
-        ),
+        ("params", _light(Param, ids)),
+        ("tags", _light(RunTag, ids)),
+        ("metrics", _light(LatestMetric, ids)),
         (
             "dataset_inputs",
             RunInput.select(RunInput, Dataset)
@@ -154,6 +151,33 @@ def load_records(runs: Iterable[Run]) -> list[RunRecord]:
         for row in query:
             related[row.run_id][name].append(row)
     return [RunRecord(run, **_related_lists(related[run.run_uuid])) for run in rows]
+
+
+class KeyValueRow(NamedTuple):
+    """A param or tag of a run, as loaded for a response."""
+
+    run_id: str
+    key: str
+    value: str
+
+
+class LatestMetricRow(NamedTuple):
+    """A run's latest value of one metric, as loaded for a response."""
+
+    run_id: str
+    key: str
+    value: float
+    value_kind: int
+    timestamp: int
+    step: int
+
+
+def _light(model: Any, run_ids: list[str]) -> list[Any]:
+    # Plain tuples: building thousands of model instances is most of the cost of a page of runs.
+    row_type: Any = LatestMetricRow if model is LatestMetric else KeyValueRow
+    columns = [getattr(model, "run" if name == "run_id" else name) for name in row_type._fields]
+    query = model.select(*columns).where(model.run.in_(run_ids)).order_by(model.key).tuples()
+    return [row_type(*row) for row in query]
 
 
 def _related_lists(found: dict[str, list[Any]]) -> dict[str, list[Any]]:

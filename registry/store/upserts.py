@@ -46,6 +46,10 @@ def record_latest_metrics(run_id: str, points: dict[str, dict[str, Any]]) -> Non
     """
     if not points:
         return
+    if len(points) == 1:
+        ((key, point),) = points.items()
+        _record_one(run_id, key, point)
+        return
     query = (
         LatestMetric.select(
             LatestMetric.key, LatestMetric.step, LatestMetric.timestamp, LatestMetric.value
@@ -68,6 +72,16 @@ def record_latest_metrics(run_id: str, points: dict[str, dict[str, Any]]) -> Non
             _update_if_newer(run_id, key, points[key])
 
 
+def _record_one(run_id: str, key: str, point: dict[str, Any]) -> None:
+    # The common single-point write: usually one conditional UPDATE and nothing else.
+    if _update_if_newer(run_id, key, point):
+        return
+    row = {"run": run_id, "key": key, **point}
+    if LatestMetric.insert(row).on_conflict_ignore().as_rowcount().execute():
+        return
+    _update_if_newer(run_id, key, point)
+
+
 def _sort_key(point: dict[str, Any]) -> tuple[int, int, float]:
     return (point["step"], point["timestamp"], point["value"])
 
@@ -79,7 +93,7 @@ def newest_point(current: dict[str, Any] | None, candidate: dict[str, Any]) -> d
     return current
 
 
-def _update_if_newer(run_id: str, key: str, point: dict[str, Any]) -> None:
+def _update_if_newer(run_id: str, key: str, point: dict[str, Any]) -> int:
     step, timestamp, value = point["step"], point["timestamp"], point["value"]
     older = (
         (LatestMetric.step < step)
@@ -90,6 +104,9 @@ def _update_if_newer(run_id: str, key: str, point: dict[str, Any]) -> None:
             & (LatestMetric.value <= value)
         )
     )
-    LatestMetric.update(**point).where(
-        LatestMetric.run == run_id, LatestMetric.key == key, older
-    ).execute()
+    updated: int = (
+        LatestMetric.update(**point)
+        .where(LatestMetric.run == run_id, LatestMetric.key == key, older)
+        .execute()
+    )
+    return updated
