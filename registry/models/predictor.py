@@ -61,7 +61,10 @@ class Predictor:
                 and len(spec.shape) == 2
                 and np.dtype(spec.dtype).kind in "iuf"
             )
-        return not schema.all_numeric
+        features = self._runtime.feature_names
+        if features is not None and self.input_columns != features:
+            return True  # the model's own feature-name check must see the mismatch
+        return not (schema.all_numeric and all(c.required for c in schema.columns))
 
     def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
         """Predict from a DataFrame, ndarray, dict of columns, list of dicts or list of lists.

@@ -10,7 +10,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from registry.errors import InvalidParameter
-from registry.models import load_predictor
+from registry.models import load_predictor, pyfunc
 from registry.models import sklearn as sk
 from registry.models.schema import ColSpec, ModelSignature, Schema
 
@@ -142,3 +142,17 @@ def test_mlflow_custom_pyfunc_without_mlflow_is_a_clear_error(tmp_path):
 def test_fast_path_errors_name_the_column(saved, data, message):
     with pytest.raises(InvalidParameter, match=message):
         load_predictor(saved[0]).predict(data)
+
+
+def test_optional_numeric_column_may_be_left_out(tmp_path, xy):
+    x, y = xy
+    model = LinearRegression().fit(x.to_numpy()[:, :2], y)
+
+    class TwoColumns(pyfunc.PythonModel):
+        def predict(self, context, model_input, params=None):
+            return model.predict(model_input.reindex(columns=["a", "b"]).fillna(0).to_numpy())
+
+    sig = ModelSignature(Schema((ColSpec("double", "a"), ColSpec("double", "b", required=False))))
+    pyfunc.save_model(tmp_path / "m", python_model=TwoColumns(), signature=sig)
+    predictor = load_predictor(tmp_path / "m")
+    np.testing.assert_allclose(predictor.predict([{"a": 1.0}]), model.predict([[1.0, 0.0]]))
