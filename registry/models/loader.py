@@ -14,10 +14,10 @@ import os
 from pathlib import Path
 
 from registry.errors import InvalidParameter
-from registry.models import pyfunc, sklearn, xgboost
-from registry.models.mlmodel import MLModel, read_mlmodel, verify_file_hashes
+from registry.models import pyfunc
+from registry.models.mlmodel import MLModel, inside, read_mlmodel, verify_file_hashes
 from registry.models.predictor import Predictor
-from registry.models.runtime import Runtime, add_code_dir, inside
+from registry.models.runtime import Runtime, add_code_dir
 
 logger = logging.getLogger(__name__)
 
@@ -47,9 +47,14 @@ def load_predictor(path: str | os.PathLike[str]) -> Predictor:
 
 
 def _runtime(model_dir: Path, mlmodel: MLModel, loader_module: str) -> Runtime:
+    # Flavor modules are imported on demand: serving an sklearn model never imports xgboost.
     if loader_module == "mlflow.sklearn":
+        from registry.models import sklearn
+
         return sklearn.runtime(sklearn.load_estimator(model_dir, mlmodel))
     if loader_module == "mlflow.xgboost":
+        from registry.models import xgboost
+
         return xgboost.runtime(xgboost.load_xgb(model_dir, mlmodel))
     if loader_module == pyfunc.LOADER_MODULE:
         return pyfunc.runtime(*pyfunc.load_python_model(model_dir, mlmodel))

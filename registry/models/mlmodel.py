@@ -169,11 +169,24 @@ def verify_file_hashes(model_dir: Path, model: MLModel, needed: list[str]) -> No
         if Path(name).as_posix() not in hashes:
             raise InvalidParameter(f"model file {name} is not listed in MLmodel file_hashes")
     for name, expected in hashes.items():
-        file = model_dir / name
+        file = inside(model_dir, name)
         if not file.is_file():
             raise InvalidParameter(f"model file {name} is missing (listed in file_hashes)")
         if _sha256(file) != expected:
             raise InvalidParameter(f"model file {name} was modified (sha256 mismatch)")
+
+
+def inside(model_dir: Path, relative: str) -> Path:
+    """Resolve a path named in ``MLmodel``, refusing one that leaves the model directory.
+
+    Raises:
+        InvalidParameter: the path is absolute or escapes ``model_dir``.
+    """
+    root = model_dir.resolve()
+    resolved = (root / relative).resolve()
+    if not resolved.is_relative_to(root):
+        raise InvalidParameter(f"model file {relative} is outside the model directory")
+    return resolved
 
 
 def _sha256(file: Path) -> str:

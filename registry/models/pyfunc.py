@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 import cloudpickle
 
 from registry.errors import InvalidParameter
-from registry.models.mlmodel import MLModel, read_mlmodel, verify_file_hashes
-from registry.models.runtime import Params, Runtime, add_code_dir, inside
+from registry.models.mlmodel import MLModel, inside, read_mlmodel, verify_file_hashes
+from registry.models.runtime import Params, Runtime, add_code_dir
 from registry.models.saving import SaveSpec, SignatureArg, python_function_block, save_model_dir
 
 if TYPE_CHECKING:

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from registry.errors import InvalidParameter
+from registry.models.mlmodel import inside
 
 Params = dict[str, Any] | None
 
@@ -29,19 +29,6 @@ class Runtime:
     predict_array: Callable[[np.ndarray], Any] | None = None
     feature_names: list[str] | None = None
     needs_dataframe: bool = True
-
-
-def inside(model_dir: Path, relative: str) -> Path:
-    """Resolve a path named in ``MLmodel``, refusing one that leaves the model directory.
-
-    Raises:
-        InvalidParameter: the path is absolute or escapes ``model_dir``.
-    """
-    root = model_dir.resolve()
-    resolved = (root / relative).resolve()
-    if not resolved.is_relative_to(root):
-        raise InvalidParameter(f"model file {relative} is outside the model directory")
-    return resolved
 
 
 def add_code_dir(model_dir: Path, python_function: dict[str, Any] | None) -> None:

@@ -21,8 +21,8 @@ from sklearn.base import BaseEstimator
 from sklearn.pipeline import Pipeline
 
 from registry.errors import InvalidParameter
-from registry.models.mlmodel import MLModel, read_mlmodel, verify_file_hashes
-from registry.models.runtime import Params, Runtime, add_code_dir, inside
+from registry.models.mlmodel import MLModel, inside, read_mlmodel, verify_file_hashes
+from registry.models.runtime import Params, Runtime, add_code_dir
 from registry.models.saving import SaveSpec, SignatureArg, python_function_block, save_model_dir
 
 FORMATS = ("skops", "cloudpickle", "pickle")

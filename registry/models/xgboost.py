@@ -17,8 +17,8 @@ import xgboost as xgb
 from sklearn.exceptions import NotFittedError
 
 from registry.errors import InvalidParameter
-from registry.models.mlmodel import MLModel, read_mlmodel, verify_file_hashes
-from registry.models.runtime import Params, Runtime, inside
+from registry.models.mlmodel import MLModel, inside, read_mlmodel, verify_file_hashes
+from registry.models.runtime import Params, Runtime
 from registry.models.saving import SaveSpec, SignatureArg, python_function_block, save_model_dir
 
 FORMATS = ("ubj", "json")
