@@ -1,7 +1,7 @@
 """Tracking throughput and latency against any server that speaks MLflow's REST protocol.
 
-    python benchmarks/tracking.py --url http://127.0.0.1:5000 --runs 2000
-    python benchmarks/tracking.py --compare-mlflow --runs 10000
+    python -m benchmarks.tracking --url http://127.0.0.1:5000 --runs 2000
+    python -m benchmarks.tracking --compare-mlflow --runs 10000
 
 With ``--compare-mlflow`` it starts ``mlflow server`` (3.17.2) and ``modelyard server``, both
 with 2 workers on fresh SQLite files on free loopback ports, runs the same workload against
