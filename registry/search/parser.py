@@ -73,9 +73,11 @@ def parse_logged_model_order_by(items: list[dict[str, Any]] | None) -> list[Orde
     spec = SPECS["logged_models"]
     keys = []
     for item in items or []:
-        field_name = item.get("field_name")
+        field_name = item.get("field_name") if isinstance(item, dict) else None
         if not isinstance(field_name, str) or not field_name.strip():
-            raise InvalidParameter("Invalid ordering key: field_name is required", token="")
+            raise InvalidParameter(
+                "Invalid ordering key: each order_by item needs a field_name", position=0, token=""
+            )
         try:
             key = _read_whole_key(field_name, spec)
         except InvalidParameter as err:

@@ -250,7 +250,7 @@ def test_logged_model_order_by_dicts() -> None:
     ]
 
 
-@pytest.mark.parametrize("item", [{}, {"field_name": ""}, {"field_name": "bogus"}])
+@pytest.mark.parametrize("item", [{}, {"field_name": ""}, {"field_name": "bogus"}, "name"])
 def test_bad_logged_model_order_by(item: dict[str, object]) -> None:
     with pytest.raises(InvalidParameter, match="Invalid ordering key"):
         parse_logged_model_order_by([item])
