@@ -262,7 +262,7 @@ def log_metric(
     timestamp: int | None = None,
     synchronous: bool | None = None,
 ) -> None:
-    """Log a metric point (queued and sent in the background on http(s) URIs).
+    """Log a metric point (queued and sent in batches by a background thread by default).
 
     Raises:
         InvalidParameter: the value is not a number.

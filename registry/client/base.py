@@ -15,18 +15,14 @@ T = TypeVar("T")
 ASYNC_ENV = "MODELYARD_ASYNC_LOGGING"
 
 
-def async_logging_default(tracking_uri: str) -> bool:
-    """Whether metrics go through the background queue by default.
+def async_logging_default() -> bool:
+    """Whether metrics go through the background queue unless a Client says otherwise.
 
-    ``MODELYARD_ASYNC_LOGGING`` decides when set; otherwise it is on for ``http(s)://`` URIs and
-    off for embedded databases.
+    ``MODELYARD_ASYNC_LOGGING=false`` turns it off; it is on otherwise, for ``http(s)://`` and
+    for embedded databases alike (one SQLite commit per point costs as much as a round trip).
     """
     raw = os.environ.get(ASYNC_ENV, "").strip().lower()
-    if raw in {"1", "true", "yes", "on"}:
-        return True
-    if raw in {"0", "false", "no", "off"}:
-        return False
-    return tracking_uri.startswith(("http://", "https://"))
+    return raw not in {"0", "false", "no", "off"}
 
 
 class ClientBase:
@@ -36,7 +32,7 @@ class ClientBase:
         tracking_uri: the server or database; the fluent URI (or its default) when None.
         registry_uri: accepted for MlflowClient compatibility; it must equal the tracking URI.
         async_logging: queue metric points and send them in batches from a thread; None uses
-            ``MODELYARD_ASYNC_LOGGING``, else on for ``http(s)://`` and off for databases.
+            ``MODELYARD_ASYNC_LOGGING`` (on unless it says false).
     """
 
     def __init__(
@@ -49,7 +45,7 @@ class ClientBase:
         self._transport = Transport(tracking_uri or registry_uri or get_tracking_uri())
         self.tracking_uri = self._transport.tracking_uri
         if async_logging is None:
-            async_logging = async_logging_default(self.tracking_uri)
+            async_logging = async_logging_default()
         self._queue = MetricQueue(self._send_metrics) if async_logging else None
 
     def _call(

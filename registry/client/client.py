@@ -23,6 +23,7 @@ class Client(
     Args:
         tracking_uri: the server or database; the fluent URI (or its default) when None.
         registry_uri: accepted for MlflowClient compatibility; same store as tracking.
-        async_logging: queue ``log_metric`` points for a background thread (default: on for
-            ``http(s)://``, off for databases; ``MODELYARD_ASYNC_LOGGING`` overrides).
+        async_logging: queue ``log_metric`` points for a background thread that sends them
+            in batches (default on; ``MODELYARD_ASYNC_LOGGING=false`` or False here turns it
+            off, and ``log_metric(..., synchronous=True)`` sends one point right away).
     """
