@@ -91,6 +91,8 @@ def _as_frame(data: pd.DataFrame | np.ndarray, schema: Schema) -> pd.DataFrame:
                 )
             return data.set_axis([str(i) for i in range(data.shape[1])], axis=1)
         return data
+    if data.ndim == 1 and len(schema.specs) == 1 and data.dtype != object:
+        data = data.reshape(-1, 1)
     if data.ndim != 2 or data.shape[1] != len(schema.specs):
         expected = f"rows of {len(schema.specs)} values"
         if names is not None:

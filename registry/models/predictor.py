@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import numpy as np
@@ -13,6 +14,8 @@ from registry.models.enforcement import coerce_input, enforce_schema
 from registry.models.mlmodel import MLModel
 from registry.models.runtime import Runtime
 from registry.models.schema import ModelSignature, Schema, TensorSpec
+
+logger = logging.getLogger(__name__)
 
 
 class Predictor:
@@ -76,9 +79,21 @@ class Predictor:
         if not self.needs_dataframe and self._signature_columns and self._schema is not None:
             x = to_float_array(data, self._signature_columns, self._schema)
             return self._call_array(x if self._order is None else x[:, self._order])
+        params = self._with_defaults(params)
         if self._schema is not None:
             return self._runtime.predict(enforce_schema(data, self._schema), params)
         return self._runtime.predict(coerce_input(data), params)
+
+    def _with_defaults(self, params: dict[str, Any] | None) -> dict[str, Any] | None:
+        declared = self.signature.params if self.signature else None
+        if not declared:
+            return params
+        merged = {str(p["name"]): p.get("default") for p in declared if "name" in p}
+        unknown = sorted(set(params or {}) - set(merged))
+        if unknown:
+            logger.warning("ignoring params not in the model's signature: %s", unknown)
+        merged.update({k: v for k, v in (params or {}).items() if k in merged})
+        return merged
 
     def predict_array(self, x: np.ndarray, params: dict[str, Any] | None = None) -> Any:
         """Predict from a 2-D numeric array whose columns are in ``input_columns`` order.

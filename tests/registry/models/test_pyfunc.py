@@ -11,6 +11,7 @@ import pytest
 from registry.errors import InvalidParameter
 from registry.models import load_predictor, pyfunc
 from registry.models.mlmodel import read_mlmodel
+from registry.models.schema import ColSpec, ModelSignature, Schema
 
 
 class Scaled(pyfunc.PythonModel):
@@ -84,3 +85,19 @@ def test_tampered_pickle_is_refused(tmp_path):
     (tmp_path / "m" / "python_model.pkl").write_bytes(b"evil")
     with pytest.raises(InvalidParameter, match=r"python_model\.pkl was modified"):
         load_predictor(tmp_path / "m")
+
+
+class EchoParams(pyfunc.PythonModel):
+    def predict(self, context, model_input, params=None):
+        return [dict(params or {})] * len(model_input)
+
+
+def test_signature_params_get_defaults_and_unknown_ones_are_dropped(tmp_path):
+    sig = ModelSignature(
+        Schema((ColSpec("double", "x"),)),
+        params=[{"name": "k", "type": "long", "default": 3, "shape": None}],
+    )
+    pyfunc.save_model(tmp_path / "m", python_model=EchoParams(), signature=sig)
+    predictor = load_predictor(tmp_path / "m")
+    assert predictor.predict([1.0]) == [{"k": 3}]
+    assert predictor.predict({"x": [1.0]}, params={"k": 5, "other": 1}) == [{"k": 5}]
