@@ -224,3 +224,14 @@ def test_plotly_is_served_from_the_package_with_long_caching(server: str) -> Non
     assert "max-age=31536000" in response.headers["cache-control"]
     assert response.headers["content-type"].startswith("text/javascript")
     assert "plotly" in response.text[:2000].lower()
+
+
+def test_artifact_paths_cannot_leave_the_run(server: str, demo: dict[str, Any]) -> None:
+    run = f"{server}/runs/{demo['alpha']}"
+    assert httpx.get(f"{run}/artifact", params={"path": "notes.txt"}).status_code == 200
+    for path in ("../../../server.db", "/etc/passwd", f"../../{demo['beta']}/artifacts/x"):
+        assert httpx.get(f"{run}/artifact", params={"path": path}).status_code == 400
+        assert httpx.get(run, params={"artifact": path}).status_code == 400
+    download = httpx.get(f"{run}/artifact", params={"path": "eval/summary.json"})
+    assert download.headers["content-disposition"].startswith("attachment")
+    assert "sandbox" in download.headers["content-security-policy"]

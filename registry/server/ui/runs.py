@@ -27,6 +27,7 @@ def table(experiment_id: int) -> str:
     rows: list[queries.RunRow] = []
     filter_error: InvalidParameter | None = None
     has_next = False
+    shown = 0
     try:
         query = search_runs_query(
             [experiment_id],
@@ -36,6 +37,7 @@ def table(experiment_id: int) -> str:
         )
         runs = list(query.limit(state.per_page + 1).offset((state.page - 1) * state.per_page))
         has_next = len(runs) > state.per_page
+        shown = min(len(runs), state.per_page)
         rows = queries.nest(queries.fill_columns(runs[: state.per_page], state.columns))
     except InvalidParameter as err:
         filter_error = err
@@ -47,6 +49,7 @@ def table(experiment_id: int) -> str:
         state=state,
         rows=rows,
         has_next=has_next,
+        shown=shown,
         filter_error=filter_error,
         page_sizes=PAGE_SIZES,
     )
