@@ -119,3 +119,19 @@ def test_a_refused_action_shows_the_reason(page: Page, api: Api, trained: dict[s
     page.fill("#alias-form input[name=alias]", "champion")
     page.click("#alias-form button")
     expect(page.locator("#versions tr[data-version='1']")).to_contain_text("@champion")
+
+
+def test_register_a_model_logged_as_run_artifacts(page: Page, api: Api) -> None:
+    exp = api.experiment("files-only")
+    run = api.run(exp, "classic-run", params={"alpha": "0.3"})
+    api.upload(f"{exp}/{run}/artifacts/model/MLmodel", MLMODEL.encode())
+    api.upload(f"{exp}/{run}/artifacts/model/input_example.json", json.dumps(EXAMPLE).encode())
+    page.goto(f"/runs/{run}")
+    row = page.locator("#logged-models tr", has_text=f"runs:/{run}/model")
+    row.locator("input[name=name]").fill("team/classic")
+    row.locator("button:text('Register')").click()
+    expect(page.locator("h1")).to_contain_text("team/classic · version 1")
+    expect(page.locator(".facts")).to_contain_text(f"runs:/{run}/model")
+    expect(page.locator("#signature")).to_contain_text("trip_distance")
+    page.click("text=← team/classic")
+    expect(page.locator("#versions tr[data-version='1']")).to_contain_text("classic-run")

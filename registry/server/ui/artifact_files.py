@@ -86,6 +86,17 @@ def tree(store: ArtifactStore, root: str) -> tuple[list[Node], bool]:
     return nodes, budget[0] <= 0
 
 
+def model_dirs(nodes: list[Node]) -> list[str]:
+    """Paths of the directories in a tree that hold an ``MLmodel`` file (models logged as files)."""
+    found = []
+    for node in nodes:
+        if node.is_dir:
+            if any(child.name == "MLmodel" and not child.is_dir for child in node.children):
+                found.append(node.path)
+            found += model_dirs(node.children)
+    return found
+
+
 def preview_kind(path: str) -> str:
     """``image``, ``json``, ``csv``, ``text`` or ``none`` for how a file can be shown."""
     name = posixpath.basename(path)

@@ -26,7 +26,7 @@ def index() -> str:
     return render_template("models/index.html", summaries=model_reads.model_summaries())
 
 
-@bp.get("/<name>")
+@bp.get("/<path:name>")
 def show(name: str) -> str:
     """A model's versions, the buttons that move stages and aliases, and its history."""
     model = get_registered_model(name)
@@ -42,7 +42,7 @@ def show(name: str) -> str:
     )
 
 
-@bp.get("/<name>/versions/<version>")
+@bp.get("/<path:name>/versions/<version>")
 def version(name: str, version: str) -> str:
     """One version: lineage, signature, input example, and how to load and serve it."""
     found, lineage = version_lineage(name, parse_version(version))
@@ -57,7 +57,7 @@ def version(name: str, version: str) -> str:
     )
 
 
-@bp.post("/<name>/versions/<version>/stage")
+@bp.post("/<path:name>/versions/<version>/stage")
 def transition(name: str, version: str) -> Response:
     """Move a version to a stage (optionally archiving the stage's other versions)."""
     number = parse_version(version)
@@ -68,7 +68,7 @@ def transition(name: str, version: str) -> Response:
     return back(url_for("models.show", name=name))
 
 
-@bp.post("/<name>/aliases")
+@bp.post("/<path:name>/aliases")
 def set_alias(name: str) -> Response:
     """Point an alias at a version (moving it if it exists)."""
     alias = request.form.get("alias", "").strip()
@@ -78,7 +78,7 @@ def set_alias(name: str) -> Response:
     return back(url_for("models.show", name=name))
 
 
-@bp.post("/<name>/aliases/delete")
+@bp.post("/<path:name>/aliases/delete")
 def delete_alias(name: str) -> Response:
     """Remove an alias."""
     alias = request.form.get("alias", "")
@@ -87,7 +87,7 @@ def delete_alias(name: str) -> Response:
     return back(url_for("models.show", name=name))
 
 
-@bp.post("/<name>/rollback")
+@bp.post("/<path:name>/rollback")
 def rollback(name: str) -> Response:
     """Give a stage (``stage:Production``) or alias (``alias:champion``) to its previous holder.
 

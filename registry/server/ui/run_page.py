@@ -47,6 +47,7 @@ def show(run_id: str) -> str:
         kind=kind,
         shown=shown,
         model_names=model_names,
+        model_dirs=artifact_files.model_dirs(nodes),
     )
 
 
@@ -80,17 +81,31 @@ def restore(run_id: str) -> Response:
 
 @bp.post("/<run_id>/register")
 def register(run_id: str) -> Response:
-    """Register a model the run logged as the next version of a (new or existing) model."""
-    model_id = request.form.get("model_id", "")
+    """Register a model the run logged (a logged model, or an artifact directory with an MLmodel).
+
+    Raises:
+        NotFound: the run logged no such model.
+        InvalidParameter: no name was given.
+    """
     name = request.form.get("name", "").strip()
-    logged = LoggedModel.get_or_none(LoggedModel.model_id == model_id)
-    if logged is None or logged.source_run_id != run_id:
-        raise NotFound(f"Run {run_id} logged no model {model_id!r}.")
     if not name:
         raise InvalidParameter("Give the registered model a name.")
+    config = current_app.extensions["registry"].config
+    model_id = request.form.get("model_id", "")
+    if model_id:
+        logged = LoggedModel.get_or_none(LoggedModel.model_id == model_id)
+        if logged is None or logged.source_run_id != run_id:
+            raise NotFound(f"Run {run_id} logged no model {model_id!r}.")
+        source = f"models:/{model_id}"
+    else:
+        run_store.get_run_row(run_id)
+        path = artifact_files.clean_path(request.form.get("artifact_path", ""))
+        source = f"runs:/{run_id}/{path}"
     with suppress(AlreadyExists):
         create_registered_model(name)
-    config = current_app.extensions["registry"].config
-    version = register_version(name, f"models:/{model_id}", config, model_id=model_id)
+    if model_id:
+        version = register_version(name, source, config, model_id=model_id)
+    else:
+        version = register_version(name, source, config, run_id=run_id)
     flash(f"Registered {name} version {version.version}.", "ok")
     return redirect(url_for("models.version", name=name, version=version.version), code=303)
