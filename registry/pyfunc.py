@@ -17,6 +17,9 @@ from registry.client.model_logging import log_model_files
 from registry.client.model_uris import download_model
 from registry.entities import ModelInfo
 from registry.errors import InvalidParameter
+from registry.models.pyfunc import PythonModel, PythonModelContext
+
+__all__ = ["PythonModel", "PythonModelContext", "load_model", "log_model", "save_model"]
 
 
 def download(model_uri: str, dst_path: str | os.PathLike[str] | None = None) -> Path:
@@ -43,7 +46,7 @@ def load_model(model_uri: str, dst_path: str | os.PathLike[str] | None = None) -
 
 def save_model(
     path: str | os.PathLike[str],
-    python_model: Any = None,
+    python_model: PythonModel | None = None,
     artifacts: dict[str, str | os.PathLike[str]] | None = None,
     **kwargs: Any,
 ) -> None:
@@ -54,12 +57,17 @@ def save_model(
     """
     from registry.models import pyfunc
 
+    if not isinstance(python_model, PythonModel):
+        raise InvalidParameter(
+            "pyfunc.save_model expected a registry.pyfunc.PythonModel, "
+            f"got {type(python_model).__module__}.{type(python_model).__qualname__}"
+        )
     pyfunc.save_model(path, python_model=python_model, artifacts=artifacts, **kwargs)
 
 
 def log_model(
     artifact_path: str | None = None,
-    python_model: Any = None,
+    python_model: PythonModel | None = None,
     artifacts: dict[str, str | os.PathLike[str]] | None = None,
     *,
     name: str | None = None,

@@ -142,3 +142,29 @@ def test_history_rollback_and_lineage(ml: Client, logged: tuple[str, Lasso]) -> 
     lineage = ml.get_model_version_lineage("hist", 1)
     assert lineage.model_version.version == "1" and lineage.run is not None
     assert {v.version for v in ml.get_model_versions_by_run(run_id)} == {"1", "2"}
+
+
+class AddOne(mlflow.pyfunc.PythonModel):
+    def load_context(self, context: mlflow.pyfunc.PythonModelContext) -> None:
+        self.offset = float(Path(context.artifacts["offset"]).read_text())
+
+    def predict(self, context: object, model_input: pd.DataFrame, params: object = None) -> object:
+        return model_input["trip_distance"].to_numpy() + self.offset
+
+
+def test_custom_python_model_with_artifact(ml: Client, tmp_path: Path) -> None:
+    offset = tmp_path / "offset.txt"
+    offset.write_text("1.5")
+    with mlflow.start_run() as run:
+        info = mlflow.pyfunc.log_model(
+            name="custom",
+            python_model=AddOne(),
+            artifacts={"offset": str(offset)},
+            registered_model_name="custom-model",
+        )
+    assert info.registered_model_version == "1"
+    for uri in (f"runs:/{run.info.run_id}/custom", "models:/custom-model/1"):
+        predictions = mlflow.pyfunc.load_model(uri).predict(X.head(3))
+        np.testing.assert_allclose(predictions, X.trip_distance.head(3) + 1.5)
+    with mlflow.start_run(), pytest.raises(InvalidParameter, match="PythonModel"):
+        mlflow.pyfunc.log_model(name="bad", python_model=lambda x: x)  # type: ignore[arg-type]
