@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 import time
 
 import pytest
@@ -178,3 +179,16 @@ def test_lineage_and_versions_by_run(client):
         f"{OURS}/model-versions/lineage", query_string={"name": "m1", "version": "5"}
     )
     assert missing.status_code == 404
+
+
+def test_user_comes_from_basic_auth_when_no_header(sqlite_client):
+    auth = {"Authorization": "Basic " + base64.b64encode(b"bob:secret").decode()}
+    response = sqlite_client.post(
+        f"{API}/registered-models/create", json={"name": "m1"}, headers=auth
+    )
+    assert response.json["registered_model"]["user_id"] == "bob"
+    create_version(sqlite_client)
+    body = {"name": "m1", "alias": "champion", "version": "1"}
+    sqlite_client.post(f"{API}/registered-models/alias", json=body, headers=auth)
+    [entry] = sqlite_client.get(HIST, query_string={"name": "m1"}).json["transitions"]
+    assert entry["user_id"] == "bob"
