@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import re
 import time
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -20,6 +21,8 @@ from registry.entities import (
 )
 from registry.errors import InvalidParameter, NotFound
 
+_KEY = re.compile(r"[\w\-. :/]{1,250}")
+
 
 def now_ms() -> int:
     """Milliseconds since the epoch, MLflow's timestamp unit."""
@@ -27,11 +30,19 @@ def now_ms() -> int:
 
 
 def metric_value(key: str, value: Any) -> float:
-    """``value`` as a float, or a clear error when it is not a number.
+    """``value`` as a float, or a clear error when it or the key cannot be stored.
+
+    Checked before a point is queued, so one bad point never sinks a batch of good ones.
 
     Raises:
-        InvalidParameter: the value is not a real number (a string, None, a bool...).
+        InvalidParameter: the value is not a real number (a string, None, a bool...), or the
+            key has characters other than alphanumerics, ``_ - . : /`` and spaces.
     """
+    if not isinstance(key, str) or not _KEY.fullmatch(key):
+        raise InvalidParameter(
+            f"Invalid metric name {key!r}: use at most 250 alphanumerics, underscores, dashes,"
+            " periods, spaces, colons and slashes."
+        )
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise InvalidParameter(
             f"Got invalid value {value!r} for metric {key!r}: a metric must be a number."

@@ -90,6 +90,8 @@ def test_bad_input_is_refused_and_nothing_half_written(ml: Client) -> None:
             mlflow.log_metric("rmse", "six")  # type: ignore[arg-type]
         with pytest.raises(InvalidParameter, match="'bad'"):
             mlflow.log_metrics({"good": 1.0, "bad": None})  # type: ignore[dict-item]
+        with pytest.raises(InvalidParameter, match="metric name"):
+            mlflow.log_metric("rmse?", 1.0)
         mlflow.log_param("alpha", 0.1)
         mlflow.log_param("alpha", 0.1)
         with pytest.raises(InvalidParameter):
