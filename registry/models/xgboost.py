@@ -103,7 +103,10 @@ def load_xgb(model_dir: Path, mlmodel: MLModel) -> Any:
     verify_file_hashes(model_dir, mlmodel, [str(filename)])
     model = cls()
     try:
-        model.load_model(str(file))
+        # xgboost guesses the format from the suffix; a buffer is sniffed, so MLflow 2's
+        # ``model.xgb`` (UBJSON or legacy binary) loads without a warning.
+        source = str(file) if file.suffix in (".json", ".ubj") else bytearray(file.read_bytes())
+        model.load_model(source)
     except xgb.core.XGBoostError as exc:
         raise InvalidParameter(f"cannot read xgboost model {filename}: {exc}") from exc
     return model

@@ -18,7 +18,7 @@ from sklearn.preprocessing import StandardScaler
 from registry.models import load_predictor, pyfunc
 from registry.models import sklearn as sk
 from registry.models import xgboost as xm
-from tests.mlflow_env import MLFLOW_3, mlflow_python
+from tests.mlflow_env import MLFLOW_2, MLFLOW_3, mlflow_python
 from tests.registry.models.pyfunc_models import AddBase
 
 pytestmark = pytest.mark.compat
@@ -170,3 +170,34 @@ def test_models_saved_here_load_in_mlflow(exchanged):
     assert got["xgb_regressor_class"] == "XGBRegressor"
     np.testing.assert_allclose(got["custom"], [4.5, 7.5])
     assert got["schema_error"] == "INVALID_PARAMETER_VALUE"
+
+
+MLFLOW2_SAVES = """
+import mlflow, xgboost as xgb
+from sklearn.linear_model import LinearRegression
+lin = LinearRegression().fit(X, y)
+mlflow.sklearn.save_model(lin, out / "sk", input_example=X[:2])
+reg = xgb.XGBRegressor(n_estimators=3, max_depth=2).fit(X, y)
+mlflow.xgboost.save_model(reg, out / "xgb", input_example=X[:2])
+(out / "expected.json").write_text(
+    json.dumps({"sk": lin.predict(X).tolist(), "xgb": reg.predict(X).tolist()})
+)
+"""
+
+
+def test_models_saved_by_mlflow_2_load_here(tmp_path):
+    result = subprocess.run(
+        [str(mlflow_python(MLFLOW_2)), "-c", DATA + MLFLOW2_SAVES, str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    expected = json.loads((tmp_path / "expected.json").read_text())
+    x = pd.DataFrame(np.random.RandomState(0).rand(30, 3), columns=["a", "b", "c"])
+    for name in ("sk", "xgb"):
+        predictor = load_predictor(tmp_path / name)
+        assert predictor.input_columns == ["a", "b", "c"] and not predictor.needs_dataframe
+        np.testing.assert_allclose(predictor.predict(x), expected[name], rtol=1e-6)
