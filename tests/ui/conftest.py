@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Dialog, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Dialog, Page, sync_playwright
 
 from tests.servers import registry_server
 
@@ -100,9 +100,16 @@ def api(server: str) -> Iterator[Api]:
     client.http.close()
 
 
+@pytest.fixture(scope="module")
+def context(browser: Browser, server: str) -> Iterator[BrowserContext]:
+    """One browser context per module, so that plotly.js is fetched and parsed once."""
+    ctx = browser.new_context(base_url=server, viewport={"width": 1440, "height": 900})
+    yield ctx
+    ctx.close()
+
+
 @pytest.fixture
-def page(browser: Browser, server: str) -> Iterator[Page]:
-    context = browser.new_context(base_url=server, viewport={"width": 1440, "height": 900})
+def page(context: BrowserContext) -> Iterator[Page]:
     tab = context.new_page()
     tab.dialogs = []  # type: ignore[attr-defined]
     tab.requested = []  # type: ignore[attr-defined]
@@ -113,8 +120,16 @@ def page(browser: Browser, server: str) -> Iterator[Page]:
         dialog.accept()
 
     tab.on("dialog", on_dialog)
+    console: list[str] = []
+    tab.on("console", lambda message: console.append(message.text))
+    tab.on("pageerror", lambda error: console.append(f"page error: {error}"))
     yield tab
-    context.close()
+    if tab.url.startswith("http"):
+        tab.evaluate("window.localStorage.clear()")
+    tab.close()
+    context.clear_cookies()
+    # Every page ran under the UI's Content-Security-Policy without a refusal or a JS error.
+    assert not [m for m in console if "Content Security Policy" in m or "page error" in m]
 
 
 def screenshot(page: Page, name: str) -> None:

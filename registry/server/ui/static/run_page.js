@@ -1,0 +1,2 @@
+// Run page: the metric history chart.
+ModelyardCharts.history("metric-chart", "chart-data", "chart-controls");
