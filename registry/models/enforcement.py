@@ -37,7 +37,9 @@ def coerce_input(data: Any) -> pd.DataFrame | np.ndarray:
         if isinstance(data, list | tuple) and data:
             if all(isinstance(row, dict) for row in data):
                 return pd.DataFrame.from_records(list(data))
-            return np.asarray(data, dtype=object if _ragged_or_mixed(data) else None)
+            array = np.asarray(data, dtype=object if _ragged_or_mixed(data) else None)
+            # numpy turns [[1.5, "a"]] into strings; keep each value's own type instead.
+            return array.astype(object) if array.dtype.kind in "US" else array
     except ValueError as exc:
         raise InvalidParameter(f"input cannot be read as a table: {exc}") from exc
     raise InvalidParameter(
@@ -67,42 +69,53 @@ def enforce_schema(data: Any, signature: ModelSignature | Schema | None) -> Any:
             holds a null, or the shape, rank or row length is wrong. The message names it.
     """
     schema = signature.inputs if isinstance(signature, ModelSignature) else signature
-    coerced = coerce_input(data)
     if schema is None or not schema.specs:
-        return coerced
+        return coerce_input(data)
     first = schema.specs[0]
     if isinstance(first, TensorSpec):
         if len(schema.specs) > 1:
             raise InvalidParameter("signatures with several named tensors are not supported")
-        return enforce_tensor(coerced, first)
-    frame = _as_frame(coerced, schema)
+        return enforce_tensor(coerce_input(data), first)
+    if schema.names is None:
+        specs = schema.columns
+        schema = Schema(tuple(ColSpec(c.type, str(i), c.required) for i, c in enumerate(specs)))
+    frame = _as_frame(_rows_as_frame(data, schema), schema)
     check_missing(frame, schema)
     cast = {c.name: cast_column(frame[c.name], c) for c in schema.columns if c.name in frame}
     return pd.DataFrame(cast, index=frame.index)
 
 
+def _rows_as_frame(data: Any, schema: Schema) -> pd.DataFrame | np.ndarray:
+    # A list of rows goes to pandas column by column, so [1.5, True] keeps its bool.
+    if not (isinstance(data, list | tuple) and data and isinstance(data[0], list | tuple)):
+        return coerce_input(data)
+    names = [str(c.name) for c in schema.columns]
+    widths = {len(r) if isinstance(r, list | tuple) else -1 for r in data}
+    if widths != {len(names)}:
+        got = "rows of different lengths" if len(widths) > 1 else f"rows of {widths.pop()} values"
+        raise InvalidParameter(
+            f"expected rows of {len(names)} values (columns {', '.join(names)}), got {got}"
+        )
+    return pd.DataFrame(list(data), columns=names)
+
+
 def _as_frame(data: pd.DataFrame | np.ndarray, schema: Schema) -> pd.DataFrame:
-    names = schema.names
+    names = [str(c.name) for c in schema.columns]
     if isinstance(data, pd.DataFrame):
-        if names is None:
-            if data.shape[1] != len(schema.specs):
-                raise InvalidParameter(
-                    f"expected {len(schema.specs)} input columns, got {data.shape[1]}"
-                )
-            return data.set_axis([str(i) for i in range(data.shape[1])], axis=1)
+        if names == [str(i) for i in range(len(names))] and list(data.columns) != names:
+            if data.shape[1] != len(names):
+                raise InvalidParameter(f"expected {len(names)} input columns, got {data.shape[1]}")
+            return data.set_axis(names, axis=1)
         return data
     if data.ndim == 1 and len(schema.specs) == 1 and data.dtype != object:
         data = data.reshape(-1, 1)
     if data.ndim != 2 or data.shape[1] != len(schema.specs):
-        expected = f"rows of {len(schema.specs)} values"
-        if names is not None:
-            expected += f" (columns {', '.join(names)})"
+        expected = f"rows of {len(schema.specs)} values (columns {', '.join(names)})"
         got = f"rows of {data.shape[1]} values" if data.ndim == 2 else f"shape {data.shape}"
         if data.dtype == object and data.ndim == 1:
             got = "rows of different lengths"
         raise InvalidParameter(f"expected {expected}, got {got}")
-    columns = names if names is not None else [str(i) for i in range(data.shape[1])]
-    return pd.DataFrame(data, columns=columns)
+    return pd.DataFrame(data, columns=names)
 
 
 def check_missing(frame: pd.DataFrame, schema: Schema) -> None:

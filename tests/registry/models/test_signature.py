@@ -147,3 +147,19 @@ def test_binary_column_accepts_bytes_and_base64_text():
     assert enforce_schema({"blob": [b"raw"]}, sig)["blob"].tolist() == [b"raw"]
     with pytest.raises(InvalidParameter, match="column 'blob': expected binary, got 'not base64!'"):
         enforce_schema({"blob": ["not base64!"]}, sig)
+
+
+def test_unnamed_columns_are_positional():
+    sig = Schema((ColSpec("double"), ColSpec("string")))
+    out = enforce_schema([[1, "a"], [2, "b"]], sig)
+    assert out.to_numpy().tolist() == [[1.0, "a"], [2.0, "b"]]
+    with pytest.raises(InvalidParameter, match="column '1': expected string, got 3"):
+        enforce_schema([[1, 3]], sig)
+
+
+def test_mixed_rows_keep_their_value_types():
+    sig = Schema((ColSpec("double", "x"), ColSpec("boolean", "flag")))
+    out = enforce_schema([[1.5, True]], sig)
+    assert out.to_dict("records") == [{"x": 1.5, "flag": True}]
+    with pytest.raises(InvalidParameter, match="column 'flag': expected boolean, got 'yes'"):
+        enforce_schema([[1.5, "yes"]], sig)
