@@ -37,11 +37,13 @@ def test_create_get_and_get_by_name(client: FlaskClient) -> None:
     assert isinstance(experiment["creation_time"], int)
 
 
-def test_default_experiment_and_missing_name(client: FlaskClient) -> None:
-    default = client.get(f"{API}/get", query_string={"experiment_id": "0"}).json["experiment"]
+def test_default_experiment_and_missing_name(sqlite_client: FlaskClient) -> None:
+    default = sqlite_client.get(f"{API}/get", query_string={"experiment_id": "0"}).json[
+        "experiment"
+    ]
     assert (default["name"], default["experiment_id"]) == ("Default", "0")
     assert "tags" not in default
-    missing = client.get(f"{API}/get-by-name", query_string={"experiment_name": "nope"})
+    missing = sqlite_client.get(f"{API}/get-by-name", query_string={"experiment_name": "nope"})
     assert missing.status_code == 404
     assert missing.json["error_code"] == "RESOURCE_DOES_NOT_EXIST"
 
@@ -52,23 +54,23 @@ def test_duplicate_name(client: FlaskClient) -> None:
     assert (response.status_code, response.json["error_code"]) == (400, "RESOURCE_ALREADY_EXISTS")
 
 
-def test_delete_restore_rename_and_tags(client: FlaskClient) -> None:
-    experiment_id = _create(client, "taxi")
-    assert client.post(f"{API}/delete", json={"experiment_id": experiment_id}).json == {}
-    deleted = client.get(f"{API}/get-by-name", query_string={"experiment_name": "taxi"}).json
+def test_delete_restore_rename_and_tags(sqlite_client: FlaskClient) -> None:
+    experiment_id = _create(sqlite_client, "taxi")
+    assert sqlite_client.post(f"{API}/delete", json={"experiment_id": experiment_id}).json == {}
+    deleted = sqlite_client.get(f"{API}/get-by-name", query_string={"experiment_name": "taxi"}).json
     assert deleted["experiment"]["lifecycle_stage"] == "deleted"
-    run = client.post("/api/2.0/mlflow/runs/create", json={"experiment_id": experiment_id})
+    run = sqlite_client.post("/api/2.0/mlflow/runs/create", json={"experiment_id": experiment_id})
     assert (run.status_code, run.json["error_code"]) == (400, "INVALID_PARAMETER_VALUE")
-    assert client.post(f"{API}/restore", json={"experiment_id": experiment_id}).json == {}
+    assert sqlite_client.post(f"{API}/restore", json={"experiment_id": experiment_id}).json == {}
     body = {"experiment_id": experiment_id, "new_name": "renamed"}
-    assert client.post(f"{API}/update", json=body).json == {}
+    assert sqlite_client.post(f"{API}/update", json=body).json == {}
     tag = {"experiment_id": experiment_id, "key": "k", "value": "v"}
-    assert client.post(f"{API}/set-experiment-tag", json=tag).json == {}
-    experiment = client.get(f"{API}/get", query_string={"experiment_id": experiment_id}).json
+    assert sqlite_client.post(f"{API}/set-experiment-tag", json=tag).json == {}
+    experiment = sqlite_client.get(f"{API}/get", query_string={"experiment_id": experiment_id}).json
     assert experiment["experiment"]["name"] == "renamed"
     assert experiment["experiment"]["tags"] == [{"key": "k", "value": "v"}]
     untag = {"experiment_id": experiment_id, "key": "k"}
-    assert client.post(f"{API}/delete-experiment-tag", json=untag).json == {}
+    assert sqlite_client.post(f"{API}/delete-experiment-tag", json=untag).json == {}
 
 
 def test_search_pages_with_token_only_when_more(client: FlaskClient) -> None:

@@ -71,10 +71,14 @@ def test_delete_and_unknown(client: FlaskClient) -> None:
     assert empty == {}
 
 
-def test_artifact_directories(client: FlaskClient, artifact_root: Any) -> None:
-    info = client.post(f"{API}/logged-models", json={"experiment_id": "0"}).json["model"]["info"]
+def test_artifact_directories(sqlite_client: FlaskClient, artifact_root: Any) -> None:
+    info = sqlite_client.post(f"{API}/logged-models", json={"experiment_id": "0"}).json["model"][
+        "info"
+    ]
     folder = artifact_root / "0" / "models" / info["model_id"] / "artifacts"
     folder.mkdir(parents=True)
     (folder / "MLmodel").write_text("flavors: {}\n")
-    listing = client.get(f"{API}/logged-models/{info['model_id']}/artifacts/directories").json
+    listing = sqlite_client.get(
+        f"{API}/logged-models/{info['model_id']}/artifacts/directories"
+    ).json
     assert listing["files"] == [{"path": "MLmodel", "is_dir": False, "file_size": 12}]

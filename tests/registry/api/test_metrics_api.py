@@ -21,12 +21,12 @@ def _history(client: FlaskClient, run_id: str, key: str, **extra: Any) -> dict[s
     return body
 
 
-def test_non_finite_values_are_strings_both_ways(client: FlaskClient) -> None:
-    run_id = _run_id(client)
+def test_non_finite_values_are_strings_both_ways(sqlite_client: FlaskClient) -> None:
+    run_id = _run_id(sqlite_client)
     for step, value in enumerate(["NaN", "Infinity", "-Infinity", 2.5]):
         body = {"run_id": run_id, "key": "x", "value": value, "timestamp": 10, "step": step}
-        assert client.post(f"{API}/runs/log-metric", json=body).json == {}
-    metrics = _history(client, run_id, "x", max_results="25000")["metrics"]
+        assert sqlite_client.post(f"{API}/runs/log-metric", json=body).json == {}
+    metrics = _history(sqlite_client, run_id, "x", max_results="25000")["metrics"]
     assert [m["value"] for m in metrics] == ["NaN", "Infinity", "-Infinity", 2.5]
     assert metrics[0] == {"key": "x", "value": "NaN", "timestamp": 10, "step": 0}
 
@@ -50,20 +50,20 @@ def test_duplicate_point_is_stored_once(client: FlaskClient) -> None:
     assert len(_history(client, run_id, "m")["metrics"]) == 1
 
 
-def test_bad_metric_requests_change_nothing(client: FlaskClient) -> None:
-    run_id = _run_id(client)
+def test_bad_metric_requests_change_nothing(sqlite_client: FlaskClient) -> None:
+    run_id = _run_id(sqlite_client)
     for body in (
         {"run_id": run_id, "key": "m", "value": "abc", "timestamp": 1},
         {"run_id": run_id, "key": "m", "value": 1.0, "timestamp": 1.5},
         {"run_id": run_id, "key": "m", "value": 1.0},
         {"run_id": run_id, "key": "bad!", "value": 1.0, "timestamp": 1},
     ):
-        response = client.post(f"{API}/runs/log-metric", json=body)
+        response = sqlite_client.post(f"{API}/runs/log-metric", json=body)
         assert (response.status_code, response.json["error_code"]) == (
             400,
             "INVALID_PARAMETER_VALUE",
         )
-    assert _history(client, run_id, "m") == {}
+    assert _history(sqlite_client, run_id, "m") == {}
 
 
 def test_bulk_interval_carries_run_ids(client: FlaskClient) -> None:
@@ -86,21 +86,21 @@ def test_bulk_interval_carries_run_ids(client: FlaskClient) -> None:
 
 
 def test_artifacts_list_paths_are_relative_to_run_root(
-    client: FlaskClient, artifact_root: Any
+    sqlite_client: FlaskClient, artifact_root: Any
 ) -> None:
-    run = client.post(f"{API}/runs/create", json={"experiment_id": "0"}).json["run"]["info"]
+    run = sqlite_client.post(f"{API}/runs/create", json={"experiment_id": "0"}).json["run"]["info"]
     folder = artifact_root / "0" / run["run_id"] / "artifacts" / "models_pickle"
     folder.mkdir(parents=True)
     (folder / "lin_reg.bin").write_bytes(b"12345")
-    top = client.get(f"{API}/artifacts/list", query_string={"run_id": run["run_id"]}).json
+    top = sqlite_client.get(f"{API}/artifacts/list", query_string={"run_id": run["run_id"]}).json
     assert top == {
         "root_uri": run["artifact_uri"],
         "files": [{"path": "models_pickle", "is_dir": True}],
     }
     query = {"run_id": run["run_id"], "path": "models_pickle"}
-    inner = client.get(f"{API}/artifacts/list", query_string=query).json
+    inner = sqlite_client.get(f"{API}/artifacts/list", query_string=query).json
     assert inner["files"] == [
         {"path": "models_pickle/lin_reg.bin", "is_dir": False, "file_size": 5}
     ]
-    escape = client.get(f"{API}/artifacts/list", query_string={**query, "path": "../x"})
+    escape = sqlite_client.get(f"{API}/artifacts/list", query_string={**query, "path": "../x"})
     assert escape.status_code == 400

@@ -24,9 +24,9 @@ def _get(client: FlaskClient, run_id: str) -> dict[str, Any]:
     return run
 
 
-def test_create_shape_and_invented_name(client: FlaskClient) -> None:
+def test_create_shape_and_invented_name(sqlite_client: FlaskClient) -> None:
     tags = [{"key": "mlflow.user", "value": "root"}]
-    run = _run(client, user_id="root", start_time=1795367918251, tags=tags)
+    run = _run(sqlite_client, user_id="root", start_time=1795367918251, tags=tags)
     info = run["info"]
     assert re.fullmatch(r"[0-9a-f]{32}", info["run_id"])
     assert info["run_uuid"] == info["run_id"]
@@ -43,12 +43,12 @@ def test_create_shape_and_invented_name(client: FlaskClient) -> None:
     assert "metrics" not in run["data"]
 
 
-def test_update_returns_run_info_and_renames(client: FlaskClient) -> None:
-    run_id = _run(client, run_name="first")["info"]["run_id"]
+def test_update_returns_run_info_and_renames(sqlite_client: FlaskClient) -> None:
+    run_id = _run(sqlite_client, run_name="first")["info"]["run_id"]
     body = {"run_id": run_id, "status": "FINISHED", "end_time": 5, "run_name": "second"}
-    info = client.post(f"{API}/runs/update", json=body).json["run_info"]
+    info = sqlite_client.post(f"{API}/runs/update", json=body).json["run_info"]
     assert (info["status"], info["end_time"], info["run_name"]) == ("FINISHED", 5, "second")
-    tags = _get(client, run_id)["data"]["tags"]
+    tags = _get(sqlite_client, run_id)["data"]["tags"]
     assert {"key": "mlflow.runName", "value": "second"} in tags
 
 
@@ -96,19 +96,19 @@ def test_deleted_run_rejects_writes_and_restores(client: FlaskClient) -> None:
     assert client.post(f"{API}/runs/log-metric", json=metric).status_code == 200
 
 
-def test_tags_set_and_delete(client: FlaskClient) -> None:
-    run_id = _run(client)["info"]["run_id"]
+def test_tags_set_and_delete(sqlite_client: FlaskClient) -> None:
+    run_id = _run(sqlite_client)["info"]["run_id"]
     tag = {"run_id": run_id, "run_uuid": run_id, "key": "developer", "value": "ana"}
-    assert client.post(f"{API}/runs/set-tag", json=tag).json == {}
-    assert {"key": "developer", "value": "ana"} in _get(client, run_id)["data"]["tags"]
+    assert sqlite_client.post(f"{API}/runs/set-tag", json=tag).json == {}
+    assert {"key": "developer", "value": "ana"} in _get(sqlite_client, run_id)["data"]["tags"]
     untag = {"run_id": run_id, "key": "developer"}
-    assert client.post(f"{API}/runs/delete-tag", json=untag).json == {}
-    assert client.post(f"{API}/runs/delete-tag", json=untag).status_code == 404
+    assert sqlite_client.post(f"{API}/runs/delete-tag", json=untag).json == {}
+    assert sqlite_client.post(f"{API}/runs/delete-tag", json=untag).status_code == 404
 
 
-def test_inputs_and_outputs(client: FlaskClient) -> None:
-    run_id = _run(client)["info"]["run_id"]
-    model = client.post(f"{API}/logged-models", json={"experiment_id": "0", "name": "model"})
+def test_inputs_and_outputs(sqlite_client: FlaskClient) -> None:
+    run_id = _run(sqlite_client)["info"]["run_id"]
+    model = sqlite_client.post(f"{API}/logged-models", json={"experiment_id": "0", "name": "model"})
     model_id = model.json["model"]["info"]["model_id"]
     dataset = {
         "name": "dataset",
@@ -125,10 +125,10 @@ def test_inputs_and_outputs(client: FlaskClient) -> None:
         ],
         "models": [{"model_id": model_id}],
     }
-    assert client.post(f"{API}/runs/log-inputs", json=inputs).json == {}
+    assert sqlite_client.post(f"{API}/runs/log-inputs", json=inputs).json == {}
     outputs = {"run_id": run_id, "models": [{"model_id": model_id, "step": 0}]}
-    assert client.post(f"{API}/runs/outputs", json=outputs).json == {}
-    run = _get(client, run_id)
+    assert sqlite_client.post(f"{API}/runs/outputs", json=outputs).json == {}
+    run = _get(sqlite_client, run_id)
     assert run["inputs"]["dataset_inputs"] == [
         {"dataset": dataset, "tags": [{"key": "mlflow.data.context", "value": "train"}]}
     ]
