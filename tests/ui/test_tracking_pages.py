@@ -235,3 +235,24 @@ def test_artifact_paths_cannot_leave_the_run(server: str, demo: dict[str, Any]) 
     download = httpx.get(f"{run}/artifact", params={"path": "eval/summary.json"})
     assert download.headers["content-disposition"].startswith("attachment")
     assert "sandbox" in download.headers["content-security-policy"]
+
+
+def test_compare_many_runs_renders_without_a_long_url(server: str, api: Api) -> None:
+    exp = api.experiment("wide-sweep")
+    run_ids = [api.run(exp, f"sweep-{n}", params={"n": str(n)}) for n in range(101)]
+    with httpx.Client(base_url=server) as browser_like:
+        table = browser_like.get(f"/experiments/{exp}").text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', table)
+        assert token is not None
+        few = browser_like.post(
+            f"/experiments/{exp}/runs",
+            data={"csrf_token": token.group(1), "action": "compare", "run": run_ids[:2]},
+        )
+        assert few.status_code == 303
+        assert few.headers["location"].endswith(f"/compare?runs={run_ids[0]},{run_ids[1]}")
+        many = browser_like.post(
+            f"/experiments/{exp}/runs",
+            data={"csrf_token": token.group(1), "action": "compare", "run": run_ids},
+        )
+    assert many.status_code == 200
+    assert "Comparing 101 runs" in many.text

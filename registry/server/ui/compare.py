@@ -16,13 +16,19 @@ MAX_RUNS = 500
 
 @bp.get("/compare")
 def compare() -> str:
-    """The runs named by repeated ``?runs=`` arguments, side by side.
+    """The runs named by ``?runs=a,b,c`` (or repeated ``runs=``), side by side."""
+    run_ids = [i for arg in request.args.getlist("runs") for i in arg.split(",") if i]
+    return render_comparison(run_ids)
+
+
+def render_comparison(run_ids: list[str]) -> str:
+    """The compare page for these runs.
 
     Raises:
         InvalidParameter: fewer than one or more than ``MAX_RUNS`` runs.
         NotFound: none of the runs exist.
     """
-    run_ids = list(dict.fromkeys(request.args.getlist("runs")))
+    run_ids = list(dict.fromkeys(run_ids))
     if not run_ids or len(run_ids) > MAX_RUNS:
         raise InvalidParameter(f"Choose between 1 and {MAX_RUNS} runs to compare.")
     runs = queries.runs_by_id(run_ids)

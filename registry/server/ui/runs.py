@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response
 
 from registry.errors import InvalidParameter
 from registry.server.ui import queries
+from registry.server.ui.compare import render_comparison
 from registry.server.ui.pages import back, make_blueprint
 from registry.server.ui.table_state import PAGE_SIZES, TableState
 from registry.store import experiments as experiment_store
@@ -16,6 +17,7 @@ from registry.store import runs as run_store
 from registry.store.filters import search_runs_query
 
 bp = make_blueprint("runs", __name__)
+LINKABLE_COMPARE = 100
 
 
 @bp.get("/experiments/<int:experiment_id>")
@@ -56,14 +58,17 @@ def table(experiment_id: int) -> str:
 
 
 @bp.post("/experiments/<int:experiment_id>/runs")
-def act_on_selected(experiment_id: int) -> Response:
+def act_on_selected(experiment_id: int) -> Response | str:
     """Compare, delete or restore the runs ticked in the table."""
     run_ids = request.form.getlist("run")
     action = request.form.get("action", "")
     if not run_ids:
         raise InvalidParameter("Select at least one run first.")
     if action == "compare":
-        query = urlencode([("runs", run_id) for run_id in run_ids])
+        if len(run_ids) > LINKABLE_COMPARE:
+            # Past this many ids the URL would pass gunicorn's request-line limit (4094 bytes).
+            return render_comparison(run_ids)
+        query = urlencode({"runs": ",".join(run_ids)}, safe=",")
         return redirect(f"{url_for('compare.compare')}?{query}", code=303)
     if action not in ("delete", "restore"):
         raise InvalidParameter(f"Unknown action {action!r}.")
