@@ -42,6 +42,8 @@ def to_float_array(data: Any, columns: list[str], schema: Schema | None) -> np.n
             for t in sub.dtypes
         ):
             array = sub.to_numpy(dtype=np.float64)
+    if array is not None and array.ndim == 1 and len(columns) == 1:
+        array = array.reshape(-1, 1)
     if array is not None and (array.ndim != 2 or array.shape[1] != len(columns)):
         got = f"rows of {array.shape[1]} values" if array.ndim == 2 else f"shape {array.shape}"
         raise InvalidParameter(
@@ -50,7 +52,8 @@ def to_float_array(data: Any, columns: list[str], schema: Schema | None) -> np.n
     if array is None:
         frame = enforce_schema(data, schema) if schema is not None else coerce_input(data)
         if isinstance(frame, pd.DataFrame):
-            check_missing(frame, Schema(tuple(ColSpec("double", c) for c in columns)))
+            if schema is None:
+                check_missing(frame, Schema(tuple(ColSpec("double", c) for c in columns)))
             frame = frame[columns]
         return to_float_array(np.asarray(frame, dtype=np.float64), columns, None)
     array = array.astype(np.float64, copy=False)
