@@ -230,6 +230,12 @@ class LogBatchSchema(RunIdSchema):
     tags = fields.List(fields.Nested(KeyValueSchema), load_default=list)
 
 
+class LogModelSchema(RunIdSchema):
+    """POST runs/log-model (MLflow 2 clients)."""
+
+    model_json = fields.String(required=True)
+
+
 class DatasetSchema(StrictSchema):
     """A dataset of log-inputs."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from typing import cast
 
@@ -51,6 +52,34 @@ def delete_tag(run_id: str, key: str) -> None:
         deleted = RunTag.delete().where(RunTag.run == run_id, RunTag.key == key).execute()
     if not deleted:
         raise NotFound(f"No tag with name: {key} in run with id {run_id}")
+
+
+MODEL_HISTORY_TAG = "mlflow.log-model.history"
+
+
+def log_model_history(run_id: str, model_json: str) -> None:
+    """Append an MLflow 2 model description to the run's ``mlflow.log-model.history`` tag.
+
+    Raises:
+        InvalidParameter: ``model_json`` is not a JSON object, or the run is deleted.
+        NotFound: no run has this id.
+    """
+    try:
+        model = json.loads(model_json)
+    except ValueError:
+        raise InvalidParameter("model_json is not valid JSON.") from None
+    if not isinstance(model, dict):
+        raise InvalidParameter("model_json must be a JSON object.")
+    with write_transaction():
+        require_active_run(run_id)
+        current = (
+            RunTag.select(RunTag.value)
+            .where(RunTag.run == run_id, RunTag.key == MODEL_HISTORY_TAG)
+            .scalar()
+        )
+        history = json.loads(current) if current else []
+        history.append(model)
+        upsert_key_values(RunTag, RunTag.run, run_id, {MODEL_HISTORY_TAG: json.dumps(history)})
 
 
 def log_batch(

@@ -127,3 +127,11 @@ def log_outputs() -> Response:
     args = parse(schemas.LogOutputsSchema())
     datasets.log_outputs(args["run_id"], [(m["model_id"], m["step"]) for m in args["models"]])
     return jsonify({})
+
+
+@bp.post("/log-model")
+def log_model() -> Response:
+    """Record an MLflow 2 model description on the run."""
+    args = parse(schemas.LogModelSchema())
+    run_data.log_model_history(args["run_id"], args["model_json"])
+    return jsonify({})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -163,3 +164,15 @@ def test_search_filters_orders_and_pages(client: FlaskClient) -> None:
     assert second["runs"][0]["data"]["metrics"][0]["value"] == 1.0
     bad = client.post(f"{API}/runs/search", json={**body, "filter": "metrics.rmse > 'x'"})
     assert (bad.status_code, bad.json["error_code"]) == (400, "INVALID_PARAMETER_VALUE")
+
+
+def test_log_model_appends_to_history_tag(sqlite_client: FlaskClient) -> None:
+    run_id = _run(sqlite_client)["info"]["run_id"]
+    for path in ("model", "other"):
+        body = {"run_id": run_id, "model_json": json.dumps({"artifact_path": path})}
+        assert sqlite_client.post(f"{API}/runs/log-model", json=body).json == {}
+    tags = {t["key"]: t["value"] for t in _get(sqlite_client, run_id)["data"]["tags"]}
+    history = json.loads(tags["mlflow.log-model.history"])
+    assert [m["artifact_path"] for m in history] == ["model", "other"]
+    bad = {"run_id": run_id, "model_json": "[1]"}
+    assert sqlite_client.post(f"{API}/runs/log-model", json=bad).status_code == 400
