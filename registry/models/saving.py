@@ -7,6 +7,7 @@ import os
 import platform
 import shutil
 import tempfile
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,6 +64,7 @@ def save_model_dir(path: str | os.PathLike[str], spec: SaveSpec) -> MLModel:
     target = Path(path)
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise InvalidParameter(f"model path {target} already exists and is not empty")
+    created = next((p for p in reversed(target.absolute().parents) if not p.exists()), None)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
@@ -71,7 +73,7 @@ def save_model_dir(path: str | os.PathLike[str], spec: SaveSpec) -> MLModel:
             target.rmdir()
         staging.rename(target)
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(created or staging, ignore_errors=True)
         raise
     logger.info("saved %s model to %s", spec.flavor_name, target)
     return model
@@ -85,7 +87,7 @@ def _fill(staging: Path, spec: SaveSpec) -> MLModel:
         metadata=spec.metadata,
         run_id=spec.stamps.get("run_id"),
         model_id=spec.stamps.get("model_id"),
-        model_uuid=spec.stamps.get("model_id"),
+        model_uuid=spec.stamps.get("model_id") or uuid.uuid4().hex,
         artifact_path=spec.stamps.get("artifact_path"),
     )
     example = None if spec.input_example is None else example_as_data(spec.input_example)

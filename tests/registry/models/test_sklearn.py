@@ -144,3 +144,11 @@ def test_path_outside_the_model_directory_is_refused(tmp_path, xy):
     (tmp_path / "m" / "MLmodel").write_text(text)
     with pytest.raises(InvalidParameter, match="outside the model directory"):
         sk.load_model(tmp_path / "m")
+
+
+def test_failed_save_leaves_no_parent_directories(tmp_path, xy):
+    x, y = xy
+    target = tmp_path / "new" / "deeper" / "m"
+    with pytest.raises(InvalidParameter, match="unsupported input_example"):
+        sk.save_model(LinearRegression().fit(x, y), target, input_example="not data")
+    assert list(tmp_path.iterdir()) == []
