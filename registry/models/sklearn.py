@@ -171,11 +171,12 @@ def runtime(estimator: Any) -> Runtime:
     fast = _without_feature_names(estimator) if feature_names else estimator
 
     def predict(data: Any, params: Params) -> Any:
-        if isinstance(data, pd.DataFrame):
-            if feature_names is not None and set(feature_names) <= set(data.columns):
-                return estimator.predict(data[feature_names])
-            if feature_names is None:
-                return estimator.predict(data.to_numpy())
+        if not isinstance(data, pd.DataFrame):
+            return fast.predict(data)  # positional input: trust its order, as sklearn does
+        if feature_names is None:
+            return estimator.predict(data.to_numpy())
+        if set(feature_names) <= set(data.columns):
+            return estimator.predict(data[feature_names])
         return estimator.predict(data)
 
     return Runtime(

@@ -156,3 +156,14 @@ def test_optional_numeric_column_may_be_left_out(tmp_path, xy):
     pyfunc.save_model(tmp_path / "m", python_model=TwoColumns(), signature=sig)
     predictor = load_predictor(tmp_path / "m")
     np.testing.assert_allclose(predictor.predict([{"a": 1.0}]), model.predict([[1.0, 0.0]]))
+
+
+def test_model_fitted_on_a_frame_without_signature_takes_rows(tmp_path, xy):
+    x, y = xy
+    model = LinearRegression().fit(x, y)
+    sk.save_model(model, tmp_path / "m")
+    predictor = load_predictor(tmp_path / "m")
+    assert predictor.input_columns == ["a", "b", "c"]
+    expected = model.predict(x[:2])
+    np.testing.assert_allclose(predictor.predict(x[:2].to_numpy().tolist()), expected)
+    np.testing.assert_allclose(predictor.predict(x[:2][["b", "c", "a"]]), expected)
