@@ -18,7 +18,9 @@ import pandas as pd
 import sklearn
 import skops.io
 from sklearn.base import BaseEstimator
+from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import Pipeline
+from sklearn.utils.validation import check_is_fitted
 
 from registry.errors import InvalidParameter
 from registry.models.mlmodel import MLModel, inside, read_mlmodel, verify_file_hashes
@@ -59,6 +61,10 @@ def save_model(
             "sklearn.save_model expected a fitted scikit-learn estimator with predict(), "
             f"got {type(sk_model).__module__}.{type(sk_model).__qualname__}"
         )
+    try:
+        check_is_fitted(sk_model)
+    except NotFittedError as exc:
+        raise InvalidParameter(f"sklearn.save_model expected a fitted estimator: {exc}") from exc
     if serialization_format not in FORMATS:
         raise InvalidParameter(
             f"serialization_format must be one of {', '.join(FORMATS)}, "
@@ -102,6 +108,7 @@ def _dump_skops(sk_model: Any) -> tuple[list[str], bytes]:
     try:
         data = skops.io.dumps(sk_model)
         trusted = sorted(skops.io.get_untrusted_types(data=data))
+        _refuse_unsafe(trusted, "the model")
         skops.io.loads(data, trusted=trusted)
     except Exception as exc:
         raise InvalidParameter(
@@ -151,10 +158,14 @@ def load_estimator(model_dir: Path, mlmodel: MLModel) -> Any:
         return pickle.load(handle)
 
 
-def _load_skops(file: Path, recorded: list[str]) -> Any:
-    unsafe = [t for t in recorded if t.split(".", 1)[0] in _UNSAFE_MODULES]
+def _refuse_unsafe(types: list[str], what: str) -> None:
+    unsafe = [t for t in types if t.split(".", 1)[0] in _UNSAFE_MODULES]
     if unsafe:
-        raise InvalidParameter(f"{file.name} declares unsafe trusted types {unsafe}; refusing")
+        raise InvalidParameter(f"{what} declares unsafe trusted types {unsafe}; refusing")
+
+
+def _load_skops(file: Path, recorded: list[str]) -> Any:
+    _refuse_unsafe(recorded, file.name)
     needed = skops.io.get_untrusted_types(file=file)
     unknown = sorted(set(needed) - set(recorded))
     if unknown:

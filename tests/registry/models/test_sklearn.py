@@ -10,7 +10,7 @@ import yaml
 from sklearn.ensemble import RandomForestRegressor
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from registry.errors import InvalidParameter
 from registry.models import load_predictor
@@ -152,3 +152,18 @@ def test_failed_save_leaves_no_parent_directories(tmp_path, xy):
     with pytest.raises(InvalidParameter, match="unsupported input_example"):
         sk.save_model(LinearRegression().fit(x, y), target, input_example="not data")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_unfitted_estimator_is_refused(tmp_path):
+    with pytest.raises(InvalidParameter, match="expected a fitted estimator"):
+        sk.save_model(LinearRegression(), tmp_path / "m")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_skops_refuses_at_save_what_it_would_refuse_at_load(tmp_path, xy):
+    x, y = xy
+    model = make_pipeline(FunctionTransformer(abs), LinearRegression()).fit(x, y)
+    with pytest.raises(InvalidParameter, match=r"unsafe trusted types.*use serialization_format"):
+        sk.save_model(model, tmp_path / "m")
+    sk.save_model(model, tmp_path / "m", serialization_format="cloudpickle")
+    np.testing.assert_allclose(load_predictor(tmp_path / "m").predict(x), model.predict(x))
