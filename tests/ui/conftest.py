@@ -103,7 +103,7 @@ def api(server: str) -> Iterator[Api]:
 @pytest.fixture(scope="module")
 def context(browser: Browser, server: str) -> Iterator[BrowserContext]:
     """One browser context per module, so that plotly.js is fetched and parsed once."""
-    ctx = browser.new_context(base_url=server, viewport={"width": 1440, "height": 900})
+    ctx = browser.new_context(base_url=server, viewport={"width": 1280, "height": 800})
     yield ctx
     ctx.close()
 
