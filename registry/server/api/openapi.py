@@ -38,6 +38,7 @@ _RAW_SCHEMAS: dict[str, JSON] = {
     "text/plain": {"type": "string"},
     "application/octet-stream": {"type": "string", "format": "binary"},
 }
+_DOUBLE = 'A number; non-finite values are the strings "NaN", "Infinity" and "-Infinity".'
 _DESCRIPTION = (
     "MLflow's REST API under `/api/2.0/mlflow/` and the artifact proxy under "
     "`/api/2.0/mlflow-artifacts/`, plus Modelyard's own endpoints under `/api/2.0/modelyard/`. "
@@ -184,7 +185,7 @@ def _install_field_types(converter: OpenAPIConverter) -> None:
     untyped: Any = converter  # these apispec methods carry no annotations
     untyped.map_to_openapi_type(IdString, "string", None)
     untyped.map_to_openapi_type(Int64, "integer", "int64")
-    untyped.map_to_openapi_type(Double, "number", "double")
+    untyped.map_to_openapi_type(Double, ["number", "string"], "double")
     untyped.map_to_openapi_type(MetricList, "array", None)
     untyped.add_attribute_function(_custom_field_attributes)
 
@@ -193,6 +194,8 @@ def _custom_field_attributes(self: OpenAPIConverter, field: fields.Field[Any], *
     if isinstance(field, EnumName):
         names = sorted(set(field.numbers.values()))
         return {"enum": [*names, None] if field.allow_none else names}
+    if isinstance(field, Double):
+        return {"description": _DOUBLE}
     if isinstance(field, MetricList):
         untyped: Any = self
         return {"items": untyped.resolve_nested_schema(tracking.MetricSchema)}
