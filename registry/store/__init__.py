@@ -68,6 +68,7 @@ def _open_sqlite(url: str, busy_timeout_ms: int) -> peewee.Database:
         "foreign_keys": 1,
         "busy_timeout": busy_timeout_ms,
         "cache_size": -16000,
+        "mmap_size": 268435456,
     }
     pragmas.update(dict(parse_qsl(urlsplit(url).query)))
     return peewee.SqliteDatabase(sqlite_path(url), pragmas=pragmas, timeout=busy_timeout_ms / 1000)

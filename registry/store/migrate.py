@@ -15,7 +15,7 @@ from registry.store.models import SchemaVersion
 
 logger = logging.getLogger(__name__)
 
-MIGRATIONS: tuple[tuple[int, str], ...] = ((1, "m0001_initial"),)
+MIGRATIONS: tuple[tuple[int, str], ...] = ((1, "m0001_initial"), (2, "m0002_model_metric_index"))
 LATEST_VERSION = MIGRATIONS[-1][0]
 
 

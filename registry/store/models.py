@@ -60,6 +60,7 @@ class ExperimentTag(BaseModel):
     value = pw.TextField()
 
     experiment_id: int  # foreign-key id accessor peewee adds; declared for the type checker
+
     class Meta:
         table_name = "experiment_tags"
         primary_key = pw.CompositeKey("experiment", "key")
@@ -78,6 +79,7 @@ class Run(BaseModel):
     deleted_time = pw.BigIntegerField(null=True)
 
     experiment_id: int  # foreign-key id accessor peewee adds; declared for the type checker
+
     class Meta:
         table_name = "runs"
         indexes = ((("experiment", "lifecycle_stage", "start_time"), False),)
@@ -89,6 +91,7 @@ class Param(BaseModel):
     value = pw.TextField()
 
     run_id: str  # foreign-key id accessor peewee adds; declared for the type checker
+
     class Meta:
         table_name = "params"
         primary_key = pw.CompositeKey("run", "key")
@@ -101,6 +104,7 @@ class RunTag(BaseModel):
     value = pw.TextField()
 
     run_id: str  # foreign-key id accessor peewee adds; declared for the type checker
+
     class Meta:
         table_name = "run_tags"
         primary_key = pw.CompositeKey("run", "key")
@@ -122,9 +126,13 @@ class Metric(BaseModel):
     dataset_digest = pw.CharField(max_length=64, null=True)
 
     run_id: str  # foreign-key id accessor peewee adds; declared for the type checker
+
     class Meta:
         table_name = "metrics"
-        indexes = ((("run", "key", "step", "timestamp", "value", "value_kind"), True),)
+        indexes = (
+            (("run", "key", "step", "timestamp", "value", "value_kind"), True),
+            (("model_id", "key", "step", "timestamp"), False),
+        )
 
 
 class LatestMetric(BaseModel):
@@ -138,6 +146,7 @@ class LatestMetric(BaseModel):
     step = pw.BigIntegerField(default=0)
 
     run_id: str  # foreign-key id accessor peewee adds; declared for the type checker
+
     class Meta:
         table_name = "latest_metrics"
         primary_key = pw.CompositeKey("run", "key")
@@ -155,6 +164,7 @@ class Dataset(BaseModel):
     profile = pw.TextField(null=True)
 
     experiment_id: int  # foreign-key id accessor peewee adds; declared for the type checker
+
     class Meta:
         table_name = "datasets"
         indexes = ((("experiment", "name", "digest"), True),)
@@ -170,6 +180,7 @@ class RunInput(BaseModel):
 
     run_id: str  # foreign-key id accessor peewee adds; declared for the type checker
     dataset_id: int  # foreign-key id accessor peewee adds; declared for the type checker
+
     class Meta:
         table_name = "run_inputs"
         indexes = ((("run", "dataset"), True),)
@@ -180,6 +191,7 @@ class RunModelInput(BaseModel):
     model_id = pw.CharField(max_length=64)
 
     run_id: str  # foreign-key id accessor peewee adds; declared for the type checker
+
     class Meta:
         table_name = "run_model_inputs"
         primary_key = pw.CompositeKey("run", "model_id")
@@ -191,6 +203,7 @@ class RunModelOutput(BaseModel):
     step = pw.BigIntegerField(default=0)
 
     run_id: str  # foreign-key id accessor peewee adds; declared for the type checker
+
     class Meta:
         table_name = "run_model_outputs"
         primary_key = pw.CompositeKey("run", "model_id")
@@ -212,6 +225,7 @@ class LoggedModel(BaseModel):
     last_updated_timestamp_ms = pw.BigIntegerField()
 
     experiment_id: int  # foreign-key id accessor peewee adds; declared for the type checker
+
     class Meta:
         table_name = "logged_models"
         indexes = ((("experiment", "name"), False),)
@@ -223,6 +237,7 @@ class LoggedModelTag(BaseModel):
     value = pw.TextField()
 
     model_id: str  # foreign-key id accessor peewee adds; declared for the type checker
+
     class Meta:
         table_name = "logged_model_tags"
         primary_key = pw.CompositeKey("model", "key")
@@ -234,6 +249,7 @@ class LoggedModelParam(BaseModel):
     value = pw.TextField()
 
     model_id: str  # foreign-key id accessor peewee adds; declared for the type checker
+
     class Meta:
         table_name = "logged_model_params"
         primary_key = pw.CompositeKey("model", "key")
@@ -262,6 +278,7 @@ class RegisteredModelTag(BaseModel):
     value = pw.TextField()
 
     registered_model_id: int  # foreign-key id accessor peewee adds; declared for the type checker
+
     class Meta:
         table_name = "registered_model_tags"
         primary_key = pw.CompositeKey("registered_model", "key")
@@ -288,6 +305,7 @@ class ModelVersion(BaseModel):
     status_message = pw.TextField(default="")
 
     registered_model_id: int  # foreign-key id accessor peewee adds; declared for the type checker
+
     class Meta:
         table_name = "model_versions"
         indexes = (
@@ -302,6 +320,7 @@ class ModelVersionTag(BaseModel):
     value = pw.TextField()
 
     model_version_id: int  # foreign-key id accessor peewee adds; declared for the type checker
+
     class Meta:
         table_name = "model_version_tags"
         primary_key = pw.CompositeKey("model_version", "key")
@@ -313,6 +332,7 @@ class RegisteredModelAlias(BaseModel):
     version = pw.IntegerField()
 
     registered_model_id: int  # foreign-key id accessor peewee adds; declared for the type checker
+
     class Meta:
         table_name = "registered_model_aliases"
         primary_key = pw.CompositeKey("registered_model", "alias_name")
@@ -341,6 +361,7 @@ class Transition(BaseModel):
     rollback_of = pw.BigIntegerField(null=True)
 
     registered_model_id: int  # foreign-key id accessor peewee adds; declared for the type checker
+
     class Meta:
         table_name = "transitions"
         indexes = ((("registered_model", "timestamp"), False),)
