@@ -175,7 +175,6 @@ mlflow.MlflowClient().set_registered_model_alias("official", "champion", "1")
     ("uri", "tracking", "message"),
     [
         ("models:/nope/Production", None, "nope"),
-        ("ftp://x/y", None, "expected runs:/"),
         ("models:/lin/Production", "http://127.0.0.1:1", "cannot reach"),
     ],
 )
