@@ -73,7 +73,14 @@ def models_group(ctx: click.Context, tracking_uri: str, user: str | None) -> Non
     """Operate a model registry: list, promote, alias, history, roll back."""
     if not tracking_uri.startswith(("http://", "https://")):
         raise click.ClickException(f"--tracking-uri must be an http(s) URL, got {tracking_uri!r}")
-    ctx.obj = _Server(tracking_uri, user if user is not None else getpass.getuser())
+    ctx.obj = _Server(tracking_uri, user if user is not None else _login_name())
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return ""
 
 
 @models_group.command("list")
