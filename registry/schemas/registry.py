@@ -11,6 +11,8 @@ from registry.schemas.common import IdString, Int64, KeyValueSchema, StrictSchem
 MAX_NAME_LENGTH = 256
 MAX_TAG_KEY_LENGTH = 250
 MAX_SOURCE_LENGTH = 1000
+MAX_TEXT_LENGTH = 16000
+"""Tag values and descriptions: what a MySQL TEXT column holds in utf8mb4, on every engine."""
 
 _NAME = validate.And(
     validate.Length(min=1, max=MAX_NAME_LENGTH),
@@ -22,10 +24,15 @@ def _name(**kwargs: Any) -> fields.String:
     return fields.String(required=True, validate=_NAME, **kwargs)
 
 
+def _text(**kwargs: Any) -> fields.String:
+    return fields.String(validate=validate.Length(max=MAX_TEXT_LENGTH), **kwargs)
+
+
 class TagSchema(KeyValueSchema):
-    """A tag in a request: key 1..250 characters."""
+    """A tag in a request: key 1..250 characters, value up to 16000."""
 
     key = fields.String(required=True, validate=validate.Length(min=1, max=MAX_TAG_KEY_LENGTH))
+    value = _text(load_default="")
 
 
 def _tags() -> fields.List[Any]:
@@ -37,7 +44,7 @@ class RegisteredModelCreateSchema(StrictSchema):
 
     name = _name()
     tags = _tags()
-    description = fields.String(load_default="")
+    description = _text(load_default="")
     exclusive_stages = fields.Boolean(load_default=False)
 
 
@@ -56,7 +63,7 @@ class RenameSchema(NameSchema):
 class DescriptionSchema(NameSchema):
     """``registered-models/update``."""
 
-    description = fields.String(load_default="")
+    description = _text(load_default="")
 
 
 class LatestVersionsSchema(NameSchema):
@@ -69,7 +76,7 @@ class SetTagSchema(NameSchema):
     """``*/set-tag`` on a model."""
 
     key = fields.String(required=True, validate=validate.Length(min=1, max=MAX_TAG_KEY_LENGTH))
-    value = fields.String(required=True)
+    value = _text(required=True)
 
 
 class DeleteTagSchema(NameSchema):
@@ -91,7 +98,7 @@ class AliasSchema(NameSchema):
     """``registered-models/alias`` (GET, DELETE)."""
 
     alias = fields.String(required=True)
-    comment = fields.String(load_default="")
+    comment = _text(load_default="")
 
 
 class SetAliasSchema(AliasSchema):
@@ -113,14 +120,14 @@ class VersionCreateSchema(NameSchema):
     run_id = fields.String(load_default="")
     tags = _tags()
     run_link = fields.String(load_default="", validate=validate.Length(max=MAX_SOURCE_LENGTH))
-    description = fields.String(load_default="")
+    description = _text(load_default="")
     model_id = fields.String(load_default="", validate=validate.Length(max=64))
 
 
 class VersionDescriptionSchema(VersionSchema):
     """``model-versions/update``."""
 
-    description = fields.String(load_default="")
+    description = _text(load_default="")
 
 
 class TransitionSchema(VersionSchema):
@@ -128,14 +135,14 @@ class TransitionSchema(VersionSchema):
 
     stage = fields.String(required=True)
     archive_existing_versions = fields.Boolean(load_default=False)
-    comment = fields.String(load_default="")
+    comment = _text(load_default="")
 
 
 class VersionSetTagSchema(VersionSchema):
     """``model-versions/set-tag``."""
 
     key = fields.String(required=True, validate=validate.Length(min=1, max=MAX_TAG_KEY_LENGTH))
-    value = fields.String(required=True)
+    value = _text(required=True)
 
 
 class VersionDeleteTagSchema(VersionSchema):
@@ -171,7 +178,7 @@ class RollbackSchema(NameSchema):
 
     stage = fields.String(load_default="")
     alias = fields.String(load_default="")
-    comment = fields.String(load_default="")
+    comment = _text(load_default="")
 
 
 class RunIdSchema(StrictSchema):

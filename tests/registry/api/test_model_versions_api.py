@@ -226,3 +226,20 @@ def test_logged_model_source_alone_fills_model_and_run(sqlite_client):
     create_model(sqlite_client)
     version = create_version(sqlite_client, source=f"models:/{logged.model_id}")
     assert (version["run_id"], version["model_id"]) == (run.run_uuid, logged.model_id)
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "extra"),
+    [
+        ("set-tag", "post", {"key": "k", "value": "x" * 16001}),
+        ("update", "patch", {"description": "x" * 16001}),
+    ],
+)
+def test_oversized_text_is_400_on_every_engine(client, path, method, extra):
+    create_model(client)
+    create_version(client, description="kept")
+    body = {"name": "m1", "version": "1", **extra}
+    response = getattr(client, method)(f"{MV}/{path}", json=body)
+    assert response.status_code == 400
+    version = _get(client, "1").json["model_version"]
+    assert version["description"] == "kept" and "tags" not in version
