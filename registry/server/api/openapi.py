@@ -10,7 +10,6 @@ from __future__ import annotations
 import inspect
 import json
 import re
-from collections import defaultdict
 from typing import Any
 
 from apispec import APISpec
@@ -94,26 +93,25 @@ def build_document(app: Flask) -> JSON:
         plugins=[plugin],
         info={"description": _DESCRIPTION},
     )
-    assert plugin.converter is not None  # set by APISpec via init_spec
-    _install_field_types(plugin.converter)
+    _install_field_types(plugin)
     spec.components.schema("Error", schema=ErrorSchema)
     error = {"description": "An error.", "content": {JSON_MEDIA: {"schema": "Error"}}}
     spec.components.response("Error", error)
-    paths: dict[str, tuple[Rule, JSON]] = {}
-    by_endpoint: dict[str, int] = defaultdict(int)
-    rules = documented_rules(app)
-    for rule in rules:
-        by_endpoint[rule.endpoint] += len(rule_methods(rule))
-    for rule in rules:
-        _, operations = paths.setdefault(openapi_path(rule), (rule, {}))
-        for method in rule_methods(rule):
-            operation_id = rule.endpoint
-            if by_endpoint[rule.endpoint] > 1:
-                operation_id = f"{rule.endpoint}.{method}"
-            operations[method] = _operation(app, rule.endpoint, method, operation_id)
-    for path, (rule, operations) in paths.items():
+    for path, (rule, operations) in _paths(app).items():
         spec.path(path=path, operations=operations, parameters=_path_parameters(rule))
     return spec.to_dict()
+
+
+def _paths(app: Flask) -> dict[str, tuple[Rule, JSON]]:
+    # Several rules may share a path (one per method), each with its own endpoint.
+    paths: dict[str, tuple[Rule, JSON]] = {}
+    for rule in documented_rules(app):
+        _, operations = paths.setdefault(openapi_path(rule), (rule, {}))
+        methods = rule_methods(rule)
+        for method in methods:
+            operation_id = f"{rule.endpoint}.{method}" if len(methods) > 1 else rule.endpoint
+            operations[method] = _operation(app, rule.endpoint, method, operation_id)
+    return paths
 
 
 def _schema_name(schema: type[Schema] | Schema) -> str:
@@ -181,8 +179,8 @@ def _path_parameters(rule: Rule) -> list[JSON]:
     return parameters
 
 
-def _install_field_types(converter: OpenAPIConverter) -> None:
-    untyped: Any = converter  # these apispec methods carry no annotations
+def _install_field_types(plugin: MarshmallowPlugin) -> None:
+    untyped: Any = plugin.converter  # set by APISpec; its methods carry no annotations
     untyped.map_to_openapi_type(IdString, "string", None)
     untyped.map_to_openapi_type(Int64, "integer", "int64")
     untyped.map_to_openapi_type(Double, ["number", "string"], "double")

@@ -343,6 +343,7 @@ OPERATIONS: dict[str, Operation] = {
     "api_runs.log_batch": Operation(tr.LogBatchSchema),
     "api_runs.log_inputs": Operation(tr.LogInputsSchema),
     "api_runs.log_outputs": Operation(tr.LogOutputsSchema),
+    "api_runs.log_model": Operation(tr.LogModelSchema),
     "api_metrics.log_metric": Operation(tr.LogMetricSchema),
     "api_metrics.get_history": Operation(
         tr.MetricHistorySchema, _paged("MetricHistoryPage", "metrics", MetricPointSchema)
