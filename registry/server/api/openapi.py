@@ -128,7 +128,7 @@ def _operation(app: Flask, endpoint: str, method: str, operation_id: str) -> JSO
     summary, description = _docstring(app.view_functions[endpoint])
     operation: JSON = {
         "operationId": operation_id,
-        "summary": summary,
+        "summary": spec.summary or summary,
         "tags": [endpoint.split(".")[0].removeprefix("api_") if "." in endpoint else "meta"],
         "responses": {str(spec.status): _response(spec), "default": "Error"},
     }

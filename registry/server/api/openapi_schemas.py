@@ -294,7 +294,7 @@ class Operation:
     ``request`` is read from query parameters for GET and from a JSON body otherwise; when it
     is None and ``request_media`` is not JSON, the body is raw bytes of that media type.
     ``response`` is the JSON body answered with ``status``; when None, the body is raw bytes of
-    ``response_media``.
+    ``response_media``. ``summary`` stands in for a view without a docstring.
     """
 
     request: type[Schema] | None = None
@@ -302,6 +302,7 @@ class Operation:
     request_media: str = JSON_MEDIA
     response_media: str = JSON_MEDIA
     status: int = 200
+    summary: str = ""
 
 
 _TEXT = Operation(response=None, response_media="text/plain")
@@ -311,7 +312,11 @@ OPERATIONS: dict[str, Operation] = {
     "meta.health": _TEXT,
     "meta.version": _TEXT,
     "meta.server_info": Operation(response=ServerInfoSchema),
-    "prometheus_metrics": _TEXT,
+    "prometheus_metrics": Operation(
+        response=None,
+        response_media="text/plain",
+        summary="Prometheus metrics in the text exposition format.",
+    ),
     "openapi.document": Operation(response=None),
     # experiments
     "api_experiments.create": Operation(
