@@ -124,6 +124,11 @@ def test_run_page_draws_charts_and_previews_artifacts(
     expect(page.locator(".facts")).to_contain_text("abc123def")
     expect(page.locator("table.params")).to_contain_text("ridge")
     expect(page.locator("#metric-chart .scatterlayer .trace")).to_have_count(2)
+    # Headless Chromium does not deliver plotly's mouse hover; ask plotly for the step-1 hover.
+    page.evaluate("Plotly.Fx.hover('metric-chart', {xval: 1})")
+    hover = page.locator("#metric-chart .hoverlayer")
+    expect(hover).to_contain_text("rmse")
+    expect(hover).to_contain_text("0.55")  # r2 at step 1, beside rmse 0.5
     page.select_option("#chart-controls select[name=x]", "time")
     expect(page.locator("#metric-chart .scatterlayer .trace")).to_have_count(2)
     page.click("#artifacts a:text('notes.txt')")
@@ -256,3 +261,11 @@ def test_compare_many_runs_renders_without_a_long_url(server: str, api: Api) -> 
         )
     assert many.status_code == 200
     assert "Comparing 101 runs" in many.text
+
+
+def test_unknown_run_shows_an_error_page(page: Page) -> None:
+    response = page.goto("/runs/0123456789abcdef0123456789abcdef")
+    assert response is not None
+    assert response.status == 404
+    expect(page.locator(".error-page h1")).to_contain_text("404")
+    expect(page.locator(".error-message")).to_contain_text("0123456789abcdef0123456789abcdef")
