@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, pre_load, validate
 
 from registry.schemas.common import IdString, Int64, KeyValueSchema, StrictSchema
 
@@ -18,6 +18,29 @@ _NAME = validate.And(
     validate.Length(min=1, max=MAX_NAME_LENGTH),
     validate.Regexp(r"^[^/]*$", error="Model names must not contain '/'."),
 )
+
+
+class RegistryRequestSchema(StrictSchema):
+    """Base of the registry's request schemas: no string anywhere may hold a NUL byte.
+
+    PostgreSQL cannot store NUL in text, so it is refused up front on every engine.
+    """
+
+    @pre_load
+    def _refuse_nul(self, data: Any, **_kwargs: Any) -> Any:
+        if _has_nul(data):
+            raise ValidationError("Strings must not contain NUL bytes.")
+        return data
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 def _name(**kwargs: Any) -> fields.String:
@@ -39,7 +62,7 @@ def _tags() -> fields.List[Any]:
     return fields.List(fields.Nested(TagSchema), load_default=list)
 
 
-class RegisteredModelCreateSchema(StrictSchema):
+class RegisteredModelCreateSchema(RegistryRequestSchema):
     """``registered-models/create``; ``exclusive_stages`` is ours (default false)."""
 
     name = _name()
@@ -48,7 +71,7 @@ class RegisteredModelCreateSchema(StrictSchema):
     exclusive_stages = fields.Boolean(load_default=False)
 
 
-class NameSchema(StrictSchema):
+class NameSchema(RegistryRequestSchema):
     """A request that names a registered model."""
 
     name = fields.String(required=True, validate=validate.Length(min=1))
@@ -85,7 +108,7 @@ class DeleteTagSchema(NameSchema):
     key = fields.String(required=True)
 
 
-class SearchSchema(StrictSchema):
+class SearchSchema(RegistryRequestSchema):
     """``registered-models/search`` and ``model-versions/search``."""
 
     filter = fields.String(load_default="")
@@ -181,7 +204,7 @@ class RollbackSchema(NameSchema):
     comment = _text(load_default="")
 
 
-class RunIdSchema(StrictSchema):
+class RunIdSchema(RegistryRequestSchema):
     """Ours: the versions registered from one run."""
 
     run_id = fields.String(required=True, validate=validate.Length(min=1, max=32))

@@ -213,3 +213,15 @@ def test_bad_search_is_400(sqlite_client, query):
     response = sqlite_client.get(f"{RM}/search", query_string=query)
     assert response.status_code == 400
     assert response.json["error_code"] == "INVALID_PARAMETER_VALUE"
+
+
+def test_nul_bytes_are_400_on_every_engine(client):
+    create_model(client)
+    response = client.get(f"{RM}/get", query_string={"name": "m\x001"})
+    assert response.status_code == 400
+    body = {"name": "m1", "key": "k", "value": "a\x00b"}
+    assert client.post(f"{RM}/set-tag", json=body).status_code == 400
+    body = {"name": "m2", "tags": [{"key": "k\x00", "value": "v"}]}
+    assert client.post(f"{RM}/create", json=body).status_code == 400
+    assert "tags" not in get_model(client)
+    assert client.get(f"{RM}/get", query_string={"name": "m2"}).status_code == 404
