@@ -1,10 +1,13 @@
-"""Two real server processes on one PostgreSQL database, eight threads promoting at once."""
+"""Two real server processes on one database, eight threads registering and promoting at once."""
 
 from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 import pytest
@@ -21,20 +24,35 @@ PER_THREAD = 5
 NAME = "contended"
 
 
-def _migrated_postgres():
-    try:
-        context = databases.throwaway_database("postgres")
-        url = context.__enter__()
-    except Exception as err:
-        databases.unavailable("postgres", err)
+def _migrate(url: str) -> None:
     from registry.store import open_database
     from registry.store.migrate import upgrade
 
     database = open_database(url)
     with database.connection_context():
         upgrade()
-    database.close_all()
-    return context, url
+    close_all = getattr(database, "close_all", None)
+    if close_all is not None:
+        close_all()
+
+
+@contextmanager
+def _shared_database(engine: str, tmp_path: Path) -> Iterator[str]:
+    if engine == "sqlite":
+        url = f"sqlite:///{tmp_path / 'shared.db'}"
+        _migrate(url)
+        yield url
+        return
+    try:
+        context = databases.throwaway_database("postgres")
+        url = context.__enter__()
+    except Exception as err:
+        databases.unavailable("postgres", err)
+    try:
+        _migrate(url)
+        yield url
+    finally:
+        context.__exit__(None, None, None)
 
 
 def _production_holders(client: httpx.Client) -> list[str]:
@@ -45,18 +63,16 @@ def _production_holders(client: httpx.Client) -> list[str]:
     return [v["version"] for v in versions if v["current_stage"] == "Production"]
 
 
-def test_two_replicas_promoting_concurrently_keep_one_production_holder(tmp_path):
-    context, url = _migrated_postgres()
+@pytest.mark.parametrize("engine", ["postgres", "sqlite"])
+def test_two_replicas_promoting_concurrently_keep_one_production_holder(tmp_path, engine):
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
-    try:
-        with (
-            registry_server(tmp_path / "a", database_url=url) as first,
-            registry_server(tmp_path / "b", database_url=url) as second,
-        ):
-            _contend(first, second)
-    finally:
-        context.__exit__(None, None, None)
+    with (
+        _shared_database(engine, tmp_path) as url,
+        registry_server(tmp_path / "a", database_url=url) as first,
+        registry_server(tmp_path / "b", database_url=url) as second,
+    ):
+        _contend(first, second)
 
 
 def _contend(first: str, second: str) -> None:
