@@ -70,6 +70,7 @@ def test_runs_table_filters_sorts_and_nests(page: Page, demo: dict[str, Any]) ->
     page.goto(f"/experiments/{demo['exp']}")
     names = page.locator("#runs-table tbody td.run-name > a")
     expect(names).to_have_count(4)
+    expect(page.locator("#run-total")).to_have_text("4 runs")
     # The child run sits directly under its parent, indented.
     expect(page.locator("#runs-table tbody tr").nth(1)).to_have_attribute("data-depth", "1")
     expect(page.locator("#runs-table tbody tr").nth(1)).to_contain_text("child-run")

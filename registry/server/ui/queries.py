@@ -98,6 +98,15 @@ def experiment_summaries(deleted: bool = False) -> list[ExperimentSummary]:
     return summaries
 
 
+def run_count(experiment_id: int, deleted: bool = False) -> int:
+    """How many active (or deleted) runs an experiment has, counted on the covering index."""
+    stage = DELETED if deleted else ACTIVE
+    query = Run.select(pw.fn.COUNT(pw.SQL("*"))).where(
+        (Run.experiment == experiment_id) & (Run.lifecycle_stage == stage)
+    )
+    return int(query.scalar() or 0)
+
+
 def column_keys(experiment_id: int) -> dict[str, list[str]]:
     """The param, metric and tag keys logged by any run of an experiment."""
     return {

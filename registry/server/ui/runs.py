@@ -52,6 +52,7 @@ def table(experiment_id: int) -> str:
         rows=rows,
         has_next=has_next,
         shown=shown,
+        total=None if state.filter else queries.run_count(experiment_id, state.deleted),
         filter_error=filter_error,
         page_sizes=PAGE_SIZES,
     )
