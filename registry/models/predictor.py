@@ -21,6 +21,7 @@ logger = logging.getLogger(__name__)
 class Predictor:
     """A loaded model: ``predict`` for any input, ``predict_array`` for the serving hot path.
 
+    ``model`` is the underlying object (an estimator, a Booster, a ``PythonModel``).
     ``input_columns`` is the column order ``predict_array`` expects (None when the model takes
     a tensor or declares nothing). ``needs_dataframe`` is False when the model is happy with a
     float64 ndarray in that order, so a server can skip pandas entirely.
