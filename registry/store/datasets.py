@@ -10,7 +10,7 @@ from registry.errors import InvalidParameter
 from registry.store import write_transaction
 from registry.store.models import Dataset, Run, RunInput, RunModelInput, RunModelOutput
 from registry.store.runs import get_run_row, require_active_run
-from registry.store.validation import validate_tag
+from registry.store.validation import validate_length, validate_tag
 
 
 @dataclass(frozen=True)
@@ -38,8 +38,13 @@ def log_inputs(
     for dataset in datasets:
         if not dataset.name or not dataset.digest:
             raise InvalidParameter("A dataset input needs a name and a digest.")
+        validate_length(dataset.name, 500, "Dataset name")
+        validate_length(dataset.digest, 64, "Dataset digest")
+        validate_length(dataset.source_type, 64, "Dataset source_type")
         for key, value in dataset.tags.items():
             validate_tag(key, value)
+    for model_id in model_ids:
+        validate_length(model_id, 64, "model_id")
     with write_transaction():
         require_active_run(run_id)
         experiment_id = Run.select(Run.experiment).where(Run.run_uuid == run_id).scalar()
@@ -83,6 +88,8 @@ def log_outputs(run_id: str, models: Sequence[tuple[str, int]]) -> None:
     Raises:
         NotFound: no run has this id.
     """
+    for model_id, _step in models:
+        validate_length(model_id, 64, "model_id")
     with write_transaction():
         get_run_row(run_id)
         for model_id, step in models:

@@ -23,7 +23,7 @@ from registry.store.models import (
 )
 from registry.store.run_names import generate_run_name
 from registry.store.upserts import upsert_key_values
-from registry.store.validation import validate_param, validate_tag
+from registry.store.validation import validate_length, validate_param, validate_tag
 
 STATUSES = ("LOGGED_MODEL_PENDING", "LOGGED_MODEL_READY", "LOGGED_MODEL_UPLOAD_FAILED")
 MAX_SEARCH_RESULTS = 50000
@@ -53,6 +53,9 @@ def create_logged_model(
         InvalidParameter: a bad param or tag, or the experiment is deleted.
         NotFound: no experiment has this id.
     """
+    validate_length(name, 500, "Logged model name")
+    validate_length(model_type, 500, "model_type")
+    validate_length(source_run_id, 32, "source_run_id")
     params, tags = params or {}, tags or {}
     for key, value in params.items():
         validate_param(key, value)

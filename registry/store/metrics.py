@@ -19,7 +19,7 @@ from registry.store.models import (
 )
 from registry.store.runs import require_active_run
 from registry.store.upserts import newest_point, record_latest_metrics
-from registry.store.validation import validate_key
+from registry.store.validation import validate_key, validate_length
 
 MAX_HISTORY_RESULTS = 25000
 MAX_BULK_INTERVAL_RESULTS = 2500
@@ -67,10 +67,22 @@ def log_metric(run_id: str, point: MetricPoint) -> None:
         InvalidParameter: a bad key or the run is deleted.
         NotFound: no run has this id.
     """
-    validate_key(point.key, "metric")
+    validate_point(point)
     with write_transaction():
         require_active_run(run_id)
         insert_points(run_id, [point])
+
+
+def validate_point(point: MetricPoint) -> None:
+    """Check a point's key and the lengths of its optional links.
+
+    Raises:
+        InvalidParameter: a bad key or an over-long model id or dataset field.
+    """
+    validate_key(point.key, "metric")
+    validate_length(point.model_id, 64, "model_id")
+    validate_length(point.dataset_name, 500, "dataset_name")
+    validate_length(point.dataset_digest, 64, "dataset_digest")
 
 
 def insert_points(run_id: str, points: Sequence[MetricPoint]) -> None:

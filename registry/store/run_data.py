@@ -8,13 +8,12 @@ from typing import cast
 
 from registry.errors import InvalidParameter, NotFound
 from registry.store import write_transaction
-from registry.store.metrics import MetricPoint, insert_points
+from registry.store.metrics import MetricPoint, insert_points, validate_point
 from registry.store.models import Param, Run, RunTag
 from registry.store.runs import RUN_NAME_TAG, require_active_run
 from registry.store.upserts import upsert_key_values
 from registry.store.validation import (
     validate_batch_sizes,
-    validate_key,
     validate_param,
     validate_tag,
 )
@@ -97,7 +96,7 @@ def log_batch(
     """
     validate_batch_sizes(metrics, params, tags)
     for point in metrics:
-        validate_key(point.key, "metric")
+        validate_point(point)
     new_params = _unique_params(params)
     for key, value in tags:
         validate_tag(key, value)

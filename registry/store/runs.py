@@ -25,7 +25,7 @@ from registry.store.models import (
 )
 from registry.store.run_names import generate_run_name
 from registry.store.upserts import upsert_key_values
-from registry.store.validation import validate_name, validate_tag
+from registry.store.validation import validate_length, validate_name, validate_tag
 
 RUN_NAME_TAG = "mlflow.runName"
 RUN_STATUSES = ("RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED")
@@ -57,6 +57,9 @@ def create_run(
         InvalidParameter: a tag is invalid, the names disagree, or the experiment is deleted.
         NotFound: no experiment has this id.
     """
+    validate_length(user_id, 256, "user_id")
+    if run_name:
+        validate_name(run_name, "run")
     tags = dict(tags or {})
     for key, value in tags.items():
         validate_tag(key, value)

@@ -101,6 +101,18 @@ def validate_batch_sizes(
         )
 
 
+def validate_length(value: str | None, limit: int, what: str) -> None:
+    """Check that an optional string fits its column.
+
+    Raises:
+        InvalidParameter: the value is longer than ``limit`` characters.
+    """
+    if value is not None and len(value) > limit:
+        raise InvalidParameter(
+            f"{what} had length {len(value)}, which exceeded length limit of {limit}"
+        )
+
+
 def validate_name(name: str, kind: str) -> str:
     """A stripped, non-empty entity name (experiment, run, logged model).
 

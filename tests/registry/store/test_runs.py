@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -173,3 +174,22 @@ def test_unknown_run(bound: None) -> None:
         store.get_run("0" * 32)
     with pytest.raises(NotFound):
         log_param("0" * 32, "p", "1")
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        lambda exp: store.create_run(exp, user_id="u" * 257),
+        lambda exp: store.create_run(exp, run_name="n" * 251),
+        lambda exp: log_inputs(
+            store.create_run(exp).run_uuid, [DatasetInput("d" * 501, "x", "code", "{}")]
+        ),
+        lambda exp: log_batch(
+            store.create_run(exp).run_uuid, metrics=[MetricPoint("m", 1.0, 1, model_id="m" * 65)]
+        ),
+    ],
+)
+def test_over_long_fields_are_400_on_every_engine(bound: None, write: Any) -> None:
+    experiment = make_experiment()
+    with pytest.raises(InvalidParameter, match="length"):
+        write(experiment.experiment_id)
