@@ -17,6 +17,7 @@ from registry.store.models import ACTIVE, DELETED, Experiment, ExperimentTag, Ru
 from registry.store.upserts import upsert_key_values
 from registry.store.validation import (
     MAX_EXPERIMENT_TAG_VALUE_LENGTH,
+    validate_length,
     validate_name,
     validate_tag,
 )
@@ -60,6 +61,10 @@ def create_experiment(
         AlreadyExists: an experiment (active or deleted) already has this name.
     """
     validate_name(name, "experiment")
+    if artifact_location:
+        validate_length(artifact_location, 900, "artifact_location")
+        if ".." in artifact_location.replace("\\", "/").split("/"):
+            raise InvalidParameter(f"Invalid artifact_location {artifact_location!r}: '..'")
     tags = tags or {}
     for key, value in tags.items():
         validate_tag(key, value, MAX_EXPERIMENT_TAG_VALUE_LENGTH)

@@ -44,6 +44,13 @@ def test_duplicate_name_is_rejected_and_changes_nothing(bound: None) -> None:
     assert Experiment.select().count() == before
 
 
+def test_artifact_location_may_not_climb(bound: None) -> None:
+    with pytest.raises(InvalidParameter):
+        store.create_experiment("climb", artifact_location="mlflow-artifacts:/../../etc")
+    custom = store.create_experiment("custom", artifact_location="s3://bucket/prefix")
+    assert custom.artifact_location == "s3://bucket/prefix"
+
+
 @pytest.mark.parametrize("name", ["", "   ", "x" * 251])
 def test_bad_name_is_rejected(bound: None, name: str) -> None:
     with pytest.raises(InvalidParameter):
