@@ -4,6 +4,7 @@ Run on demand (not in CI)::
 
     python -m benchmarks.serving                       # every model, 10 s per cell
     python -m benchmarks.serving --models linear --duration 5 --servers modelyard,mlflow,bare
+    python -m benchmarks.serving --models forest --servers modelyard,modelyard-batching
 
 For each server and model: cold start (process start to the first 200 on /ping), resident
 memory per worker (VmRSS of each worker process), then wrk (benchmarks/wrk/post.lua) for a
@@ -29,6 +30,8 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pandas as pd
+
+from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 LUA = Path(__file__).resolve().parent / "wrk" / "post.lua"
@@ -100,7 +103,7 @@ def write_bodies(root: Path) -> dict[str, Path]:
 def command(
     server: str, model_dir: Path, port: int, workers: int, mlflow: Path | None
 ) -> list[str]:
-    if server == "modelyard":
+    if server.startswith("modelyard"):
         return [
             sys.executable,
             "-m",
@@ -204,8 +207,11 @@ def worker_rss_mb(pid: int) -> float:
 
 
 def _ms(text: str) -> float:
-    value, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
-    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    match = re.match(r"([\d.]+)(us|ms|s|m)$", text)
+    if match is None:
+        raise ValueError(f"unreadable wrk latency {text!r}")
+    value, unit = match.groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
 def wrk(port: int, body: Path, seconds: float, connections: int) -> dict[str, float]:
@@ -237,6 +243,39 @@ def wrk(port: int, body: Path, seconds: float, connections: int) -> dict[str, fl
     }
 
 
+def measure(
+    server: str,
+    model_dir: Path,
+    bodies: dict[str, Path],
+    args: argparse.Namespace,
+    mlflow: Path | None,
+    env: dict[str, str],
+    tmp: Path,
+) -> list[str]:
+    port = free_port()
+    args_ = command(server, model_dir, port, args.workers, mlflow)
+    if server == "modelyard-batching":
+        env = {**env, "SERVING_BATCH_MAX_LATENCY_MS": "2"}
+    if server == "mlflow" and mlflow is not None:
+        # mlflow execs `uvicorn`, which must be on PATH: the venv's bin directory.
+        env = {**env, "PATH": f"{mlflow.parent}{os.pathsep}{env['PATH']}"}
+    log = tmp / f"{server}-{model_dir.name}.log"
+    with running(args_, port, log, env) as (pid, cold):
+        check = httpx.post(
+            f"http://127.0.0.1:{port}/invocations",
+            content=bodies["1"].read_bytes(),
+            headers={"Content-Type": "application/json"},
+        )
+        check.raise_for_status()
+        cells = {n: wrk(port, b, args.duration, args.connections) for n, b in bodies.items()}
+        rss = worker_rss_mb(pid)
+    return [
+        f"{n} | {c['rps']:.0f} | {c['p50']:.2f} | {c['p99']:.2f} | {c['errors']:.0f} | "
+        f"{cold:.2f} | {rss:.0f} |"
+        for n, c in cells.items()
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--models", default="linear,forest,xgboost")
@@ -254,47 +293,26 @@ def main() -> None:
         from tests.mlflow_env import MLFLOW_SERVER, mlflow_python
 
         mlflow = mlflow_python(MLFLOW_SERVER)
-    from tests.conftest import free_port
-
     tmp = Path(tempfile.mkdtemp(prefix="modelyard-bench-"))
     models = make_models(tmp, args.models.split(","))
     bodies = write_bodies(tmp)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    rows = []
+    print(f"wrk -t2 -c{args.connections} -d{args.duration}s, {args.workers} workers, loopback")
+    print("| model | server | rows | req/s | p50 ms | p99 ms | non-200 | cold start s | RSS MiB |")
+    print("|---|---|---|---|---|---|---|---|---|", flush=True)
     for model_name, model_dir in models.items():
         for server in servers:
             if server == "bare" and model_name != next(iter(models)):
                 continue
-            port = free_port()
-            args_ = command(server, model_dir, port, args.workers, mlflow)
-            log = tmp / f"{server}-{model_name}.log"
-            server_env = env
-            if server == "mlflow" and mlflow is not None:
-                # mlflow execs `uvicorn`, which must be on PATH: the venv's bin directory.
-                server_env = {**env, "PATH": f"{mlflow.parent}{os.pathsep}{env['PATH']}"}
-            with running(args_, port, log, server_env) as (pid, cold):
-                check = httpx.post(
-                    f"http://127.0.0.1:{port}/invocations",
-                    content=bodies["1"].read_bytes(),
-                    headers={"Content-Type": "application/json"},
-                )
-                check.raise_for_status()
-                cells = {
-                    n: wrk(port, b, args.duration, args.connections) for n, b in bodies.items()
-                }
-                rss = worker_rss_mb(pid)
             label = "bare (ceiling)" if server == "bare" else server
-            for n, cell in cells.items():
-                rows.append((model_name if server != "bare" else "-", label, n, cell, cold, rss))
-                print(f"{model_name} {label} {n} rows: {cell}", file=sys.stderr, flush=True)
-    print(f"wrk -t2 -c{args.connections} -d{args.duration}s, {args.workers} workers, loopback")
-    print("| model | server | rows | req/s | p50 ms | p99 ms | non-200 | cold start s | RSS MiB |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for model_name, label, n, cell, cold, rss in rows:
-        print(
-            f"| {model_name} | {label} | {n} | {cell['rps']:.0f} | {cell['p50']:.2f} | "
-            f"{cell['p99']:.2f} | {cell['errors']:.0f} | {cold:.2f} | {rss:.0f} |"
-        )
+            try:
+                for line in measure(server, model_dir, bodies, args, mlflow, env, tmp):
+                    print(
+                        f"| {model_name if server != 'bare' else '-'} | {label} | {line}",
+                        flush=True,
+                    )
+            except Exception as err:
+                print(f"| {model_name} | {label} | failed: {err} |", flush=True)
     shutil.rmtree(tmp, ignore_errors=True)
 
 
