@@ -85,14 +85,14 @@ def _after(response: Response) -> Response:
     metrics.REQUESTS.labels(route, request.method, str(status)).inc()
     metrics.LATENCY.labels(route).observe(time.perf_counter() - g.get("started", 0.0))
     if status >= 400 and route in _PREDICTION_ROUTES:
-        metrics.PREDICTION_ERRORS.labels(response.headers.get("X-Error-Code", str(status))).inc()
+        metrics.PREDICTION_ERRORS.labels(g.get("error_code", str(status))).inc()
     return response
 
 
 def _error_response(err: RegistryError) -> Response:
     response = Response(jsoncodec.dumps(err.to_dict()), status=err.http_status)
     response.mimetype = "application/json"
-    response.headers["X-Error-Code"] = err.error_code
+    g.error_code = err.error_code
     return response
 
 
@@ -110,7 +110,7 @@ def _http_error(err: HTTPException) -> Response:
     response = Response(status=status, headers=err.get_headers())
     response.set_data(jsoncodec.dumps({"error_code": code, "message": message}))
     response.mimetype = "application/json"
-    response.headers["X-Error-Code"] = code
+    g.error_code = code
     return response
 
 
