@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import peewee
 from playhouse import db_url
+from playhouse.pool import PooledSqliteDatabase
 
 from registry.errors import InvalidParameter, TemporarilyUnavailable
 
@@ -23,6 +24,8 @@ logger = logging.getLogger(__name__)
 db = peewee.DatabaseProxy()
 
 SUPPORTED_SCHEMES = ("sqlite", "postgresql", "postgres", "mysql")
+POOL_WAIT_SECONDS = 30
+"""How long a request waits for a free pooled connection before failing."""
 
 
 def open_database(url: str, *, busy_timeout_ms: int = 30000, pool_size: int = 8) -> peewee.Database:
@@ -41,11 +44,15 @@ def open_database(url: str, *, busy_timeout_ms: int = 30000, pool_size: int = 8)
         )
     database: peewee.Database
     if scheme == "sqlite":
-        database = _open_sqlite(url, busy_timeout_ms)
+        database = _open_sqlite(url, busy_timeout_ms, pool_size)
     else:
         pooled = {"postgresql": "postgres+pool", "postgres": "postgres+pool", "mysql": "mysql+pool"}
         target = pooled[scheme] + url[len(urlsplit(url).scheme) :]
-        params: dict[str, Any] = {"max_connections": pool_size, "stale_timeout": 300}
+        params: dict[str, Any] = {
+            "max_connections": pool_size,
+            "stale_timeout": 300,
+            "timeout": POOL_WAIT_SECONDS,
+        }
         if scheme == "mysql":
             params["charset"] = "utf8mb4"
         database = db_url.connect(target, **params)  # type: ignore[no-untyped-call]
@@ -61,7 +68,7 @@ def sqlite_path(url: str) -> str:
     return path.split("?")[0] or ":memory:"
 
 
-def _open_sqlite(url: str, busy_timeout_ms: int) -> peewee.Database:
+def _open_sqlite(url: str, busy_timeout_ms: int, pool_size: int) -> peewee.Database:
     pragmas: dict[str, Any] = {
         "journal_mode": "wal",
         "synchronous": "normal",
@@ -71,7 +78,17 @@ def _open_sqlite(url: str, busy_timeout_ms: int) -> peewee.Database:
         "mmap_size": 268435456,
     }
     pragmas.update(dict(parse_qsl(urlsplit(url).query)))
-    return peewee.SqliteDatabase(sqlite_path(url), pragmas=pragmas, timeout=busy_timeout_ms / 1000)
+    # Pooled, so a request does not close the file's last connection: SQLite checkpoints the
+    # WAL on that close, which cost most of a small write's time. Pool "timeout" is the wait
+    # for a free connection; SQLite's own lock wait is the busy_timeout pragma.
+    return PooledSqliteDatabase(  # type: ignore[no-untyped-call]
+        sqlite_path(url),
+        pragmas=pragmas,
+        max_connections=pool_size,
+        stale_timeout=300,
+        timeout=POOL_WAIT_SECONDS,
+        check_same_thread=False,
+    )
 
 
 def engine_name() -> str:
