@@ -50,8 +50,8 @@ def serve(model_uri: str | None, model_uri_option: str | None, **flags: Any) -> 
     work_dir = tempfile.mkdtemp(prefix="modelyard-serve-")
     multiproc_dir = os.path.join(work_dir, "metrics")
     os.mkdir(multiproc_dir)
-    # prometheus_client picks its multi-process value class from this variable.
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = multiproc_dir
+    _use_multiprocess_metrics()
     # Downloaded model versions land here too (workers inherit it), and go when we exit.
     tempfile.tempdir = work_dir
     config = dataclasses.replace(config, prometheus_multiproc_dir=multiproc_dir)
@@ -59,6 +59,14 @@ def serve(model_uri: str | None, model_uri_option: str | None, **flags: Any) -> 
         _run(config)
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)
+
+
+def _use_multiprocess_metrics() -> None:
+    # prometheus_client picks its value class when first imported; another command module may
+    # have imported it before the variable was set, so pick again before any metric exists.
+    from prometheus_client import values
+
+    values.ValueClass = values.get_value_class()  # type: ignore[no-untyped-call]
 
 
 def _run(config: Any) -> None:
