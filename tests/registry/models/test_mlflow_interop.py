@@ -73,7 +73,7 @@ expected["custom_via_ours"] = np.asarray(ours.predict(X)).tolist()
 """
 
 MLFLOW_LOADS = """
-import mlflow
+import mlflow, xgboost as xgb
 got = {}
 for name in ("sk_skops", "sk_cloudpickle", "xgb_booster", "xgb_regressor"):
     got[name] = np.asarray(mlflow.pyfunc.load_model(str(out / name)).predict(X)).tolist()
@@ -82,7 +82,6 @@ got["sk_cloudpickle_flavor"] = (
     mlflow.sklearn.load_model(str(out / "sk_cloudpickle")).predict(X).tolist()
 )
 native = mlflow.xgboost.load_model(str(out / "xgb_booster"))
-import xgboost as xgb
 got["xgb_booster_flavor"] = native.predict(xgb.DMatrix(X)).tolist()
 got["xgb_booster_class"] = type(native).__name__
 regressor = mlflow.xgboost.load_model(str(out / "xgb_regressor"))
@@ -165,7 +164,7 @@ def test_models_saved_here_load_in_mlflow(exchanged):
     got = json.loads((exchanged["ours"] / "got.json").read_text())
     for name, want in exchanged["want"].items():
         np.testing.assert_allclose(got[name], want, rtol=1e-6)
-        np.testing.assert_allclose(got.get(f"{name}_flavor", want), want, rtol=1e-6)
+        np.testing.assert_allclose(got[f"{name}_flavor"], want, rtol=1e-6)
     assert got["xgb_booster_class"] == "Booster"
     assert got["xgb_regressor_class"] == "XGBRegressor"
     np.testing.assert_allclose(got["custom"], [4.5, 7.5])
