@@ -15,9 +15,11 @@ from typing import Any, cast
 import peewee as pw
 
 from registry.schemas.common import join_metric_value
+from registry.store import db
 from registry.store.models import (
     ACTIVE,
     DELETED,
+    VALUE_FINITE,
     Dataset,
     Experiment,
     LatestMetric,
@@ -232,25 +234,33 @@ def run_datasets(run_id: str) -> list[dict[str, Any]]:
     return found
 
 
-def metric_histories(run_ids: list[str], keys: Iterable[str] | None = None) -> dict[str, Any]:
-    """``{key: {run_id: {"step": [...], "time": [...], "value": [...]}}}`` for chart traces."""
-    query = Metric.select(
-        Metric.run, Metric.key, Metric.step, Metric.timestamp, Metric.value, Metric.value_kind
-    ).where(Metric.run.in_(run_ids))
-    if keys is not None:
-        query = query.where(Metric.key.in_(list(keys)))
-    query = query.order_by(Metric.key, Metric.run, Metric.step, Metric.timestamp)
+def metric_histories(run_ids: list[str]) -> dict[str, Any]:
+    """``{key: {run_id: {"step": [...], "time": [...], "value": [...]}}}`` for chart traces.
+
+    NaN and infinite values become None (a gap in the line): JSON has no spelling for them.
+    """
+    query = (
+        Metric.select(
+            Metric.run, Metric.key, Metric.step, Metric.timestamp, Metric.value, Metric.value_kind
+        )
+        .where(Metric.run.in_(run_ids))
+        .order_by(Metric.run, Metric.key, Metric.step, Metric.timestamp)
+    )
     series: dict[str, Any] = {}
-    for m in query.tuples().iterator():
-        run_id, key, step, ts, value, kind = m
-        point = series.setdefault(key, {}).setdefault(run_id, {"step": [], "time": [], "value": []})
-        point["step"].append(step)
-        point["time"].append(ts)
-        number = join_metric_value(value, kind)
-        point["value"].append(number if number == number and abs(number) != float("inf") else None)
+    points: dict[str, list[Any]] = {}
+    last: tuple[str, str] | None = None
+    # Plain DB-API rows in the covering index's order: peewee's per-row conversion would cost
+    # more than the query itself for 100 runs with long histories.
+    for run_id, key, step, timestamp, value, kind in db.execute(query):
+        if (run_id, key) != last:
+            last = (run_id, key)
+            points = series.setdefault(key, {})[run_id] = {"step": [], "time": [], "value": []}
+        points["step"].append(step)
+        points["time"].append(timestamp)
+        points["value"].append(value if kind == VALUE_FINITE else None)
     for by_run in series.values():
-        for run_id, points in by_run.items():
-            by_run[run_id] = _thin(points)
+        for run_id, history in by_run.items():
+            by_run[run_id] = _thin(history)
     return series
 
 
