@@ -51,7 +51,8 @@ def _runtime(model_dir: Path, mlmodel: MLModel, loader_module: str) -> Runtime:
     if loader_module == "mlflow.sklearn":
         from registry.models import sklearn
 
-        return sklearn.runtime(sklearn.load_estimator(model_dir, mlmodel))
+        predict_fn = str((mlmodel.python_function or {}).get("predict_fn") or "predict")
+        return sklearn.runtime(sklearn.load_estimator(model_dir, mlmodel), predict_fn)
     if loader_module == "mlflow.xgboost":
         from registry.models import xgboost
 

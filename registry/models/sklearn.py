@@ -33,6 +33,7 @@ _UNSAFE_MODULES = frozenset(
     {"builtins", "os", "posix", "nt", "sys", "subprocess", "importlib", "shutil", "socket",
      "pickle", "marshal", "runpy", "code", "ctypes", "io", "operator", "functools", "types"}
 )  # fmt: skip
+_PREDICT_FNS = ("predict", "predict_proba", "predict_log_proba", "predict_joint_log_proba")
 _NEEDS_FRAME = ("ColumnTransformer", "FunctionTransformer")
 
 
@@ -46,11 +47,13 @@ def save_model(
     run_id: str | None = None,
     model_id: str | None = None,
     artifact_path: str | None = None,
+    pyfunc_predict_fn: str = "predict",
 ) -> MLModel:
     """Save a fitted scikit-learn estimator as an MLflow-compatible model directory.
 
     With an ``input_example`` and no ``signature``, the signature is inferred from the
     example and the model's prediction on it (``signature=False`` turns that off).
+    ``pyfunc_predict_fn`` picks the method a Predictor calls (e.g. ``predict_proba``).
 
     Raises:
         InvalidParameter: ``sk_model`` is not a scikit-learn estimator with ``predict``, the
@@ -61,6 +64,8 @@ def save_model(
             "sklearn.save_model expected a fitted scikit-learn estimator with predict(), "
             f"got {type(sk_model).__module__}.{type(sk_model).__qualname__}"
         )
+    if pyfunc_predict_fn not in _PREDICT_FNS or not hasattr(sk_model, pyfunc_predict_fn):
+        raise InvalidParameter(f"the model has no prediction method {pyfunc_predict_fn!r}")
     try:
         check_is_fitted(sk_model)
     except NotFittedError as exc:
@@ -87,11 +92,11 @@ def save_model(
             "skops_trusted_types": trusted[0] if trusted else None,
         },
         python_function=python_function_block(
-            "mlflow.sklearn", model_path=filename, predict_fn="predict"
+            "mlflow.sklearn", model_path=filename, predict_fn=pyfunc_predict_fn
         ),
         write_payload=write_payload,
         distributions=["scikit-learn", "numpy", "pandas", _distribution(serialization_format)],
-        predict=sk_model.predict,
+        predict=getattr(sk_model, pyfunc_predict_fn),
         signature=signature,
         input_example=input_example,
         metadata=metadata,
@@ -175,25 +180,34 @@ def _load_skops(file: Path, recorded: list[str]) -> Any:
     return skops.io.load(file, trusted=needed)
 
 
-def runtime(estimator: Any) -> Runtime:
-    """How to call a loaded estimator: as given, or with a float64 array in feature order."""
+def runtime(estimator: Any, predict_fn: str = "predict") -> Runtime:
+    """How to call a loaded estimator: as given, or with a float64 array in feature order.
+
+    ``predict_fn`` is MLmodel's ``python_function.predict_fn`` (e.g. ``predict_proba``).
+
+    Raises:
+        InvalidParameter: ``predict_fn`` is not a prediction method the estimator has.
+    """
+    if predict_fn not in _PREDICT_FNS or not callable(getattr(estimator, predict_fn, None)):
+        raise InvalidParameter(f"the model has no prediction method {predict_fn!r}")
     names = getattr(estimator, "feature_names_in_", None)
     feature_names = [str(n) for n in names] if names is not None else None
-    fast = _without_feature_names(estimator) if feature_names else estimator
+    call = getattr(estimator, predict_fn)
+    fast = getattr(_without_feature_names(estimator) if feature_names else estimator, predict_fn)
 
     def predict(data: Any, params: Params) -> Any:
         if not isinstance(data, pd.DataFrame):
-            return fast.predict(data)  # positional input: trust its order, as sklearn does
+            return fast(data)  # positional input: trust its order, as sklearn does
         if feature_names is None:
-            return estimator.predict(data.to_numpy())
+            return call(data.to_numpy())
         if set(feature_names) <= set(data.columns):
-            return estimator.predict(data[feature_names])
-        return estimator.predict(data)
+            return call(data[feature_names])
+        return call(data)
 
     return Runtime(
         model=estimator,
         predict=predict,
-        predict_array=fast.predict,
+        predict_array=fast,
         feature_names=feature_names,
         needs_dataframe=_needs_frame(estimator),
     )

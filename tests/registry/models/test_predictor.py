@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 import yaml
 from sklearn.compose import ColumnTransformer
-from sklearn.linear_model import LinearRegression
+from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
@@ -167,3 +167,20 @@ def test_model_fitted_on_a_frame_without_signature_takes_rows(tmp_path, xy):
     expected = model.predict(x[:2])
     np.testing.assert_allclose(predictor.predict(x[:2].to_numpy().tolist()), expected)
     np.testing.assert_allclose(predictor.predict(x[:2][["b", "c", "a"]]), expected)
+
+
+def test_predict_fn_from_mlmodel_is_honoured(tmp_path, xy):
+    x, y = xy
+    model = LogisticRegression().fit(x, (y > y.median()).astype(int))
+    sk.save_model(model, tmp_path / "m", input_example=x[:2], pyfunc_predict_fn="predict_proba")
+    doc = yaml.safe_load((tmp_path / "m" / "MLmodel").read_text())
+    assert doc["flavors"]["python_function"]["predict_fn"] == "predict_proba"
+    predictor = load_predictor(tmp_path / "m")
+    np.testing.assert_allclose(predictor.predict(x[:3]), model.predict_proba(x[:3]))
+    np.testing.assert_allclose(
+        predictor.predict_array(x[:3].to_numpy()), model.predict_proba(x[:3])
+    )
+    doc["flavors"]["python_function"]["predict_fn"] = "fit"
+    (tmp_path / "m" / "MLmodel").write_text(yaml.safe_dump(doc))
+    with pytest.raises(InvalidParameter, match="no prediction method 'fit'"):
+        load_predictor(tmp_path / "m")
