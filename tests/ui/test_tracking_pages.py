@@ -156,6 +156,14 @@ def test_tags_are_editable(page: Page, demo: dict[str, Any]) -> None:
     expect(row).to_contain_text("yes")
     row.locator("button:text('Remove')").click()
     expect(page.locator("table.tags tr", has_text="reviewed")).to_have_count(0)
+    page.click("#rename-run summary")
+    page.fill("#rename-run input[name=value]", "beta-run-renamed")
+    page.click("#rename-run button")
+    expect(page.locator("h1")).to_contain_text("beta-run-renamed")
+    page.click("#rename-run summary")
+    page.fill("#rename-run input[name=value]", "beta-run")
+    page.click("#rename-run button")
+    expect(page.locator("h1")).to_contain_text("beta-run")
 
 
 def test_user_input_shows_as_text(page: Page, demo: dict[str, Any]) -> None:
