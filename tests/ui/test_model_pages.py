@@ -63,6 +63,10 @@ def test_register_from_the_run_page(page: Page, trained: dict[str, Any]) -> None
     expect(page.locator(".facts")).to_contain_text("lasso-0.01")
     expect(page.locator("#signature")).to_contain_text("trip_distance")
     expect(page.locator("#input-example")).to_contain_text("passengers")
+    page.click("#description-edit summary")
+    page.fill("#description-edit textarea", "Lasso on 2026 trips")
+    page.click("#description-edit button")
+    expect(page.locator("p.description")).to_have_text("Lasso on 2026 trips")
     screenshot(page, "model-version")
 
 

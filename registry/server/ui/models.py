@@ -15,7 +15,8 @@ from registry.server.ui.pages import artifact_store, back, make_blueprint
 from registry.services import aliases, history, stages
 from registry.services.lineage import version_lineage
 from registry.services.versions import parse_version
-from registry.store.registered_models import get_registered_model
+from registry.store.model_versions import update_model_version
+from registry.store.registered_models import get_registered_model, update_registered_model
 
 bp = make_blueprint("models", __name__, url_prefix="/models")
 
@@ -55,6 +56,21 @@ def version(name: str, version: str) -> str:
         mlmodel=mlmodel,
         aliases=model_reads.version_aliases(found.registered_model).get(found.version, []),
     )
+
+
+@bp.post("/<path:name>/description")
+def describe(name: str) -> Response:
+    """Replace the model's description."""
+    update_registered_model(name, request.form.get("description", "").strip())
+    return back(url_for("models.show", name=name))
+
+
+@bp.post("/<path:name>/versions/<version>/description")
+def describe_version(name: str, version: str) -> Response:
+    """Replace a version's description."""
+    number = parse_version(version)
+    update_model_version(name, number, request.form.get("description", "").strip())
+    return back(url_for("models.version", name=name, version=number))
 
 
 @bp.post("/<path:name>/versions/<version>/stage")
