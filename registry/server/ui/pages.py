@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import logging
 import secrets
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,9 @@ from werkzeug.wrappers import Response
 from registry.artifacts import ArtifactStore
 from registry.errors import NotFound, RegistryError
 from registry.server.ui.formatting import FILTERS
+from registry.store import is_operational_error, translate_operational_error
 
+logger = logging.getLogger(__name__)
 UI_ROOT = Path(__file__).parent
 CSRF_FIELD = "csrf_token"
 _SESSION_KEY = "_csrf"
@@ -44,6 +47,7 @@ def make_blueprint(name: str, import_name: str, url_prefix: str = "") -> Bluepri
     bp.after_request(_security_headers)
     bp.register_error_handler(RegistryError, _registry_error)
     bp.register_error_handler(HTTPException, _http_error)
+    bp.register_error_handler(Exception, _unexpected_error)
     bp.app_context_processor(_template_globals)
     for filter_name, function in FILTERS.items():
         bp.add_app_template_filter(function, filter_name)
@@ -107,6 +111,14 @@ def _registry_error(err: RegistryError) -> Response | tuple[str, int]:
 def _http_error(err: HTTPException) -> tuple[str, int]:
     status = err.code or 500
     return _render_error(status, err.name, err.description or err.name)
+
+
+def _unexpected_error(err: Exception) -> tuple[str, int]:
+    if is_operational_error(err):
+        unavailable = translate_operational_error(err)
+        return _render_error(unavailable.http_status, "Unavailable", unavailable.message)
+    logger.exception("unhandled error on %s %s", request.method, request.path)
+    return _render_error(500, "Internal server error", "Something went wrong; it has been logged.")
 
 
 def _render_error(status: int, title: str, message: str) -> tuple[str, int]:
