@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple, cast
 
 from registry.errors import InvalidParameter, NotFound
-from registry.store import lock_for_update, write_transaction
+from registry.store import db, engine_name, lock_for_update, write_transaction
 from registry.store.experiments import get_active_experiment, now_ms
 from registry.store.models import (
     ACTIVE,
@@ -175,12 +175,25 @@ class LatestMetricRow(NamedTuple):
     step: int
 
 
+_related_sql: dict[tuple[str, str, int], str] = {}
+_RELATED_SQL_CACHE_LIMIT = 256
+
+
 def _light(model: Any, run_ids: list[str]) -> list[Any]:
-    # Plain tuples: building thousands of model instances is most of the cost of a page of runs.
+    # Plain tuples straight from the cursor, and the IN (...) statement rendered once per page
+    # size: peewee's per-row and per-placeholder work is most of the cost of a page of runs.
     row_type: Any = LatestMetricRow if model is LatestMetric else KeyValueRow
-    columns = [getattr(model, "run" if name == "run_id" else name) for name in row_type._fields]
-    query = model.select(*columns).where(model.run.in_(run_ids)).order_by(model.key).tuples()
-    return [row_type(*row) for row in query]
+    cache_key = (engine_name(), model.__name__, len(run_ids))
+    sql = _related_sql.get(cache_key)
+    if sql is None:
+        columns = [getattr(model, "run" if name == "run_id" else name) for name in row_type._fields]
+        query = model.select(*columns).where(model.run.in_(run_ids)).order_by(model.key)
+        sql, params = query.sql()
+        if params != run_ids:
+            raise RuntimeError("related-rows query has unexpected parameters")
+        if len(_related_sql) < _RELATED_SQL_CACHE_LIMIT:
+            _related_sql[cache_key] = sql
+    return [row_type(*row) for row in db.execute_sql(sql, run_ids).fetchall()]
 
 
 def _related_lists(found: dict[str, list[Any]]) -> dict[str, list[Any]]:
