@@ -15,7 +15,7 @@ from tests.ui.conftest import Api, screenshot, tiny_png
 
 pytestmark = pytest.mark.ui
 
-EVIL = "<script>alert('owned')</script>"
+EVIL = "<b>bold</b><script>alert('owned')</script>"
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +45,14 @@ def demo(api: Api) -> dict[str, Any]:
         metrics=[("rmse", 3.0, 0)],
         tags={"mlflow.parentRunId": alpha},
     )
-    evil = api.run(exp, EVIL, start=1_700_000_000_000, params={"model": EVIL}, tags={"note": EVIL})
+    evil = api.run(
+        exp,
+        EVIL,
+        start=1_700_000_000_000,
+        params={"model": EVIL},
+        metrics=[("loss", 1.0, 0), ("loss", 0.5, 1)],
+        tags={"note": EVIL},
+    )
     root = f"{exp}/{alpha}/artifacts"
     api.upload(f"{root}/notes.txt", b"trained on 2026 data\nsecond line")
     api.upload(f"{root}/eval/summary.json", json.dumps({"rmse": 0.16, "rows": 120}).encode())
@@ -172,6 +179,10 @@ def test_user_input_shows_as_text(page: Page, demo: dict[str, Any]) -> None:
     page.goto(f"/runs/{demo['evil']}")
     expect(page.locator("h1")).to_contain_text(EVIL)
     expect(page.locator("table.tags")).to_contain_text(EVIL)
+    page.goto(f"/compare?runs={demo['evil']},{demo['alpha']}")
+    expect(page.locator("#history-chart .legendtext").first).to_contain_text(EVIL)
+    page.select_option("#relation-controls select[name=x]", "model")
+    expect(page.locator("#relation-chart .xtick").first).to_contain_text(EVIL)
     assert not [d for d in page.dialogs if d[0] == "alert"]  # type: ignore[attr-defined]
 
 

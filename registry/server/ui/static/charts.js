@@ -10,6 +10,11 @@ var ModelyardCharts = (function () {
   };
   var config = { responsive: true, displaylogo: false };
 
+  // plotly reads a subset of HTML in labels; show run names and keys literally instead.
+  function esc(text) {
+    return String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  }
+
   function readJSON(id) {
     return JSON.parse(document.getElementById(id).textContent);
   }
@@ -40,7 +45,7 @@ var ModelyardCharts = (function () {
         runIds.forEach(function (runId) {
           var points = byRun[runId];
           if (!points) { return; }
-          var label = runIds.length > 1 ? data.names[runId] + " · " + key : key;
+          var label = esc(runIds.length > 1 ? data.names[runId] + " · " + key : key);
           traces.push({
             type: points.value.length > 1000 ? "scattergl" : "scatter", mode: points.value.length > 1 ? "lines+markers" : "markers",
             name: label, x: xValues(points, mode), y: points.value,
@@ -75,30 +80,31 @@ var ModelyardCharts = (function () {
       var kind = controls.querySelector("select[name=plot]").value;
       var metric = controls.querySelector("select[name=y]").value;
       var y = column(metric, "metrics");
-      var names = data.runs.map(function (run) { return run.name; });
+      var names = data.runs.map(function (run) { return esc(run.name); });
       if (kind === "scatter") {
         var param = controls.querySelector("select[name=x]").value;
         var x = column(param, "params");
         var trace = {
-          type: "scatter", mode: "markers+text", x: numeric(x) ? x.map(Number) : x, y: y,
+          type: "scatter", mode: "markers+text", x: numeric(x) ? x.map(Number) : x.map(function (v) { return v === null ? null : esc(v); }),
+          y: y,
           text: names, textposition: "top center", marker: { size: 10 },
-          hovertemplate: "%{text}<br>" + param + "=%{x}<br>" + metric + "=%{y}<extra></extra>",
+          hovertemplate: "%{text}<br>" + esc(param) + "=%{x}<br>" + esc(metric) + "=%{y}<extra></extra>",
         };
         Plotly.react(chartId, [trace], Object.assign({}, layoutBase, {
-          hovermode: "closest", xaxis: { title: { text: param } }, yaxis: { title: { text: metric } },
+          hovermode: "closest", xaxis: { title: { text: esc(param) } }, yaxis: { title: { text: esc(metric) } },
         }), config);
         return;
       }
       var dimensions = data.params.map(function (key) {
         var values = column(key, "params");
-        if (numeric(values)) { return { label: key, values: values.map(Number) }; }
+        if (numeric(values)) { return { label: esc(key), values: values.map(Number) }; }
         var labels = Array.from(new Set(values.map(String))).sort();
         return {
-          label: key, values: values.map(function (v) { return labels.indexOf(String(v)); }),
-          tickvals: labels.map(function (_, i) { return i; }), ticktext: labels,
+          label: esc(key), values: values.map(function (v) { return labels.indexOf(String(v)); }),
+          tickvals: labels.map(function (_, i) { return i; }), ticktext: labels.map(esc),
         };
       });
-      dimensions.push({ label: metric, values: y });
+      dimensions.push({ label: esc(metric), values: y });
       Plotly.react(chartId, [{
         type: "parcoords", dimensions: dimensions,
         line: { color: y, colorscale: "Viridis", showscale: true },
