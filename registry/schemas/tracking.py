@@ -386,18 +386,17 @@ def dump_run(record: RunRecord) -> JSON:
 
 
 def _dump_dataset_input(row: Any) -> JSON:
-    dataset = row.dataset
-    body: JSON = {
-        "dataset": {
-            "name": dataset.name,
-            "digest": dataset.digest,
-            "source_type": dataset.source_type,
-            "source": dataset.source,
-        }
+    dataset: JSON = {
+        "name": row.name,
+        "digest": row.digest,
+        "source_type": row.source_type,
+        "source": row.source,
     }
-    for name in ("schema", "profile"):
-        if getattr(dataset, name):
-            body["dataset"][name] = getattr(dataset, name)
+    if row.schema:
+        dataset["schema"] = row.schema
+    if row.profile:
+        dataset["profile"] = row.profile
+    body: JSON = {"dataset": dataset}
     tags = dataset_input_tags(row)
     if tags:
         body["tags"] = tags

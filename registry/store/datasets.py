@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from registry.errors import InvalidParameter
 from registry.store import write_transaction
@@ -104,7 +105,7 @@ def log_outputs(run_id: str, models: Sequence[tuple[str, int]]) -> None:
                 ).on_conflict_ignore().execute()
 
 
-def dataset_input_tags(run_input: RunInput) -> list[dict[str, str]]:
-    """The input tags of a run's dataset input."""
+def dataset_input_tags(run_input: Any) -> list[dict[str, str]]:
+    """The input tags of a run's dataset input (anything with ``tags_json``)."""
     tags: list[dict[str, str]] = json.loads(run_input.tags_json or "[]")
     return tags

@@ -3,27 +3,28 @@
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, NamedTuple, cast
+from typing import Any, cast
 
 from registry.errors import InvalidParameter, NotFound
-from registry.store import db, engine_name, lock_for_update, write_transaction
+from registry.store import lock_for_update, write_transaction
 from registry.store.experiments import get_active_experiment, now_ms
 from registry.store.models import (
     ACTIVE,
     DELETED,
-    Dataset,
-    LatestMetric,
-    Param,
     Run,
-    RunInput,
-    RunModelInput,
-    RunModelOutput,
     RunTag,
 )
 from registry.store.run_names import generate_run_name
+from registry.store.run_rows import (
+    DatasetInputRow,
+    KeyValueRow,
+    LatestMetricRow,
+    ModelInputRow,
+    ModelOutputRow,
+    load_related,
+)
 from registry.store.upserts import upsert_key_values
 from registry.store.validation import validate_length, validate_name, validate_tag
 
@@ -39,9 +40,9 @@ class RunRecord:
     params: list[KeyValueRow]
     tags: list[KeyValueRow]
     metrics: list[LatestMetricRow]
-    dataset_inputs: list[RunInput]
-    model_inputs: list[RunModelInput]
-    model_outputs: list[RunModelOutput]
+    dataset_inputs: list[DatasetInputRow]
+    model_inputs: list[ModelInputRow]
+    model_outputs: list[ModelOutputRow]
 
 
 def create_run(
@@ -135,70 +136,12 @@ def load_records(runs: Iterable[Run]) -> list[RunRecord]:
     rows = list(runs)
     if not rows:
         return []
-    ids = [run.run_uuid for run in rows]
-    related: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
-    for name, query in (
-        ("params", _light(Param, ids)),
-        ("tags", _light(RunTag, ids)),
-        ("metrics", _light(LatestMetric, ids)),
-        (
-            "dataset_inputs",
-            RunInput.select(RunInput, Dataset)
-            .join(Dataset)
-            .where(RunInput.run.in_(ids))
-            .order_by(RunInput.id),
-        ),
-        ("model_inputs", RunModelInput.select().where(RunModelInput.run.in_(ids))),
-        ("model_outputs", RunModelOutput.select().where(RunModelOutput.run.in_(ids))),
-    ):
-        for row in query:
-            related[row.run_id][name].append(row)
-    return [RunRecord(run, **_related_lists(related[run.run_uuid])) for run in rows]
-
-
-class KeyValueRow(NamedTuple):
-    """A param or tag of a run, as loaded for a response."""
-
-    run_id: str
-    key: str
-    value: str
-
-
-class LatestMetricRow(NamedTuple):
-    """A run's latest value of one metric, as loaded for a response."""
-
-    run_id: str
-    key: str
-    value: float
-    value_kind: int
-    timestamp: int
-    step: int
-
-
-_related_sql: dict[tuple[str, str, int], str] = {}
-_RELATED_SQL_CACHE_LIMIT = 256
-
-
-def _light(model: Any, run_ids: list[str]) -> list[Any]:
-    # Plain tuples straight from the cursor, and the IN (...) statement rendered once per page
-    # size: peewee's per-row and per-placeholder work is most of the cost of a page of runs.
-    row_type: Any = LatestMetricRow if model is LatestMetric else KeyValueRow
-    cache_key = (engine_name(), model.__name__, len(run_ids))
-    sql = _related_sql.get(cache_key)
-    if sql is None:
-        columns = [getattr(model, "run" if name == "run_id" else name) for name in row_type._fields]
-        query = model.select(*columns).where(model.run.in_(run_ids)).order_by(model.key)
-        sql, params = query.sql()
-        if params != run_ids:
-            raise RuntimeError("related-rows query has unexpected parameters")
-        if len(_related_sql) < _RELATED_SQL_CACHE_LIMIT:
-            _related_sql[cache_key] = sql
-    return [row_type(*row) for row in db.execute_sql(sql, run_ids).fetchall()]
-
-
-def _related_lists(found: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    related = load_related([run.run_uuid for run in rows])
     names = ("params", "tags", "metrics", "dataset_inputs", "model_inputs", "model_outputs")
-    return {name: found.get(name, []) for name in names}
+    return [
+        RunRecord(run, **{name: related[run.run_uuid].get(name, []) for name in names})
+        for run in rows
+    ]
 
 
 def update_run(

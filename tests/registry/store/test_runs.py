@@ -164,7 +164,7 @@ def test_inputs_and_outputs_are_returned(bound: None) -> None:
     log_outputs(run.run_uuid, [(model.model.model_id, 0)])
     log_outputs(run.run_uuid, [(model.model.model_id, 3)])
     record = store.get_run(run.run_uuid)
-    assert [(i.dataset.name, i.dataset.digest) for i in record.dataset_inputs] == [("train", "abc")]
+    assert [(i.name, i.digest) for i in record.dataset_inputs] == [("train", "abc")]
     assert [m.model_id for m in record.model_inputs] == [model.model.model_id]
     assert [(o.model_id, o.step) for o in record.model_outputs] == [(model.model.model_id, 3)]
 
