@@ -55,7 +55,7 @@ def create_app(
         app.register_blueprint(blueprint)
     app.before_request(_before)
     app.after_request(_after)
-    app.register_error_handler(RegistryError, _registry_error)
+    app.register_error_handler(RegistryError, _error_response)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
     if start:
@@ -94,10 +94,6 @@ def _error_response(err: RegistryError) -> Response:
     response.mimetype = "application/json"
     g.error_code = err.error_code
     return response
-
-
-def _registry_error(err: RegistryError) -> Response:
-    return _error_response(err)
 
 
 def _http_error(err: HTTPException) -> Response:
