@@ -51,6 +51,8 @@ def create_app(config: Config | None = None) -> Flask:
     config = config or Config.from_env()
     app = Flask("registry.server")
     app.config["SECRET_KEY"] = config.secret_key
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.json.sort_keys = False  # type: ignore[attr-defined]
     database = open_database(
         config.database_url,
