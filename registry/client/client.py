@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from registry.client.artifacts import ArtifactsMixin
+from registry.client.experiments import ExperimentsMixin
 from registry.client.logged_models import LoggedModelsMixin
 from registry.client.model_history import ModelHistoryMixin
 from registry.client.model_registry import ModelRegistryMixin
@@ -10,7 +11,12 @@ from registry.client.tracking import TrackingMixin
 
 
 class Client(
-    TrackingMixin, ArtifactsMixin, LoggedModelsMixin, ModelRegistryMixin, ModelHistoryMixin
+    ExperimentsMixin,
+    TrackingMixin,
+    ArtifactsMixin,
+    LoggedModelsMixin,
+    ModelRegistryMixin,
+    ModelHistoryMixin,
 ):
     """MlflowClient's API for experiments, runs, artifacts, logged and registered models.
 
