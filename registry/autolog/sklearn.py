@@ -14,6 +14,7 @@ from registry.autolog.session import training_run
 from registry.client.datasets import dataset_input
 from registry.client.tracking import now_ms
 from registry.entities import Metric, Param, RunTag
+from registry.errors import InvalidParameter
 
 logger = logging.getLogger(__name__)
 
@@ -117,7 +118,12 @@ def _log_model(estimator: Any, x: Any) -> None:
     from registry.pyfunc import log_flavor
 
     head = x[:5] if x is not None else None
-    signature = infer_signature(head, estimator.predict(head)) if head is not None else None
+    signature = None
+    if head is not None:
+        try:
+            signature = infer_signature(head, estimator.predict(head))
+        except InvalidParameter as err:  # e.g. a sparse matrix: log the model without one
+            logger.info("autolog logs the model without a signature: %s", err.message)
 
     def save(path: Path, model_id: str, run_id: str | None) -> None:
         flavor.save_model(

@@ -88,3 +88,22 @@ def test_disable_restores_the_original_methods(ml: Client) -> None:
     assert RandomForestRegressor.fit is fit and xgb.train is train
     RandomForestRegressor(n_estimators=2).fit(X, Y)
     assert mlflow.last_active_run() is None
+
+
+def test_sparse_dictvectorizer_input_still_logs_the_model_and_dataset(
+    ml: Client, autologging: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    from sklearn.feature_extraction import DictVectorizer
+    from sklearn.linear_model import LinearRegression
+
+    records = [{"PU_DO": f"{i % 7}_{i % 5}", "trip_distance": float(i)} for i in range(40)]
+    vectorizer = DictVectorizer()
+    sparse = vectorizer.fit_transform(records)  # the course's features: a scipy CSR matrix
+    target = np.arange(40, dtype=float)
+    with caplog.at_level("WARNING"), mlflow.start_run() as run:
+        model = LinearRegression().fit(sparse, target)
+    assert "could not log" not in caplog.text
+    logged = ml.get_run(run.info.run_id)
+    assert len(logged.model_outputs) == 1
+    loaded = mlflow.sklearn.load_model(f"runs:/{run.info.run_id}/model")
+    assert np.allclose(loaded.predict(sparse[:3]), model.predict(sparse[:3]))
