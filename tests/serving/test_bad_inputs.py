@@ -35,7 +35,13 @@ SIGNATURE_CASES = [
 ]
 PLAIN_CASES = [
     (split(["a", "b"], [1, 2]), JSON, 400, "BAD_REQUEST", ["X has 2 features", "expecting 3"]),
-    (b'{"inputs": [[1, "x", 3]]}', JSON, 400, "BAD_REQUEST", ["The model could not predict", "ValueError"]),
+    (
+        b'{"inputs": [[1, "x", 3]]}',
+        JSON,
+        400,
+        "BAD_REQUEST",
+        ["The model could not predict", "ValueError"],
+    ),
 ]
 ANY_MODEL_CASES = [
     (b"{not json", JSON, 400, "BAD_REQUEST", ["valid JSON"]),
