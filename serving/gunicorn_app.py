@@ -8,7 +8,6 @@ fork). ``child_exit`` drops a dead worker's live gauges from the multiprocess me
 from __future__ import annotations
 
 import gc
-import logging
 from typing import Any
 
 from flask import Flask
@@ -17,8 +16,6 @@ from gunicorn.app.base import BaseApplication
 from serving import metrics
 from serving.config import ServingConfig
 from serving.loader import LoadedModel, ModelSource
-
-logger = logging.getLogger(__name__)
 
 
 class ServingServer(BaseApplication):  # type: ignore[misc]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import logging
 import re
 import tempfile
 import time
@@ -17,7 +16,6 @@ from registry.errors import InvalidParameter
 if TYPE_CHECKING:
     from registry.client import Client
 
-logger = logging.getLogger(__name__)
 
 _FOLLOWABLE = re.compile(r"^models:/(?:[^/@]+/[^/@]*[^/@\d][^/@]*|[^/@]+@[^/@]+)/?$")
 
