@@ -13,6 +13,7 @@ import registry as mlflow
 import registry.sklearn
 from registry.client import Client
 from registry.client.tracking_uri import reset_tracking_uri
+from registry.entities import ModelInfo
 from serving.config import ServingConfig
 from serving.loader import ModelSource, is_followable
 from serving.slot import ModelSlot
@@ -22,14 +23,32 @@ X = pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": [0.0, 1.0, 5.0]})
 
 
 @pytest.fixture
-def tracking(sqlite_url: str) -> Iterator[str]:
+def logged(sqlite_url: str) -> Iterator[tuple[str, ModelInfo]]:
     mlflow.set_tracking_uri(sqlite_url)
     with mlflow.start_run():
         info = registry.sklearn.log_model(LinearRegression().fit(X, X.a), name="model")
     for _ in range(3):
         mlflow.register_model(info.model_uri, "m")
-    yield sqlite_url
+    yield sqlite_url, info
     reset_tracking_uri()
+
+
+@pytest.fixture
+def tracking(logged: tuple[str, ModelInfo]) -> str:
+    return logged[0]
+
+
+def test_run_logged_model_and_pinned_version_uris_load(logged: tuple[str, ModelInfo]) -> None:
+    tracking_uri, info = logged
+    assert info.run_id is not None
+    by_run = ModelSource(f"runs:/{info.run_id}/model", tracking_uri).load()
+    assert (by_run.version, by_run.run_id) == (info.run_id, info.run_id)
+    by_id = ModelSource(f"models:/{info.model_id}", tracking_uri).load()
+    assert by_id.model_id == info.model_id
+    pinned = ModelSource("models:/m/2", tracking_uri).load()
+    assert (pinned.name, pinned.version) == ("m", "2")
+    for loaded in (by_run, by_id, pinned):
+        assert loaded.predictor.predict(X).tolist() == pytest.approx(X.a.tolist())
 
 
 def watcher(uri: str, tracking_uri: str) -> Watcher:
