@@ -32,6 +32,9 @@ class RegistryServer(BaseApplication):  # type: ignore[misc]
             "keepalive": 30,
             "accesslog": None,
             "child_exit": _child_exit,
+            # gunicorn 27's control socket lives at one fixed path per user: two servers on one
+            # machine would fight over it.
+            "control_socket_disable": True,
         }
         for key, value in settings.items():
             self.cfg.set(key, value)
