@@ -58,6 +58,22 @@ def create_run(
         InvalidParameter: a tag is invalid, the names disagree, or the experiment is deleted.
         NotFound: no experiment has this id.
     """
+    return create_run_record(experiment_id, user_id, run_name, start_time, tags).run
+
+
+def create_run_record(
+    experiment_id: str | int,
+    user_id: str = "",
+    run_name: str | None = None,
+    start_time: int | None = None,
+    tags: dict[str, str] | None = None,
+) -> RunRecord:
+    """Like ``create_run``, returning the new run as ``runs/get`` shows it (no extra reads).
+
+    Raises:
+        InvalidParameter: a tag is invalid, the names disagree, or the experiment is deleted.
+        NotFound: no experiment has this id.
+    """
     validate_length(user_id, 256, "user_id")
     if run_name:
         validate_name(run_name, "run")
@@ -88,7 +104,8 @@ def create_run(
         RunTag.insert_many(
             [{"run": run_id, "key": key, "value": value} for key, value in tags.items()]
         ).execute()
-    return run
+    tag_rows = [KeyValueRow(run_id, key, tags[key]) for key in sorted(tags)]
+    return RunRecord(run, [], tag_rows, [], [], [], [])
 
 
 def get_run_row(run_id: str) -> Run:

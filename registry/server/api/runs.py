@@ -17,14 +17,14 @@ bp = Blueprint("api_runs", __name__, url_prefix=f"{API_PREFIX}/runs")
 def create() -> Response:
     """Create a run; answers the whole run."""
     args = parse(schemas.RunCreateSchema())
-    run = store.create_run(
+    record = store.create_run_record(
         args["experiment_id"],
         args["user_id"],
         args["run_name"],
         args["start_time"],
         schemas.to_dict(args["tags"]),
     )
-    return jsonify({"run": schemas.dump_run(store.load_records([run])[0])})
+    return jsonify({"run": schemas.dump_run(record)})
 
 
 @bp.get("/get")

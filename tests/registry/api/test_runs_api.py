@@ -42,6 +42,7 @@ def test_create_shape_and_invented_name(sqlite_client: FlaskClient) -> None:
     assert {"key": "mlflow.runName", "value": info["run_name"]} in run["data"]["tags"]
     assert run["inputs"] == {}
     assert "metrics" not in run["data"]
+    assert _get(sqlite_client, info["run_id"]) == run
 
 
 def test_update_returns_run_info_and_renames(sqlite_client: FlaskClient) -> None:
