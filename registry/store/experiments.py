@@ -168,7 +168,13 @@ def delete_experiment(experiment_id: str | int) -> None:
     """
     with write_transaction():
         experiment = get_experiment(experiment_id)
-        now = now_ms()
+        # Later than any run deleted on its own, so a restore can tell which runs it deleted.
+        deleted_before = (
+            Run.select(peewee.fn.MAX(Run.deleted_time))
+            .where(Run.experiment == experiment.experiment_id)
+            .scalar()
+        )
+        now = max(now_ms(), (deleted_before or 0) + 1)
         Experiment.update(lifecycle_stage=DELETED, deleted_time=now, last_update_time=now).where(
             Experiment.experiment_id == experiment.experiment_id
         ).execute()
