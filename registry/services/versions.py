@@ -127,6 +127,7 @@ def parse_version(raw: str | int) -> int:
         InvalidParameter: it is not one.
     """
     text = str(raw).strip()
-    if not text.isdigit() or int(text) < 1 or len(text) > 9:
+    # isdigit() alone accepts superscripts such as '¹', which int() then refuses.
+    if not (text.isascii() and text.isdecimal()) or len(text) > 9 or int(text) < 1:
         raise InvalidParameter(f"Parameter 'version' must be an integer, got {raw!r}.")
     return int(text)
