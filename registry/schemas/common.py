@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import math
-import sys
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields
 
-from registry.store.models import VALUE_FINITE, VALUE_NAN, VALUE_NEG_INF, VALUE_POS_INF
-
-MAX_DOUBLE = sys.float_info.max
 _NON_FINITE_IN = {
     "nan": math.nan,
     "infinity": math.inf,
@@ -92,26 +88,6 @@ def double_to_json(value: float | None) -> float | str | None:
     if math.isinf(value):
         return "Infinity" if value > 0 else "-Infinity"
     return value
-
-
-def split_metric_value(value: float) -> tuple[float, int]:
-    """(stored value, value_kind) for a metric value; see ``registry.store.models``."""
-    if math.isnan(value):
-        return 0.0, VALUE_NAN
-    if math.isinf(value):
-        return (MAX_DOUBLE, VALUE_POS_INF) if value > 0 else (-MAX_DOUBLE, VALUE_NEG_INF)
-    return value, VALUE_FINITE
-
-
-def join_metric_value(stored: float, kind: int) -> float:
-    """The logged value back from its stored form."""
-    if kind == VALUE_NAN:
-        return math.nan
-    if kind == VALUE_POS_INF:
-        return math.inf
-    if kind == VALUE_NEG_INF:
-        return -math.inf
-    return stored
 
 
 class KeyValueSchema(Schema):

@@ -12,9 +12,9 @@ from marshmallow import ValidationError, fields, post_load
 
 from registry.schemas.common import Double, IdString, Int64, KeyValueSchema, StrictSchema
 from registry.schemas.common import double_to_json as _double
-from registry.schemas.common import join_metric_value as _joined
 from registry.store.datasets import dataset_input_tags
 from registry.store.experiments import ExperimentRecord
+from registry.store.metrics import logged_value as _joined
 from registry.store.models import Metric, Run
 from registry.store.runs import RunRecord
 

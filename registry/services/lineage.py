@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from registry.schemas.common import double_to_json, join_metric_value
+from registry.schemas.common import double_to_json
 from registry.store.lineage import (
     find_logged_model,
     find_run,
@@ -14,6 +14,7 @@ from registry.store.lineage import (
     run_params,
     run_tags,
 )
+from registry.store.metrics import logged_value
 from registry.store.model_versions import get_model_version
 from registry.store.models import LoggedModel, ModelVersion, Run
 
@@ -61,7 +62,7 @@ def _run_part(run: Run, tags: dict[str, str]) -> dict[str, Any]:
         "metrics": [
             {
                 "key": m.key,
-                "value": double_to_json(join_metric_value(m.value, m.value_kind)),
+                "value": double_to_json(logged_value(m.value, m.value_kind)),
                 "step": m.step,
                 "timestamp": m.timestamp,
             }

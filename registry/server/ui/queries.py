@@ -14,8 +14,8 @@ from typing import Any, cast
 
 import peewee as pw
 
-from registry.schemas.common import join_metric_value
 from registry.store import db
+from registry.store.metrics import logged_value
 from registry.store.models import (
     ACTIVE,
     DELETED,
@@ -164,7 +164,7 @@ def fill_columns(runs: list[Run], columns: Iterable[str]) -> list[RunRow]:
             LatestMetric.run.in_(ids), LatestMetric.key.in_(wanted["metrics"])
         )
         for m in query:
-            rows[m.run_id].metrics[m.key] = join_metric_value(m.value, m.value_kind)
+            rows[m.run_id].metrics[m.key] = logged_value(m.value, m.value_kind)
     for t in RunTag.select().where(RunTag.run.in_(ids), RunTag.key.in_(wanted["tags"])):
         rows[t.run_id].tags[t.key] = t.value
     return [rows[i] for i in ids]
@@ -199,9 +199,7 @@ def run_detail(run: Run) -> RunDetail:
     """Params, latest metrics (key, value, step, timestamp), tags, datasets and logged models."""
     params = [(p.key, p.value) for p in Param.select().where(Param.run == run).order_by(Param.key)]
     latest = LatestMetric.select().where(LatestMetric.run == run).order_by(LatestMetric.key)
-    metrics = [
-        (m.key, join_metric_value(m.value, m.value_kind), m.step, m.timestamp) for m in latest
-    ]
+    metrics = [(m.key, logged_value(m.value, m.value_kind), m.step, m.timestamp) for m in latest]
     tags = [(t.key, t.value) for t in RunTag.select().where(RunTag.run == run).order_by(RunTag.key)]
     models = (
         LoggedModel.select()
