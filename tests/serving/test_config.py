@@ -5,7 +5,7 @@ import pytest
 
 from serving.config import ServingConfig
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "readme" / "serving.md"
+DOCS = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def test_defaults() -> None:
