@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import posixpath
-
 from flask import Blueprint, Response, jsonify, request
 
-from registry.errors import InvalidParameter
 from registry.schemas import logged_models as schemas
 from registry.schemas.tracking import to_dict
-from registry.server.api import API_PREFIX, artifact_store, parse
-from registry.server.api.run_artifacts import run_artifact_root
+from registry.server.api import API_PREFIX, parse
+from registry.server.api.run_artifacts import artifact_listing
 from registry.store import logged_models as store
 
 bp = Blueprint("api_logged_models", __name__, url_prefix=f"{API_PREFIX}/logged-models")
@@ -101,19 +98,6 @@ def search() -> Response:
 def list_artifacts(model_id: str) -> Response:
     """The direct children of a directory inside the model's artifacts."""
     model = store.get_logged_model(model_id).model
-    path = (request.args.get("artifact_directory_path") or "").strip("/")
-    if ".." in path.split("/"):
-        raise InvalidParameter(f"Invalid artifact path {path!r}")
+    path = request.args.get("artifact_directory_path") or ""
     default = f"{model.experiment_id}/models/{model_id}/artifacts"
-    root = run_artifact_root(model.artifact_uri, default)
-    prefix = f"{root}/{path}" if path else root
-    files = []
-    for entry in artifact_store().list(prefix):
-        item: dict[str, object] = {"path": posixpath.join(path, entry.path), "is_dir": entry.is_dir}
-        if not entry.is_dir and entry.file_size is not None:
-            item["file_size"] = entry.file_size
-        files.append(item)
-    body: dict[str, object] = {"root_uri": model.artifact_uri}
-    if files:
-        body["files"] = files
-    return jsonify(body)
+    return artifact_listing(model.artifact_uri, default, path)
