@@ -12,6 +12,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -109,3 +110,38 @@ def truncate_all(engine: str) -> None:
         Experiment.update(name="Default", lifecycle_stage="active", deleted_time=None).where(
             Experiment.experiment_id == 0
         ).execute()
+
+
+@contextmanager
+def migrated_database(engine: str, workdir: Path) -> Iterator[str]:
+    """A new database on ``engine`` with every migration applied; dropped afterwards.
+
+    ``engine`` is ``sqlite`` (a file in ``workdir``), ``postgres`` or ``mysql`` (a throwaway
+    database on the machine's server; skipped, or failed in CI, when the server is absent).
+    """
+    from registry.store import db, open_database
+    from registry.store.migrate import upgrade
+
+    def migrate(url: str) -> None:
+        database = open_database(url)
+        with database.connection_context():
+            upgrade()
+        getattr(database, "close_all", database.close)()
+
+    if engine == "sqlite":
+        url = f"sqlite:///{workdir / 'shared.db'}"
+        migrate(url)
+        yield url
+        return
+    try:
+        context = throwaway_database(engine)
+        url = context.__enter__()
+    except Exception as err:
+        unavailable(engine, err)
+    try:
+        migrate(url)
+        yield url
+    finally:
+        if db.obj is not None:
+            getattr(db.obj, "close_all", db.obj.close)()
+        context.__exit__(None, None, None)

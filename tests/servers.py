@@ -70,20 +70,9 @@ def stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
             proc.wait(timeout=10)
 
 
-@contextmanager
-def registry_server(
-    tmp_path: Path,
-    database_url: str | None = None,
-    workers: int = 2,
-    artifact_root: str | None = None,
-    port: int | None = None,
-    extra_env: dict[str, str] | None = None,
-) -> Iterator[str]:
-    """A real ``modelyard server`` (gunicorn) on a free port; yields its base URL."""
-    port = port or free_port()
-    database_url = database_url or f"sqlite:///{tmp_path / 'server.db'}"
-    artifact_root = artifact_root or str(tmp_path / "server-artifacts")
-    args = [
+def server_args(database_url: str, artifact_root: str, port: int, workers: int = 2) -> list[str]:
+    """The ``modelyard server`` command line for a test server on 127.0.0.1."""
+    return [
         sys.executable,
         "-m",
         "registry.cli",
@@ -99,6 +88,22 @@ def registry_server(
         "--workers",
         str(workers),
     ]
+
+
+@contextmanager
+def registry_server(
+    tmp_path: Path,
+    database_url: str | None = None,
+    workers: int = 2,
+    artifact_root: str | None = None,
+    port: int | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[str]:
+    """A real ``modelyard server`` (gunicorn) on a free port; yields its base URL."""
+    port = port or free_port()
+    database_url = database_url or f"sqlite:///{tmp_path / 'server.db'}"
+    artifact_root = artifact_root or str(tmp_path / "server-artifacts")
+    args = server_args(database_url, artifact_root, port, workers)
     base = f"http://127.0.0.1:{port}"
     log = tmp_path / f"server-{port}.log"
     with process(args, f"{base}/health", log, env=extra_env):

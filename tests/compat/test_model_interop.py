@@ -8,8 +8,6 @@ pyfunc); our client loads those back. Predictions must match on both sides.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +20,7 @@ from sklearn.linear_model import Lasso
 
 import registry as mlflow
 from registry.client.tracking_uri import reset_tracking_uri
-from tests.mlflow_env import MLFLOW_3, mlflow_python
+from tests.mlflow_env import run_official_client
 from tests.servers import registry_server
 
 pytestmark = [pytest.mark.compat, pytest.mark.e2e, pytest.mark.timeout(600)]
@@ -88,24 +86,7 @@ def server(tmp_path: Path) -> Iterator[str]:
 def run_official(base: str, ours: dict[str, str], tmp_path: Path) -> dict[str, Any]:
     script = tmp_path / "official.py"
     script.write_text(OFFICIAL)
-    env = {
-        **os.environ,
-        "MLFLOW_TRACKING_URI": base,
-        "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0",
-        "PYTHONWARNINGS": "ignore",
-        "GIT_PYTHON_REFRESH": "quiet",
-    }
-    result = subprocess.run(
-        [str(mlflow_python(MLFLOW_3)), str(script), json.dumps(ours)],
-        capture_output=True,
-        text=True,
-        timeout=420,
-        env=env,
-        cwd=tmp_path,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-6000:]
-    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+    return run_official_client(script, base, tmp_path, json.dumps(ours))
 
 
 def test_models_cross_between_clients(server: str, tmp_path: Path) -> None:

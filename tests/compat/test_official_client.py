@@ -2,45 +2,15 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.mlflow_env import MLFLOW_2, MLFLOW_3, mlflow_python
+from tests.mlflow_env import MLFLOW_2, MLFLOW_3, run_official_client
 from tests.servers import registry_server
 
 pytestmark = [pytest.mark.compat, pytest.mark.e2e, pytest.mark.timeout(600)]
 SCRIPTS = Path(__file__).parent / "scripts"
-
-
-def run_official_client(
-    requirement: str, script: str, tracking_uri: str, tmp_path: Path
-) -> dict[str, Any]:
-    """Run one workflow script with the official client; return the JSON it printed."""
-    python = mlflow_python(requirement)
-    env = {
-        **os.environ,
-        "MLFLOW_TRACKING_URI": tracking_uri,
-        "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0",
-        "MLFLOW_ENABLE_ASYNC_LOGGING": "false",
-        "PYTHONWARNINGS": "ignore",
-        "GIT_PYTHON_REFRESH": "quiet",
-    }
-    result = subprocess.run(
-        [str(python), str(SCRIPTS / script)],
-        capture_output=True,
-        text=True,
-        timeout=420,
-        env=env,
-        cwd=tmp_path,
-        check=False,
-    )
-    assert result.returncode == 0, f"{script} failed:\n{result.stderr[-6000:]}"
-    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 @pytest.fixture(params=[MLFLOW_3, MLFLOW_2], ids=["mlflow3", "mlflow2"])
@@ -50,7 +20,9 @@ def client_pin(request: pytest.FixtureRequest) -> str:
 
 def test_tracking_workflow(client_pin: str, tmp_path: Path) -> None:
     with registry_server(tmp_path) as base:
-        seen = run_official_client(client_pin, "tracking_workflow.py", base, tmp_path)
+        seen = run_official_client(
+            SCRIPTS / "tracking_workflow.py", base, tmp_path, requirement=client_pin
+        )
 
     assert seen["experiment_id"] == seen["experiment_again"] != "0"
     assert seen["status"] == "FINISHED"
@@ -74,7 +46,9 @@ def test_tracking_workflow(client_pin: str, tmp_path: Path) -> None:
 
 def test_registry_workflow(client_pin: str, tmp_path: Path) -> None:
     with registry_server(tmp_path) as base:
-        seen = run_official_client(client_pin, "registry_workflow.py", base, tmp_path)
+        seen = run_official_client(
+            SCRIPTS / "registry_workflow.py", base, tmp_path, requirement=client_pin
+        )
 
     assert seen["versions"] == ["1", "2"]
     assert seen["status"] == ["READY", "READY"]

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from pathlib import Path
 
 import httpx
 import pytest
@@ -24,37 +21,6 @@ PER_THREAD = 5
 NAME = "contended"
 
 
-def _migrate(url: str) -> None:
-    from registry.store import open_database
-    from registry.store.migrate import upgrade
-
-    database = open_database(url)
-    with database.connection_context():
-        upgrade()
-    close_all = getattr(database, "close_all", None)
-    if close_all is not None:
-        close_all()
-
-
-@contextmanager
-def _shared_database(engine: str, tmp_path: Path) -> Iterator[str]:
-    if engine == "sqlite":
-        url = f"sqlite:///{tmp_path / 'shared.db'}"
-        _migrate(url)
-        yield url
-        return
-    try:
-        context = databases.throwaway_database("postgres")
-        url = context.__enter__()
-    except Exception as err:
-        databases.unavailable("postgres", err)
-    try:
-        _migrate(url)
-        yield url
-    finally:
-        context.__exit__(None, None, None)
-
-
 def _production_holders(client: httpx.Client) -> list[str]:
     query = {"filter": f"name = '{NAME}'", "max_results": 1000}
     response = client.get(f"{API}/model-versions/search", params=query)
@@ -68,7 +34,7 @@ def test_two_replicas_promoting_concurrently_keep_one_production_holder(tmp_path
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     with (
-        _shared_database(engine, tmp_path) as url,
+        databases.migrated_database(engine, tmp_path) as url,
         registry_server(tmp_path / "a", database_url=url) as first,
         registry_server(tmp_path / "b", database_url=url) as second,
     ):

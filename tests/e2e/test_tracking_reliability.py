@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import signal
-import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ import httpx
 import pytest
 
 from tests.conftest import free_port
-from tests.servers import process, registry_server, stop
+from tests.servers import process, registry_server, server_args, stop
 
 pytestmark = pytest.mark.e2e
 
@@ -67,30 +66,11 @@ def test_eight_clients_one_run_every_point_once(tmp_path: Path) -> None:
         assert run["data"]["metrics"][0]["step"] == clients * points - 1
 
 
-def _server_args(database_url: str, artifacts: Path, port: int) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "registry.cli",
-        "server",
-        "--backend-store-uri",
-        database_url,
-        "--artifacts-destination",
-        str(artifacts),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        "2",
-    ]
-
-
 def test_sigkill_mid_stream_loses_nothing_acknowledged(tmp_path: Path) -> None:
     database_url = f"sqlite:///{tmp_path / 'kill.db'}"
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    args = _server_args(database_url, tmp_path / "artifacts", port)
+    args = server_args(database_url, str(tmp_path / "artifacts"), port)
     acknowledged: list[int] = []
     with process(args, f"{base}/health", tmp_path / "first.log") as proc:
         run_id = _new_run(base)

@@ -11,8 +11,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from registry.store import db, open_database
-from registry.store.migrate import upgrade
 from tests import databases
 from tests.servers import registry_server
 
@@ -22,28 +20,15 @@ API = "/api/2.0/mlflow"
 
 @pytest.fixture
 def replicas(tmp_path: Path) -> Iterator[tuple[httpx.Client, httpx.Client]]:
-    try:
-        context = databases.throwaway_database("postgres")
-        url = context.__enter__()
-    except Exception as err:
-        databases.unavailable("postgres", err)
-    try:
-        database = open_database(url)
-        with database.connection_context():
-            upgrade()
-        database.close_all()  # type: ignore[attr-defined]
-        artifacts = str(tmp_path / "shared-artifacts")
-        with (
-            registry_server(tmp_path / "a", database_url=url, artifact_root=artifacts) as a,
-            registry_server(tmp_path / "b", database_url=url, artifact_root=artifacts) as b,
-            httpx.Client(base_url=a, timeout=30) as left,
-            httpx.Client(base_url=b, timeout=30) as right,
-        ):
-            yield left, right
-    finally:
-        if db.obj is not None:
-            getattr(db.obj, "close_all", db.obj.close)()
-        context.__exit__(None, None, None)
+    artifacts = str(tmp_path / "shared-artifacts")
+    with (
+        databases.migrated_database("postgres", tmp_path) as url,
+        registry_server(tmp_path / "a", database_url=url, artifact_root=artifacts) as a,
+        registry_server(tmp_path / "b", database_url=url, artifact_root=artifacts) as b,
+        httpx.Client(base_url=a, timeout=30) as left,
+        httpx.Client(base_url=b, timeout=30) as right,
+    ):
+        yield left, right
 
 
 @pytest.fixture(autouse=True)

@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from registry.errors import AlreadyExists, InvalidParameter, NotFound
 from registry.store import experiments as store
-from registry.store import open_database
 from registry.store.models import Experiment, Run
 from registry.store.runs import create_run, delete_run
 from tests.factories import make_experiment, make_run
-
-
-@pytest.fixture
-def bound(db_url: str) -> Iterator[None]:
-    database = open_database(db_url)
-    with database.connection_context():
-        yield
-    getattr(database, "close_all", database.close)()
 
 
 def test_default_experiment_exists(bound: None) -> None:

@@ -3,24 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 
 from registry.errors import InvalidParameter, NotFound
 from registry.store import logged_models as store
-from registry.store import open_database
 from registry.store.metrics import MetricPoint
 from registry.store.run_data import log_batch
 from tests.factories import make_experiment, make_logged_model, make_run
-
-
-@pytest.fixture
-def bound(db_url: str) -> Iterator[None]:
-    database = open_database(db_url)
-    with database.connection_context():
-        yield
-    getattr(database, "close_all", database.close)()
 
 
 def test_create_shape(bound: None) -> None:

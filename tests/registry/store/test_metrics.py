@@ -4,25 +4,17 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
 from registry.errors import InvalidParameter, NotFound
-from registry.store import db, open_database
+from registry.store import db
 from registry.store import metrics as store
 from registry.store.metrics import MetricPoint
 from registry.store.run_data import log_batch, log_param
 from registry.store.runs import get_run
 from tests.factories import make_run
-
-
-@pytest.fixture
-def bound(db_url: str) -> Iterator[None]:
-    database = open_database(db_url)
-    with database.connection_context():
-        yield
-    getattr(database, "close_all", database.close)()
 
 
 def _latest(run_id: str) -> dict[str, tuple[float, int, int]]:

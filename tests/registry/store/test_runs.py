@@ -3,27 +3,17 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from registry.errors import InvalidParameter, NotFound
-from registry.store import open_database
 from registry.store import runs as store
 from registry.store.datasets import DatasetInput, log_inputs, log_outputs
 from registry.store.metrics import MetricPoint
 from registry.store.models import LatestMetric, Metric, Param, RunTag
 from registry.store.run_data import delete_tag, log_batch, log_param, set_tag
 from tests.factories import make_experiment, make_logged_model, make_run
-
-
-@pytest.fixture
-def bound(db_url: str) -> Iterator[None]:
-    database = open_database(db_url)
-    with database.connection_context():
-        yield
-    getattr(database, "close_all", database.close)()
 
 
 def _tags(run_id: str) -> dict[str, str]:
