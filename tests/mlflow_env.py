@@ -1,44 +1,61 @@
-"""The official ``mlflow`` client, installed once into a cached virtual environment.
+"""The official ``mlflow`` client, installed from a pinned lock into a cached virtual environment.
 
-The venv sees this machine's site-packages (scikit-learn, xgboost, pandas), so only mlflow and
-what it pins beyond them are installed. Tests run mlflow in a subprocess with that venv's
-Python: our own process never imports mlflow.
+Each environment is one lock file under ``requirements/`` (``mlflow3.txt``, ``mlflow2.txt``,
+``mlflow-server.txt``): the official package plus everything its scripts import (pandas,
+scikit-learn, xgboost, scipy) at the project lock's versions. The venv sees nothing of the
+interpreter that runs the tests, so the same pins apply in a virtualenv, a conda env or the base
+interpreter. It is cached by the hash of its lock and the Python that built it, and rebuilt when
+either changes. Tests run mlflow in a subprocess with that venv's Python: our own process never
+imports mlflow.
 """
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
+import platform
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-MLFLOW_3 = os.environ.get("MODELYARD_TEST_MLFLOW3", "mlflow-skinny==3.17.2")
-MLFLOW_2 = os.environ.get("MODELYARD_TEST_MLFLOW2", "mlflow-skinny==2.22.5")
-MLFLOW_SERVER = os.environ.get("MODELYARD_TEST_MLFLOW_SERVER", "mlflow==3.17.2")
+LOCKS = Path(__file__).resolve().parent.parent / "requirements"
+MLFLOW_3 = "mlflow3"
+"""mlflow-skinny 3.x, the client most users have."""
+MLFLOW_2 = "mlflow2"
+"""mlflow-skinny 2.x, the last major version."""
+MLFLOW_SERVER = "mlflow-server"
+"""The full mlflow package: its tracking server and `mlflow models serve`."""
 CACHE = Path(os.environ.get("MODELYARD_TEST_CACHE", Path.home() / ".cache" / "modelyard-tests"))
 
 
-def mlflow_python(requirement: str = MLFLOW_3, extra: tuple[str, ...] = ()) -> Path:
-    """The Python of a venv holding ``requirement`` (created on first use, then reused).
+def _venv_key(lock: Path) -> str:
+    digest = hashlib.sha256(lock.read_bytes())
+    digest.update(f"{sys.version}|{platform.machine()}|{sys.executable}".encode())
+    return digest.hexdigest()[:16]
+
+
+def mlflow_python(name: str = MLFLOW_3) -> Path:
+    """The Python of the venv installed from ``requirements/<name>.txt`` (built once, then reused).
 
     Raises:
-        RuntimeError: pip could not install it (the message holds pip's last lines).
+        RuntimeError: pip could not install the lock (the message holds pip's last lines).
     """
-    name = "venv-" + "-".join(part.replace("==", "-") for part in (requirement, *extra))
-    venv = CACHE / name
+    lock = LOCKS / f"{name}.txt"
+    venv = CACHE / f"venv-{name}-{_venv_key(lock)}"
     python = venv / "bin" / "python"
     CACHE.mkdir(parents=True, exist_ok=True)
-    with (CACHE / f"{name}.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with (CACHE / f"venv-{name}.lock").open("w") as guard:
+        fcntl.flock(guard, fcntl.LOCK_EX)
         if (venv / ".ready").exists():
             return python
-        subprocess.run(
-            [sys.executable, "-m", "venv", "--system-site-packages", "--clear", str(venv)],
-            check=True,
-        )
+        for stale in CACHE.glob(f"venv-{name}-*"):
+            if stale.is_dir():
+                shutil.rmtree(stale, ignore_errors=True)
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
         result = subprocess.run(
             [
                 str(python),
@@ -47,15 +64,15 @@ def mlflow_python(requirement: str = MLFLOW_3, extra: tuple[str, ...] = ()) -> P
                 "install",
                 "-q",
                 "--disable-pip-version-check",
-                requirement,
-                *extra,
+                "-r",
+                str(lock),
             ],
             capture_output=True,
             text=True,
             check=False,
         )
         if result.returncode != 0:
-            raise RuntimeError(f"pip install {requirement} failed:\n{result.stderr[-3000:]}")
+            raise RuntimeError(f"pip install -r {lock} failed:\n{result.stderr[-3000:]}")
         (venv / ".ready").touch()
     return python
 
@@ -65,7 +82,8 @@ def run_official_client(
 ) -> dict[str, Any]:
     """Run ``script`` with the official client against ``tracking_uri``; return its last JSON line.
 
-    Retries are off (a failure shows at once) and mlflow's own warnings are silenced.
+    ``requirement`` names the lock (``MLFLOW_3``, ``MLFLOW_2`` or ``MLFLOW_SERVER``). Retries are
+    off (a failure shows at once) and mlflow's own warnings are silenced.
     """
     env = {
         **os.environ,

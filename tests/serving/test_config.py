@@ -1,11 +1,9 @@
 import dataclasses
-from pathlib import Path
 
 import pytest
 
 from serving.config import ServingConfig
-
-DOCS = Path(__file__).resolve().parents[2] / "README.md"
+from tests.documentation import documented_text
 
 
 def test_defaults() -> None:
@@ -45,11 +43,11 @@ def test_a_bad_value_fails_at_startup_naming_the_variable(name: str, value: str)
 
 
 def test_every_setting_is_documented() -> None:
-    text = DOCS.read_text()
+    text = documented_text()
     for field in dataclasses.fields(ServingConfig):
         name = (
             "PROMETHEUS_MULTIPROC_DIR"
             if field.name == "prometheus_multiproc_dir"
             else f"SERVING_{field.name.upper()}"
         )
-        assert f"`{name}`" in text, f"{name} is missing from {DOCS.name}"
+        assert f"`{name}`" in text, f"{name} is missing from the README and docs/"
