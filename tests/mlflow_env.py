@@ -19,6 +19,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -29,13 +30,23 @@ MLFLOW_2 = "mlflow2"
 """mlflow-skinny 2.x, the last major version."""
 MLFLOW_SERVER = "mlflow-server"
 """The full mlflow package: its tracking server and `mlflow models serve`."""
+STALE_SECONDS = 24 * 3600
 CACHE = Path(os.environ.get("MODELYARD_TEST_CACHE", Path.home() / ".cache" / "modelyard-tests"))
 
 
 def _venv_key(lock: Path) -> str:
     digest = hashlib.sha256(lock.read_bytes())
-    digest.update(f"{sys.version}|{platform.machine()}|{sys.executable}".encode())
+    # The venv is built from the base interpreter, so venvs of one Python share it.
+    digest.update(f"{sys.version}|{platform.machine()}|{sys.base_prefix}".encode())
     return digest.hexdigest()[:16]
+
+
+def _remove_unused(name: str) -> None:
+    """Delete this lock's older venvs that no test has used for a day."""
+    for stale in CACHE.glob(f"venv-{name}-*"):
+        ready = stale / ".ready"
+        if ready.exists() and time.time() - ready.stat().st_mtime > STALE_SECONDS:
+            shutil.rmtree(stale, ignore_errors=True)
 
 
 def mlflow_python(name: str = MLFLOW_3) -> Path:
@@ -50,11 +61,11 @@ def mlflow_python(name: str = MLFLOW_3) -> Path:
     CACHE.mkdir(parents=True, exist_ok=True)
     with (CACHE / f"venv-{name}.lock").open("w") as guard:
         fcntl.flock(guard, fcntl.LOCK_EX)
-        if (venv / ".ready").exists():
+        ready = venv / ".ready"
+        if ready.exists():
+            ready.touch()
             return python
-        for stale in CACHE.glob(f"venv-{name}-*"):
-            if stale.is_dir():
-                shutil.rmtree(stale, ignore_errors=True)
+        _remove_unused(name)
         subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
         result = subprocess.run(
             [
