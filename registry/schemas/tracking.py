@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import ValidationError, fields, post_load
+from marshmallow import ValidationError, fields, post_load, pre_load
 
 from registry.schemas.common import Double, IdString, Int64, KeyValueSchema, StrictSchema
 from registry.schemas.common import double_to_json as _double
@@ -17,6 +17,7 @@ from registry.store.experiments import ExperimentRecord
 from registry.store.metrics import logged_value as _joined
 from registry.store.models import Metric, Run
 from registry.store.runs import RunRecord
+from registry.store.validation import validate_batch_sizes
 
 JSON = dict[str, Any]
 _VIEW_TYPES = {"1": "ACTIVE_ONLY", "2": "DELETED_ONLY", "3": "ALL"}
@@ -228,6 +229,19 @@ class LogBatchSchema(RunIdSchema):
     metrics = MetricList(load_default=list)
     params = fields.List(fields.Nested(KeyValueSchema), load_default=list)
     tags = fields.List(fields.Nested(KeyValueSchema), load_default=list)
+
+    @pre_load
+    def _count_entries(self, data: Any, **_kwargs: Any) -> Any:
+        # Refuse an oversized batch by its list lengths, before a single entry is loaded.
+        if isinstance(data, dict):
+            validate_batch_sizes(
+                *(_as_list(data.get(name)) for name in ("metrics", "params", "tags"))
+            )
+        return data
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 class LogModelSchema(RunIdSchema):

@@ -1,10 +1,14 @@
-"""MLflow's validation rules for tracking writes: key names, value lengths, batch limits."""
+"""Validation of tracking writes: MLflow's key, value and batch rules; artifact locations."""
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Sequence
+from pathlib import PurePosixPath
+from urllib.parse import unquote, urlsplit
 
+from registry.config import Config
 from registry.errors import InvalidParameter
 
 MAX_KEY_LENGTH = 250
@@ -127,3 +131,58 @@ def validate_name(name: str, kind: str) -> str:
             f"which exceeded length limit of {MAX_ENTITY_NAME_LENGTH}"
         )
     return name
+
+
+def validate_artifact_location(location: str | None, config: Config) -> None:
+    """Accept a client's ``artifact_location`` only where the server's own artifacts live.
+
+    Allowed: ``mlflow-artifacts:/...`` without a host (the server's proxy), a location under
+    the configured artifact root, or one under a prefix the operator lists in
+    ``allowed_artifact_locations``. Anything else would make clients (the official one
+    included) upload a run's files wherever the experiment's creator chose.
+
+    Raises:
+        InvalidParameter: control characters, ``..`` segments, or a location not allowed.
+    """
+    if not location:
+        return
+    for text in (location, unquote(location), unquote(unquote(location))):
+        if any(ord(char) < 32 for char in text):
+            raise InvalidParameter("Invalid artifact_location: control characters.")
+        if ".." in re.split(r"[/\\]", text):
+            raise InvalidParameter(f"Invalid artifact_location {location!r}: '..' segments.")
+    parts = urlsplit(location)
+    if parts.scheme == "mlflow-artifacts" and not parts.netloc:
+        return
+    if _under_root(location, config) or any(
+        location == prefix or location.startswith(prefix.rstrip("/") + "/")
+        for prefix in _allowed_prefixes(config)
+    ):
+        return
+    raise InvalidParameter(
+        f"Invalid artifact_location {location!r}: use mlflow-artifacts:/... or a location under"
+        " the server's artifact root; an operator may allow other prefixes with"
+        " REGISTRY_ALLOWED_ARTIFACT_LOCATIONS.",
+        artifact_location=location,
+    )
+
+
+def _allowed_prefixes(config: Config) -> list[str]:
+    return [p.strip() for p in config.allowed_artifact_locations.split(",") if p.strip()]
+
+
+def _under_root(location: str, config: Config) -> bool:
+    root = config.artifact_root_path()
+    if root is None:
+        return location.startswith(config.artifact_root.rstrip("/") + "/")
+    parts = urlsplit(location)
+    if parts.scheme == "file" and parts.netloc in ("", "localhost"):
+        path = unquote(parts.path)
+    elif not parts.scheme:
+        path = location
+    else:
+        return False
+    if not path.startswith("/"):
+        return False
+    normal = PurePosixPath(posixpath.normpath(path))
+    return normal != PurePosixPath(root) and normal.is_relative_to(PurePosixPath(root))

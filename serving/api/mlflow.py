@@ -18,7 +18,8 @@ MLFLOW_PROTOCOL_VERSION = "3.17.2"
 def invocations() -> Response:
     """Predict on a JSON or CSV body; answer ``{"predictions": [...]}``."""
     served = model()
-    inv = parse_invocation(request.get_data(cache=False), request.content_type)
+    max_rows = state().config.max_request_rows
+    inv = parse_invocation(request.get_data(cache=False), request.content_type, max_rows)
     batcher = state().batcher
     array = scoring.as_array(inv, served.predictor) if batcher is not None else None
     if batcher is not None and array is not None:

@@ -95,7 +95,7 @@ def model_metadata(name: str, version: str | None = None) -> Response:
 def infer(name: str, version: str | None = None) -> Response:
     """Predict on V2 input tensors; one tensor is the whole input, several are named columns."""
     served = _named(name, version)
-    req = parse_infer_request(request.get_data(cache=False))
+    req = parse_infer_request(request.get_data(cache=False), state().config.max_request_rows)
     predictor = served.predictor
     tensor = _single_tensor(req, predictor.input_columns)
     if tensor is not None and not predictor.needs_dataframe and not req.parameters:

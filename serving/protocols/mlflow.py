@@ -14,6 +14,7 @@ import pandas as pd
 
 from registry.errors import BadRequest, UnsupportedMediaType
 from serving.protocols import jsoncodec
+from serving.protocols.limits import check_rows
 
 CONTENT_TYPE_JSON = "application/json"
 CONTENT_TYPE_CSV = "text/csv"
@@ -85,32 +86,48 @@ def media_type(content_type: str | None) -> str:
     return mime
 
 
-def parse_invocation(body: bytes, content_type: str | None) -> Invocation:
+def parse_invocation(
+    body: bytes, content_type: str | None, max_rows: int | None = None
+) -> Invocation:
     """Parse an ``/invocations`` body of the given Content-Type.
+
+    Args:
+        body: the request body.
+        content_type: its Content-Type header.
+        max_rows: refuse more rows than this, before any array or DataFrame is built (None or
+            0: no cap).
 
     Raises:
         UnsupportedMediaType: the content type is not JSON or CSV.
-        BadRequest: the body is malformed or not one of the protocol's shapes.
+        BadRequest: the body is malformed, not one of the protocol's shapes, or has more rows
+            than ``max_rows``.
     """
     if media_type(content_type) == CONTENT_TYPE_CSV:
-        return Invocation("frame", parse_csv(body))
+        frame = parse_csv(body, max_rows)
+        check_rows(len(frame), max_rows, counted_all=False)
+        return Invocation("frame", frame)
     try:
         document = jsoncodec.loads(body)
     except jsoncodec.JSONDecodeError as err:
         raise BadRequest(
             f"Invalid input. Ensure that input is a valid JSON formatted string. Error: '{err!r}'"
         ) from None
-    return parse_document(document)
+    invocation = parse_document(document)
+    check_rows(invocation.row_count, max_rows)
+    return invocation
 
 
-def parse_csv(body: bytes) -> pd.DataFrame:
+def parse_csv(body: bytes, max_rows: int | None = None) -> pd.DataFrame:
     """Read a CSV body (a header row, then rows) into a DataFrame.
+
+    With ``max_rows``, reading stops one row past it, so an oversized body is never read whole.
 
     Raises:
         BadRequest: the body is empty, not UTF-8 or not CSV.
     """
+    rows = max_rows + 1 if max_rows else None
     try:
-        return pd.read_csv(io.BytesIO(body), encoding="utf-8")
+        return pd.read_csv(io.BytesIO(body), encoding="utf-8", nrows=rows)
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as err:
         raise BadRequest(f"Invalid input. The body is not valid CSV. Error: '{err}'") from None
 

@@ -11,6 +11,7 @@ import pandas as pd
 
 from registry.errors import BadRequest
 from serving.protocols import jsoncodec
+from serving.protocols.limits import check_rows
 
 _DTYPES: dict[str, str] = {
     "BOOL": "bool",
@@ -39,12 +40,15 @@ class InferRequest:
     parameters: dict[str, Any] | None
 
 
-def parse_infer_request(body: bytes) -> InferRequest:
+def parse_infer_request(body: bytes, max_rows: int | None = None) -> InferRequest:
     """Parse a ``POST /v2/models/{name}/infer`` body into numpy tensors of their shapes.
 
+    ``max_rows`` caps each tensor's first dimension, checked on its declared shape before its
+    data becomes an array (None or 0: no cap).
+
     Raises:
-        BadRequest: malformed JSON, a missing field, an unknown datatype, or data whose
-            length does not match the shape.
+        BadRequest: malformed JSON, a missing field, an unknown datatype, data whose length
+            does not match the shape, or a first dimension over ``max_rows``.
     """
     try:
         document = jsoncodec.loads(body)
@@ -59,13 +63,13 @@ def parse_infer_request(body: bytes) -> InferRequest:
         raise BadRequest("Invalid input. 'parameters' must be an object.")
     inputs = {}
     for spec in document["inputs"]:
-        name, tensor = _tensor(spec)
+        name, tensor = _tensor(spec, max_rows)
         inputs[name] = tensor
     request_id = document.get("id")
     return InferRequest(None if request_id is None else str(request_id), inputs, parameters or None)
 
 
-def _tensor(spec: Any) -> tuple[str, np.ndarray]:
+def _tensor(spec: Any, max_rows: int | None) -> tuple[str, np.ndarray]:
     if not isinstance(spec, dict):
         raise BadRequest("Invalid input. Each input is an object with name, shape, datatype, data.")
     missing = [k for k in ("name", "shape", "datatype", "data") if k not in spec]
@@ -79,6 +83,7 @@ def _tensor(spec: Any) -> tuple[str, np.ndarray]:
         )
     if not isinstance(shape, list) or not all(isinstance(d, int) and d >= 0 for d in shape):
         raise BadRequest(f"Invalid input. Input '{name}': shape must be a list of sizes.")
+    check_rows(shape[0] if shape else 1, max_rows)
     try:
         flat = np.asarray(spec["data"], dtype=_DTYPES[datatype]).reshape(-1)
     except (ValueError, TypeError) as err:

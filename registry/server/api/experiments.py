@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 
 from registry.schemas import tracking as schemas
-from registry.server.api import API_PREFIX, parse
+from registry.server.api import API_PREFIX, config, parse
 from registry.store import experiments as store
 from registry.store.models import Experiment
+from registry.store.validation import validate_artifact_location
 
 bp = Blueprint("api_experiments", __name__, url_prefix=f"{API_PREFIX}/experiments")
 
@@ -21,6 +22,7 @@ def _one(experiment: Experiment) -> Response:
 def create() -> Response:
     """Create an experiment; answers its id."""
     args = parse(schemas.ExperimentCreateSchema())
+    validate_artifact_location(args["artifact_location"], config())
     experiment = store.create_experiment(
         args["name"], args["artifact_location"], schemas.to_dict(args["tags"])
     )

@@ -71,8 +71,7 @@ def order_query(
             continue
         table = side_table(target, key.kind)
         alias = table.model.alias(f"order_{number}")
-        owner = getattr(alias, table.owner.name)
-        on = (owner == target.id_field) & equals(alias.key, key.key)
+        on = (_aliased(alias, table.owner) == target.id_field) & equals(alias.key, key.key)
         query = query.join(alias, pw.JOIN.LEFT_OUTER, on=on).switch(target.model)
         if key.kind == "metric":
             terms.append(_metric_rank(alias.value_kind, alias.value))
@@ -87,10 +86,16 @@ def _join_filtered_metric(
 ) -> tuple[pw.ModelSelect[Any], list[Any]]:
     table = side_table(target, "metric")
     alias = table.model.alias("order_metric")
-    on = (getattr(alias, table.owner.name) == target.id_field) & equals(alias.key, key.key)
+    on = (_aliased(alias, table.owner) == target.id_field) & equals(alias.key, key.key)
     query = query.join(alias, pw.JOIN.INNER, on=on).switch(target.model)
     query = query.where(*(metric_condition(alias.value, alias.value_kind, c) for c in pushed))
     return query, [alias.value.asc() if key.ascending else alias.value.desc()]
+
+
+def _aliased(alias: Any, field: Any) -> Any:
+    # Not getattr(alias, field.name): a ModelAlias's own ``model`` attribute hides a field named
+    # ``model`` (LoggedModelParam.model), which then joined on the whole table.
+    return pw.FieldAlias.create(alias, field)  # type: ignore[no-untyped-call]
 
 
 def _direction(node: Any, ascending: bool) -> Any:

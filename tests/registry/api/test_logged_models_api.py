@@ -82,3 +82,22 @@ def test_artifact_directories(sqlite_client: FlaskClient, artifact_root: Any) ->
         f"{API}/logged-models/{info['model_id']}/artifacts/directories"
     ).json
     assert listing["files"] == [{"path": "MLmodel", "is_dir": False, "file_size": 12}]
+
+
+def _ordered_names(client: FlaskClient, field_name: str, ascending: bool) -> list[str]:
+    order = [{"field_name": field_name, "ascending": ascending}]
+    reply = client.post(
+        f"{API}/logged-models/search", json={"experiment_ids": ["0"], "order_by": order}
+    )
+    assert reply.status_code == 200, reply.json
+    return [model["info"]["name"] for model in reply.json["models"]]
+
+
+def test_search_orders_by_params_and_tags(client: FlaskClient) -> None:
+    for name, value in (("middle", "b"), ("first", "a"), ("last", "c"), ("none", None)):
+        entries = [] if value is None else [{"key": "alpha", "value": value}]
+        body = {"experiment_id": "0", "name": name, "params": entries, "tags": entries}
+        assert client.post(f"{API}/logged-models", json=body).status_code == 200
+    for field_name in ("params.alpha", "tags.alpha"):
+        assert _ordered_names(client, field_name, True) == ["first", "middle", "last", "none"]
+        assert _ordered_names(client, field_name, False) == ["last", "middle", "first", "none"]

@@ -1,0 +1,136 @@
+"""Migration 4: exact, binary comparison of every string column on MySQL and MariaDB.
+
+The default utf8mb4 collations compare case-, accent- and trailing-space-insensitively, so
+``FRAUD-MODEL``, ``fraud-modél`` and ``"fraud-model "`` all found (and deleted) ``fraud-model``,
+and a tag ``TEAM`` overwrote ``team``. Every table is converted to a binary collation that also
+counts trailing spaces (NO PAD): MariaDB's ``utf8mb4_nopad_bin``, MySQL 8's ``utf8mb4_0900_bin``
+(``utf8mb4_bin`` pads, so it is only the last resort, on servers that have neither). The
+database's default collation changes too, so tables created by later migrations get it.
+
+SQLite and PostgreSQL already compare strings exactly: nothing to do there. Converting rewrites
+each table once (a copy on MySQL/MariaDB), so it takes time on a large ``metrics`` table.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import peewee as pw
+
+logger = logging.getLogger(__name__)
+
+TABLES = (
+    "schema_versions",
+    "experiments",
+    "experiment_tags",
+    "runs",
+    "params",
+    "run_tags",
+    "metrics",
+    "latest_metrics",
+    "datasets",
+    "run_inputs",
+    "run_model_inputs",
+    "run_model_outputs",
+    "logged_models",
+    "logged_model_tags",
+    "logged_model_params",
+    "registered_models",
+    "registered_model_tags",
+    "model_versions",
+    "model_version_tags",
+    "registered_model_aliases",
+    "transitions",
+)
+"""Every table of migrations 1-3 (the names are constants, never request data)."""
+
+_NO_PAD_BINARY = ("utf8mb4_nopad_bin", "utf8mb4_0900_bin")
+_PADDED_BINARY = "utf8mb4_bin"
+
+
+def up(database: pw.Database) -> None:
+    """Convert every table (and the database default) to an exact binary collation."""
+    if isinstance(database, pw.MySQLDatabase):
+        _convert(database, binary_collation(database))
+
+
+def down(database: pw.Database) -> None:
+    """Go back to the server's default utf8mb4 collation.
+
+    Fails (duplicate key) if the data now holds names that differ only in case, accents or
+    trailing spaces: that is what the old collation could not store.
+    """
+    if isinstance(database, pw.MySQLDatabase):
+        row = database.execute_sql(
+            "SELECT DEFAULT_COLLATE_NAME FROM information_schema.CHARACTER_SETS"
+            " WHERE CHARACTER_SET_NAME = 'utf8mb4'"
+        ).fetchone()
+        _convert(database, str(row[0]))
+
+
+def binary_collation(database: pw.Database) -> str:
+    """The first NO PAD binary utf8mb4 collation the server has, else ``utf8mb4_bin``."""
+    available = {
+        str(row[0])
+        for row in database.execute_sql(
+            "SELECT COLLATION_NAME FROM information_schema.COLLATIONS"
+            " WHERE CHARACTER_SET_NAME = 'utf8mb4'"
+        ).fetchall()
+    }
+    for name in _NO_PAD_BINARY:
+        if name in available:
+            return name
+    logger.warning("no NO PAD binary collation on this server: trailing spaces stay ignored")
+    return _PADDED_BINARY
+
+
+def _convert(database: pw.Database, collation: str) -> None:
+    existing = {
+        str(row[0])
+        for row in database.execute_sql(
+            "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()"
+        ).fetchall()
+    }
+    # MariaDB refuses to change the collation of a column that a foreign key joins (even with
+    # foreign_key_checks off), so the keys are dropped first and recreated afterwards.
+    keys = _foreign_keys(database)
+    for key in keys:
+        database.execute_sql(f"ALTER TABLE `{key.table}` DROP FOREIGN KEY `{key.name}`")
+    database.execute_sql(f"ALTER DATABASE CHARACTER SET utf8mb4 COLLATE {collation}")
+    for table in TABLES:
+        if table in existing:
+            database.execute_sql(
+                f"ALTER TABLE `{table}` CONVERT TO CHARACTER SET utf8mb4 COLLATE {collation}"
+            )
+    for key in keys:
+        database.execute_sql(
+            f"ALTER TABLE `{key.table}` ADD CONSTRAINT `{key.name}` FOREIGN KEY (`{key.column}`)"
+            f" REFERENCES `{key.referenced_table}` (`{key.referenced_column}`)"
+            f" ON DELETE {key.on_delete} ON UPDATE {key.on_update}"
+        )
+
+
+@dataclass(frozen=True)
+class _ForeignKey:
+    name: str
+    table: str
+    column: str
+    referenced_table: str
+    referenced_column: str
+    on_delete: str
+    on_update: str
+
+
+def _foreign_keys(database: pw.Database) -> list[_ForeignKey]:
+    rows = database.execute_sql(
+        "SELECT k.CONSTRAINT_NAME, k.TABLE_NAME, k.COLUMN_NAME, k.REFERENCED_TABLE_NAME,"
+        " k.REFERENCED_COLUMN_NAME, r.DELETE_RULE, r.UPDATE_RULE"
+        " FROM information_schema.KEY_COLUMN_USAGE k"
+        " JOIN information_schema.REFERENTIAL_CONSTRAINTS r"
+        " ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME"
+        " AND r.TABLE_NAME = k.TABLE_NAME"
+        " WHERE k.TABLE_SCHEMA = DATABASE() AND k.REFERENCED_TABLE_NAME IS NOT NULL"
+        " ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME"
+    ).fetchall()
+    return [_ForeignKey(*(str(value) for value in row)) for row in rows if row[1] in TABLES]
