@@ -19,7 +19,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN groupadd --system --gid 10001 modelyard \
  && useradd --system --uid 10001 --gid modelyard --home-dir /data --create-home modelyard
 COPY --from=build /dist/*.whl /tmp/
-RUN pip install --no-cache-dir "$(ls /tmp/*.whl)[postgres,mysql,s3]" && rm /tmp/*.whl
+COPY requirements/lock.txt /tmp/lock.txt
+# The same pinned versions CI verified; every flavor, so the image serves any model it registers.
+RUN pip install --no-cache-dir -c /tmp/lock.txt "$(ls /tmp/*.whl)[all,postgres,mysql,s3]" \
+ && rm /tmp/*.whl /tmp/lock.txt
 COPY docker/entrypoint.sh /usr/local/bin/modelyard-entrypoint
 COPY docker/healthcheck.py /usr/local/bin/modelyard-healthcheck
 USER 10001:10001

@@ -23,7 +23,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-LOCKS = Path(__file__).resolve().parent.parent / "requirements"
+ROOT = Path(__file__).resolve().parent.parent
+LOCKS = ROOT / "requirements"
 MLFLOW_3 = "mlflow3"
 """mlflow-skinny 3.x, the client most users have."""
 MLFLOW_2 = "mlflow2"
@@ -34,10 +35,13 @@ STALE_SECONDS = 24 * 3600
 CACHE = Path(os.environ.get("MODELYARD_TEST_CACHE", Path.home() / ".cache" / "modelyard-tests"))
 
 
-def _venv_key(lock: Path) -> str:
+def _venv_key(lock: Path, with_project: bool) -> str:
     digest = hashlib.sha256(lock.read_bytes())
     # The venv is built from the base interpreter, so venvs of one Python share it.
     digest.update(f"{sys.version}|{platform.machine()}|{sys.base_prefix}".encode())
+    if with_project:
+        digest.update(f"|{ROOT}|".encode() + (LOCKS / "lock.txt").read_bytes())
+        digest.update((ROOT / "pyproject.toml").read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -49,52 +53,60 @@ def _remove_unused(name: str) -> None:
             shutil.rmtree(stale, ignore_errors=True)
 
 
-def mlflow_python(name: str = MLFLOW_3) -> Path:
+def _pip(python: Path, *args: str) -> None:
+    result = subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"pip install {' '.join(args)} failed:\n{result.stderr[-3000:]}")
+
+
+def mlflow_python(name: str = MLFLOW_3, *, with_project: bool = False) -> Path:
     """The Python of the venv installed from ``requirements/<name>.txt`` (built once, then reused).
+
+    ``with_project`` also installs this checkout (editable, constrained by the project's lock), for
+    scripts that use mlflow and Modelyard in one process (a custom pyfunc model pickled by MLflow
+    needs mlflow importable where we load it).
 
     Raises:
         RuntimeError: pip could not install the lock (the message holds pip's last lines).
     """
     lock = LOCKS / f"{name}.txt"
-    venv = CACHE / f"venv-{name}-{_venv_key(lock)}"
+    kind = f"{name}-project" if with_project else name
+    venv = CACHE / f"venv-{kind}-{_venv_key(lock, with_project)}"
     python = venv / "bin" / "python"
     CACHE.mkdir(parents=True, exist_ok=True)
-    with (CACHE / f"venv-{name}.lock").open("w") as guard:
+    with (CACHE / f"venv-{kind}.lock").open("w") as guard:
         fcntl.flock(guard, fcntl.LOCK_EX)
         ready = venv / ".ready"
         if ready.exists():
             ready.touch()
             return python
-        _remove_unused(name)
+        _remove_unused(kind)
         subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
-        result = subprocess.run(
-            [
-                str(python),
-                "-m",
-                "pip",
-                "install",
-                "-q",
-                "--disable-pip-version-check",
-                "-r",
-                str(lock),
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise RuntimeError(f"pip install -r {lock} failed:\n{result.stderr[-3000:]}")
+        _pip(python, "-r", str(lock))
+        if with_project:
+            _pip(python, "-c", str(LOCKS / "lock.txt"), "-e", str(ROOT))
         (venv / ".ready").touch()
     return python
 
 
 def run_official_client(
-    script: Path, tracking_uri: str, cwd: Path, *args: str, requirement: str = MLFLOW_3
+    script: Path,
+    tracking_uri: str,
+    cwd: Path,
+    *args: str,
+    requirement: str = MLFLOW_3,
+    with_project: bool = False,
 ) -> dict[str, Any]:
     """Run ``script`` with the official client against ``tracking_uri``; return its last JSON line.
 
     ``requirement`` names the lock (``MLFLOW_3``, ``MLFLOW_2`` or ``MLFLOW_SERVER``). Retries are
-    off (a failure shows at once) and mlflow's own warnings are silenced.
+    off (a failure shows at once) and mlflow's own warnings are silenced. ``with_project`` as in
+    ``mlflow_python``.
     """
     env = {
         **os.environ,
@@ -105,7 +117,7 @@ def run_official_client(
         "GIT_PYTHON_REFRESH": "quiet",
     }
     result = subprocess.run(
-        [str(mlflow_python(requirement)), str(script), *args],
+        [str(mlflow_python(requirement, with_project=with_project)), str(script), *args],
         capture_output=True,
         text=True,
         timeout=420,

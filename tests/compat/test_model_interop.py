@@ -86,7 +86,7 @@ def server(tmp_path: Path) -> Iterator[str]:
 def run_official(base: str, ours: dict[str, str], tmp_path: Path) -> dict[str, Any]:
     script = tmp_path / "official.py"
     script.write_text(OFFICIAL)
-    return run_official_client(script, base, tmp_path, json.dumps(ours))
+    return run_official_client(script, base, tmp_path, json.dumps(ours), with_project=True)
 
 
 def test_models_cross_between_clients(server: str, tmp_path: Path) -> None:

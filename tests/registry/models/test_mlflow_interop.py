@@ -133,7 +133,7 @@ def exchanged(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     want = _save_ours(ours, x, y)
     script = f"{DATA}\n{MLFLOW_LOADS}\nout = Path(sys.argv[2])\n{MLFLOW_SAVES}"
     result = subprocess.run(
-        [str(mlflow_python(MLFLOW_3)), "-c", script, str(ours), str(theirs)],
+        [str(mlflow_python(MLFLOW_3, with_project=True)), "-c", script, str(ours), str(theirs)],
         cwd=ROOT,
         capture_output=True,
         text=True,
