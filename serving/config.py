@@ -23,6 +23,8 @@ class ServingConfig:
         threads: threads per worker (concurrent requests per worker).
         timeout: seconds a worker may spend on one request before gunicorn restarts it.
         max_request_bytes: largest request body accepted; bigger bodies get 413.
+        max_request_rows: most rows (or first-axis entries) one prediction request may hold;
+            more get 400 (0 = unlimited).
         poll_interval: seconds between checks of a stage or alias for a new version.
         batch_max_latency_ms: extra wait to gather concurrent requests into one predict call;
             0 turns micro-batching off.
@@ -32,6 +34,8 @@ class ServingConfig:
         preload: load the model in the gunicorn master before forking, so workers share it.
         prometheus_multiproc_dir: where workers write metrics (``PROMETHEUS_MULTIPROC_DIR``;
             ``modelyard serve`` sets a fresh temporary directory); empty for one process.
+        allow_pickle: load models whose files are unpickled (pickle or cloudpickle sklearn
+            models, custom pyfunc models); off, only skops and native xgboost models load.
     """
 
     model_uri: str = ""
@@ -42,12 +46,14 @@ class ServingConfig:
     threads: int = 4
     timeout: int = 60
     max_request_bytes: int = 50 * 1024 * 1024
+    max_request_rows: int = 100_000
     poll_interval: float = 2.0
     batch_max_latency_ms: float = 0.0
     batch_max_rows: int = 1000
     model_name: str = ""
     preload: bool = True
     prometheus_multiproc_dir: str = ""
+    allow_pickle: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> ServingConfig:

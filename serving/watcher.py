@@ -28,7 +28,9 @@ class Watcher:
         self.config = config
         self.slot = slot
         self.follows = is_followable(config.model_uri)
-        self.source = ModelSource(config.model_uri, config.tracking_uri)
+        self.source = ModelSource(
+            config.model_uri, config.tracking_uri, allow_pickle=config.allow_pickle
+        )
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:

@@ -232,4 +232,66 @@ def rollback(server: _Server, name: str, stage: str, alias: str, comment: str) -
     click.echo(_table(_HISTORY_HEADERS, [_history_row(e) for e in recorded]))
 
 
+@models_group.command("digest")
+@click.argument("name", required=False)
+@click.argument("version", required=False)
+@click.option(
+    "--backfill",
+    is_flag=True,
+    help="Record a digest for every version that has none, from its files as they are now.",
+)
+@click.option("--backend-store-uri", "database_url", default=None, help="Database (--backfill).")
+@click.option(
+    "--artifacts-destination", "artifact_root", default=None, help="Artifact root (--backfill)."
+)
+@click.option("--dry-run", is_flag=True, help="With --backfill: print, record nothing.")
+@click.pass_obj
+def digest(
+    server: _Server,
+    name: str | None,
+    version: str | None,
+    backfill: bool,
+    database_url: str | None,
+    artifact_root: str | None,
+    dry_run: bool,
+) -> None:
+    """Print the recorded digest of model NAME's VERSION, or backfill missing digests.
+
+    --backfill works on the database and artifact store directly (like gc), not over HTTP: the
+    operator vouches for the files as they are now.
+    """
+    if backfill == bool(name and version):
+        raise click.UsageError("give NAME and VERSION, or --backfill")
+    if not backfill:
+        query = {"name": name, "version": version}
+        found = server.call("GET", f"{OURS}/model-versions/get-digest", query)
+        click.echo(found.get("model_digest") or "(none recorded)")
+        return
+    for line in _backfill(database_url, artifact_root, dry_run):
+        click.echo(line)
+
+
+def _backfill(database_url: str | None, artifact_root: str | None, dry_run: bool) -> list[str]:
+    from registry.artifacts import open_artifact_store
+    from registry.cli.preflight import prepare_database
+    from registry.config import Config
+    from registry.services.versions import backfill_digests
+    from registry.store import open_database
+
+    config = Config.from_env(database_url=database_url, artifact_root=artifact_root)
+    prepare_database(config)
+    database = open_database(config.database_url)
+    with database.connection_context():
+        done = backfill_digests(config, open_artifact_store(config), dry_run=dry_run)
+    verb = "Would record" if dry_run else "Recorded"
+    lines = [
+        f"{verb} {d.name} version {d.version}: {d.digest}"
+        if d.digest
+        else f"Skipped {d.name} version {d.version}: no model files at its source"
+        for d in done
+    ]
+    count = sum(1 for d in done if d.digest)
+    return [*lines, f"{verb} {count} digests; {len(done) - count} versions have no model files."]
+
+
 commands = (models_group,)

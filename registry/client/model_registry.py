@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from registry.client.base import ClientBase
+from registry.client.transport import OURS
 from registry.entities import ModelVersion, PagedList, RegisteredModel
 
 
@@ -195,6 +196,17 @@ class ModelRegistryMixin(ClientBase):
         """Where a version's files are (an artifact URI, or a ``runs:/`` source)."""
         body = {"name": name, "version": str(version)}
         return str(self._call("GET", "model-versions/get-download-uri", body)["artifact_uri"])
+
+    def get_model_version_digest(self, name: str, version: str | int) -> str | None:
+        """Ours: the digest the server recorded for a version's files (None when it has none).
+
+        Raises:
+            NotFound: no such version.
+        """
+        body = {"name": name, "version": str(version)}
+        reply = self._call("GET", "model-versions/get-digest", body, prefix=OURS)
+        digest = reply.get("model_digest")
+        return str(digest) if digest else None
 
     def set_model_version_tag(self, name: str, version: str | int, key: str, value: Any) -> None:
         """Set a tag on a version."""

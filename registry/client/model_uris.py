@@ -3,17 +3,23 @@
 Forms: ``runs:/<run_id>/<path>``, ``models:/<name>/<version>``, ``models:/<name>/<stage>``,
 ``models:/<name>/latest``, ``models:/<name>@<alias>``, ``models:/m-<id>``,
 ``mlflow-artifacts:/<path>`` and local paths (``file://`` or plain).
+
+The files of a registered version are checked against the digest the server recorded when the
+version was registered, before the caller gets them (see docs/model-trust.md).
 """
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from registry.client.client import Client
 from registry.entities import ModelVersion
-from registry.errors import ArtifactNotFound, InvalidParameter, NotFound
+from registry.errors import ArtifactNotFound, InvalidParameter, InvalidState, NotFound
+from registry.models.digest import verify_directory
 
 STAGES = {"none": "None", "staging": "Staging", "production": "Production", "archived": "Archived"}
 
@@ -126,29 +132,65 @@ def _from_version(mv: ModelVersion, client: Client) -> ResolvedModel:
 def download_model(uri: str, dst_dir: Path, client: Client | None = None) -> Path:
     """Fetch the model directory ``uri`` names into ``dst_dir`` and return that directory.
 
-    A local path is copied too, so the caller always owns what it gets.
+    A local path is copied too, so the caller always owns what it gets. A registered version's
+    files must match the digest the server recorded for it; nothing is left in ``dst_dir``
+    otherwise.
 
     Raises:
         NotFound: the URI names nothing, or no ``MLmodel`` is there.
-        InvalidParameter: the URI is malformed.
+        InvalidParameter: the URI is malformed, or a registered version's files do not match
+            its recorded digest.
+        InvalidState: the registered version has no recorded digest.
     """
     dst_dir = Path(dst_dir)
     dst_dir.mkdir(parents=True, exist_ok=True)
     local = _local_path(uri)
-    if local is None:
-        client = client or Client()
-        resolved = resolve_model_uri(uri, client)
-        local = _local_path(resolved.artifact_uri)
-        if local is None:
-            try:
-                client.download_artifact_uri(resolved.artifact_uri, dst_dir)
-            except ArtifactNotFound:
-                raise NotFound(f"No model files at {uri} ({resolved.artifact_uri}).") from None
-            return _checked(dst_dir, uri)
-    if not local.exists():
-        raise NotFound(f"No model at {str(local)!r}.")
-    shutil.copytree(local, dst_dir, dirs_exist_ok=True)
+    if local is not None:
+        _fetch(str(local), uri, dst_dir, None)
+        return _checked(dst_dir, uri)
+    client = client or Client()
+    resolved = resolve_model_uri(uri, client)
+    if resolved.name is None or resolved.version is None:
+        _fetch(resolved.artifact_uri, uri, dst_dir, client)
+        return _checked(dst_dir, uri)
+    expected = client.get_model_version_digest(resolved.name, resolved.version)
+    what = f"model {resolved.name!r} version {resolved.version}"
+    if expected is None:
+        raise InvalidState(
+            f"{what} has no recorded digest (registered before model digests, or with no files "
+            "at registration), so its files cannot be trusted; an operator can record one with "
+            "`modelyard models digest --backfill`"
+        )
+    staging = Path(tempfile.mkdtemp(prefix=".download-", dir=dst_dir))
+    try:
+        _fetch(resolved.artifact_uri, uri, staging, client)
+        verify_directory(staging, expected, what)
+        _move_into(staging, dst_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return _checked(dst_dir, uri)
+
+
+def _move_into(staging: Path, dst_dir: Path) -> None:
+    for child in staging.iterdir():
+        target = dst_dir / child.name
+        if child.is_dir() and target.is_dir():
+            shutil.copytree(child, target, dirs_exist_ok=True)
+        else:
+            os.replace(child, target)
+
+
+def _fetch(artifact_uri: str, uri: str, dst_dir: Path, client: Client | None) -> None:
+    local = _local_path(artifact_uri)
+    if local is None and client is not None:
+        try:
+            client.download_artifact_uri(artifact_uri, dst_dir)
+        except ArtifactNotFound:
+            raise NotFound(f"No model files at {uri} ({artifact_uri}).") from None
+        return
+    if local is None or not local.exists():
+        raise NotFound(f"No model at {str(local or artifact_uri)!r}.")
+    shutil.copytree(local, dst_dir, dirs_exist_ok=True)
 
 
 def _checked(path: Path, uri: str) -> Path:

@@ -1,4 +1,6 @@
-"""Which ``source`` a model version may point at: never a path the client chose on our disk.
+"""Which ``source`` a model version may point at, and where in the artifact store its files are.
+
+A source is never a path the client chose on our disk.
 
 Accepted: ``runs:/<run_id>/<path>``, ``models:/<...>``, ``mlflow-artifacts:/<path>`` (no host), and
 a ``file:`` URI or absolute path under the server's own local artifact root (or, for an S3 root,
@@ -13,11 +15,17 @@ import re
 from pathlib import PurePosixPath
 from urllib.parse import unquote, urlsplit
 
+from registry.artifacts import ArtifactStore
 from registry.config import Config
 from registry.errors import InvalidParameter
+from registry.store.aliases import version_by_alias
+from registry.store.lineage import find_logged_model, find_run
+from registry.store.model_versions import referenced_version, run_logged_model
+from registry.store.models import LoggedModel, ModelVersion
 
 _RUN_ID = re.compile(r"^[0-9A-Za-z][\w\-]{0,31}$")
 _SAFE_SCHEMES = ("runs", "models", "mlflow-artifacts")
+MLMODEL = "MLmodel"
 
 
 def validate_run_id(run_id: str) -> None:
@@ -59,6 +67,91 @@ def validate_source(source: str, run_id: str | None, config: Config) -> None:
         f"Invalid model version source {source!r}: use a runs:/, models:/ or mlflow-artifacts:/"
         " URI, or a location under the server's artifact root."
     )
+
+
+def artifact_path_of(uri: str, config: Config) -> str | None:
+    """The artifact-store path (relative to the root) that an artifact URI names, or None.
+
+    ``mlflow-artifacts:/<path>``, a ``file:`` URI or absolute path under a local root, and a URI
+    under an S3 root are in the store; anything else is not.
+    """
+    parts = urlsplit(uri)
+    scheme = parts.scheme.lower()
+    if scheme == "mlflow-artifacts":
+        return None if parts.netloc else unquote(parts.path).strip("/")
+    if not _under_artifact_root(uri, scheme, config):
+        return None
+    root_path = config.artifact_root_path()
+    if root_path is None:
+        return uri[len(config.artifact_root.rstrip("/")) :].strip("/")
+    path = unquote(parts.path) if scheme == "file" else uri
+    relative = PurePosixPath(posixpath.normpath(path)).relative_to(PurePosixPath(root_path))
+    return relative.as_posix()
+
+
+def runs_uri_parts(source: str) -> tuple[str, str] | None:
+    """``(run_id, path)`` of a ``runs:/<run_id>/<path>`` URI, or None for any other URI."""
+    if not source.startswith("runs:/"):
+        return None
+    run_id, _, path = source[len("runs:/") :].strip("/").partition("/")
+    return (run_id, path.strip("/")) if run_id else None
+
+
+def referenced_version_of(source: str) -> ModelVersion | None:
+    """The version a ``models:/<name>/<ref>`` or ``models:/<name>@<alias>`` source names now."""
+    if not source.startswith("models:/") or source.startswith("models:/m-"):
+        return None
+    rest = source[len("models:/") :].strip("/")
+    if "@" in rest and "/" not in rest:
+        name, alias = rest.split("@", 1)
+        row = version_by_alias(name, alias)
+        return None if row is None else referenced_version(name, str(row.version))
+    name, _, ref = rest.partition("/")
+    return referenced_version(name, ref) if name and ref and "/" not in ref else None
+
+
+def source_store_path(source: str, config: Config, artifacts: ArtifactStore) -> str | None:
+    """The artifact-store directory of a ``runs:/``, ``models:/m-...`` or artifact URI source.
+
+    ``runs:/<run>/<path>`` is the run's folder when it holds an ``MLmodel``, else the run's
+    logged model called ``<path>``'s first segment, as the client resolves it. None when the
+    source names nothing the server stores.
+    """
+    run_parts = runs_uri_parts(source)
+    if run_parts is not None:
+        return _run_source(*run_parts, config, artifacts)
+    if source.startswith("models:/m-"):
+        model_id, _, sub = source[len("models:/") :].strip("/").partition("/")
+        logged = find_logged_model(model_id)
+        return None if logged is None else _join(_logged_root(logged, config), sub)
+    return artifact_path_of(source, config)
+
+
+def has_mlmodel(artifacts: ArtifactStore, path: str) -> bool:
+    """True when the artifact-store directory ``path`` holds an ``MLmodel`` file."""
+    return any(e.path == MLMODEL and not e.is_dir for e in artifacts.list(path))
+
+
+def _run_source(run_id: str, path: str, config: Config, artifacts: ArtifactStore) -> str | None:
+    run = find_run(run_id)
+    if run is None:
+        return None
+    default = f"{run.experiment_id}/{run.run_uuid}/artifacts"
+    direct = _join(artifact_path_of(run.artifact_uri, config) or default, path)
+    if has_mlmodel(artifacts, direct):
+        return direct
+    name, _, sub = path.partition("/")
+    logged = run_logged_model(run_id, name) if name else None
+    return None if logged is None else _join(_logged_root(logged, config), sub)
+
+
+def _logged_root(logged: LoggedModel, config: Config) -> str:
+    default = f"{logged.experiment_id}/models/{logged.model_id}/artifacts"
+    return artifact_path_of(str(logged.artifact_uri), config) or default
+
+
+def _join(root: str, path: str) -> str:
+    return "/".join(part for part in (root.strip("/"), path.strip("/")) if part)
 
 
 def _has_dot_segment(text: str) -> bool:

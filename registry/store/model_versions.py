@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import peewee
 
 from registry.errors import NotFound
-from registry.store import db, write_transaction
-from registry.store.models import ModelVersion, ModelVersionTag, RegisteredModel
+from registry.store import db, lock_for_update, write_transaction
+from registry.store.models import (
+    LoggedModel,
+    ModelVersion,
+    ModelVersionTag,
+    RegisteredModel,
+    Run,
+    RunModelOutput,
+)
 from registry.store.registered_models import lock_registered_model, now_ms, touch_registered_model
 
 STAGES = ("None", "Staging", "Production", "Archived")
@@ -35,6 +43,7 @@ def create_model_version(
     description: str = "",
     user_id: str = "",
     tags: Sequence[tuple[str, str]] = (),
+    model_digest: str | None = None,
 ) -> ModelVersion:
     """Add the next version (max + 1) to ``model``, whose row the caller has locked."""
     now = now_ms()
@@ -58,6 +67,7 @@ def create_model_version(
                     run_id=run_id or None,
                     run_link=run_link,
                     model_id=model_id or None,
+                    model_digest=model_digest,
                 )
         except peewee.IntegrityError:
             # The model lock makes this unreachable in practice; the unique index is the
@@ -111,6 +121,68 @@ def find_version(model: RegisteredModel, version: int) -> ModelVersion | None:
         return version_of(model, version)
     except NotFound:
         return None
+
+
+def lock_references(run_ids: Iterable[str], model_ids: Iterable[str]) -> None:
+    """Lock the run and logged-model rows a new version will reference, until the transaction ends.
+
+    Garbage collection locks the rows it deletes first, so a version and the deletion of what it
+    references are serialised: either gc sees the version, or the version sees the row gone.
+    """
+    runs = [r for r in run_ids if r]
+    models = [m for m in model_ids if m]
+    query: Any
+    if runs:
+        query = Run.select(Run.run_uuid).where(Run.run_uuid.in_(runs))
+        list(lock_for_update(query))
+    if models:
+        query = LoggedModel.select(LoggedModel.model_id).where(LoggedModel.model_id.in_(models))
+        list(lock_for_update(query))
+
+
+def referenced_version(name: str, ref: str) -> ModelVersion | None:
+    """The version ``models:/<name>/<ref>`` names now (``ref``: a number, a stage or ``latest``)."""
+    query = versions_query().where(RegisteredModel.name == name)
+    if ref.isdigit():
+        query = query.where(ModelVersion.version == int(ref))
+    elif ref.lower() != "latest":
+        query = query.where(peewee.fn.LOWER(ModelVersion.current_stage) == ref.lower())
+    return query.order_by(ModelVersion.version.desc()).first()  # type: ignore[no-any-return]
+
+
+def run_logged_model(run_id: str, name: str) -> LoggedModel | None:
+    """The logged model a ``runs:/<run_id>/<name>`` source means when the run has no such folder.
+
+    As the client resolves it: among the run's logged models called ``name``, one the run
+    recorded as an output first, then the newest.
+    """
+    found = list(
+        LoggedModel.select().where(
+            (LoggedModel.source_run_id == run_id) & (LoggedModel.name == name)
+        )
+    )
+    if not found:
+        return None
+    outputs = {
+        row.model_id
+        for row in RunModelOutput.select(RunModelOutput.model_id).where(
+            RunModelOutput.run == run_id
+        )
+    }
+    return max(found, key=lambda m: (m.model_id in outputs, m.creation_timestamp_ms))
+
+
+def set_model_digest(version_id: int, digest: str) -> None:
+    """Record the digest of a version that has none yet (a digest is never replaced)."""
+    ModelVersion.update(model_digest=digest).where(
+        (ModelVersion.id == version_id) & ModelVersion.model_digest.is_null()
+    ).execute()
+
+
+def versions_without_digest() -> list[ModelVersion]:
+    """Every live version with no recorded digest, by model name then version."""
+    query = versions_query().where(ModelVersion.model_digest.is_null())
+    return list(query.order_by(RegisteredModel.name, ModelVersion.version))
 
 
 def update_model_version(name: str, version: int, description: str) -> ModelVersion:

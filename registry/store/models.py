@@ -303,6 +303,9 @@ class ModelVersion(BaseModel):
     model_id = pw.CharField(max_length=64, null=True)
     status = pw.CharField(max_length=32, default="READY")
     status_message = pw.TextField(default="")
+    model_digest = pw.CharField(max_length=80, null=True)
+    """``sha256:<hex>`` of the version's whole model directory, computed by the server at
+    registration (migration 3); NULL when there were no files or before migration 3."""
 
     registered_model_id: int  # foreign-key id accessor peewee adds; declared for the type checker
 

@@ -57,7 +57,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @contextmanager
-def serve(base: str, uri: str, log: Path, workers: int = 2) -> Iterator[str]:
+def serve(
+    base: str, uri: str, log: Path, workers: int = 2, env: dict[str, str] | None = None
+) -> Iterator[str]:
     port = free_port()
     args = [
         sys.executable,
@@ -73,7 +75,7 @@ def serve(base: str, uri: str, log: Path, workers: int = 2) -> Iterator[str]:
         str(workers),
     ]
     url = f"http://127.0.0.1:{port}"
-    with process(args, f"{url}/ping", log):
+    with process(args, f"{url}/ping", log, env=env):
         yield url
 
 
@@ -147,7 +149,8 @@ def test_xgboost_and_custom_pyfunc_models(server: str, tmp_path: Path) -> None:
     with serve(server, "models:/boost/Production", tmp_path / "boost.log") as url:
         got = predictions(url, body).json()["predictions"]
         assert got == pytest.approx(booster.predict(xgb.DMatrix(ROWS)).tolist(), rel=1e-6)
-    with serve(server, "models:/custom/1", tmp_path / "custom.log", workers=1) as url:
+    allow = {"SERVING_ALLOW_PICKLE": "true"}  # a custom pyfunc model is cloudpickled
+    with serve(server, "models:/custom/1", tmp_path / "custom.log", workers=1, env=allow) as url:
         got = predictions(url, {**body, "params": {"offset": 1.0}}).json()["predictions"]
         assert got == pytest.approx((ROWS.to_numpy().sum(axis=1) * 2 + 1).tolist())
 

@@ -120,7 +120,8 @@ def _follow(base: str, tmp_path: Path) -> None:
         "--workers",
         "2",
     ]
-    env = {"SERVING_POLL_INTERVAL": str(POLL_INTERVAL)}
+    # The followed versions are pyfunc models (cloudpickle): serving needs the operator's opt-in.
+    env = {"SERVING_POLL_INTERVAL": str(POLL_INTERVAL), "SERVING_ALLOW_PICKLE": "true"}
     with process(args, f"{url}/ping", tmp_path / "serve.log", env=env), Load(url) as load:
         time.sleep(1.0)
         for version in ("2", "3", "4"):

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from registry.artifacts.local import LocalArtifactStore
+from registry.services.gc import collect_garbage
 from registry.store import db, open_database
 from registry.store.models import (
     DELETED,
@@ -181,3 +183,67 @@ def test_gc_rejects_a_bad_duration_in_one_line(store: tuple[str, Path]) -> None:
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     assert "not a duration" in result.stderr
+
+
+@pytest.fixture
+def engine_store(db_url: str, artifact_root: Path) -> Iterator[Path]:
+    """The store bound to each engine in turn, and an empty artifact root."""
+    database = open_database(db_url)
+    with database.connection_context():
+        yield artifact_root
+    getattr(database, "close_all", database.close)()
+
+
+# Each route by which a version may reference files that gc used to delete under it.
+REFERENCES = {
+    "runs:/ source, no run_id": ("runs:/{run}/model", {"run", "logged model"}),
+    "runs:/ source naming a logged model": ("runs:/{run}/model/sub", {"run", "logged model"}),
+    "models:/m- source, no model_id": ("models:/{model}", {"logged model"}),
+    "mlflow-artifacts:/ source in the run": (
+        "mlflow-artifacts:/{experiment}/{run}/artifacts/model",
+        {"run", "logged model"},  # a kept run keeps its logged models
+    ),
+}
+
+
+@pytest.mark.parametrize("route", REFERENCES)
+def test_gc_keeps_what_a_version_references_by_every_route(engine_store: Path, route: str) -> None:
+    root = engine_store
+    template, kept = REFERENCES[route]
+    exp = _experiment("gone", deleted_ms_ago=3 * DAY_MS)
+    run_id = _run(exp, root, deleted_ms_ago=3 * DAY_MS)
+    model_id = "m-" + uuid.uuid4().hex
+    now = int(time.time() * 1000)
+    LoggedModel.create(
+        model_id=model_id,
+        experiment=exp,
+        name="model",
+        source_run_id=run_id,
+        artifact_uri=f"mlflow-artifacts:/{exp.experiment_id}/models/{model_id}/artifacts",
+        creation_timestamp_ms=now,
+        last_updated_timestamp_ms=now,
+    )
+    model_file = root / str(exp.experiment_id) / "models" / model_id / "artifacts" / "MLmodel"
+    model_file.parent.mkdir(parents=True)
+    model_file.write_text("flavors: {}\n")
+    source = template.format(run=run_id, model=model_id, experiment=exp.experiment_id)
+    registered = RegisteredModel.create(
+        name="keeper", creation_timestamp=now, last_updated_timestamp=now
+    )
+    ModelVersion.create(
+        registered_model=registered,
+        version=1,
+        creation_timestamp=now,
+        last_updated_timestamp=now,
+        source=source,
+    )
+
+    report = collect_garbage(LocalArtifactStore(root), now)
+
+    run_kept = Run.select().where(Run.run_uuid == run_id).exists()
+    model_kept = LoggedModel.select().where(LoggedModel.model_id == model_id).exists()
+    assert (run_kept, model_kept) == ("run" in kept, "logged model" in kept)
+    assert (root / str(exp.experiment_id) / run_id / "artifacts" / "note.txt").exists() == run_kept
+    assert model_file.exists() == model_kept
+    assert Experiment.select().where(Experiment.name == "gone").exists()
+    assert f"experiment {exp.experiment_id}: holds runs or models still in use" in report.kept

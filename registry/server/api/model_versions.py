@@ -14,7 +14,7 @@ from registry.schemas.registry import (
     VersionSetTagSchema,
     tag_pairs,
 )
-from registry.server.api import API_PREFIX, config, parse
+from registry.server.api import API_PREFIX, OUR_PREFIX, artifact_store, config, parse
 from registry.server.api.registered_models import request_user
 from registry.services import stages, versions
 from registry.services.listings import describe_versions
@@ -44,6 +44,7 @@ def create() -> Response:
         description=args["description"],
         user_id=request_user(),
         tags=tag_pairs(args["tags"]),
+        artifacts=artifact_store(),
     )
     return jsonify({"model_version": describe_versions([found])[0]})
 
@@ -106,6 +107,19 @@ def get_download_uri() -> Response:
     args = parse(VersionSchema())
     found = store.get_model_version(args["name"], versions.parse_version(args["version"]))
     return jsonify({"artifact_uri": versions.download_uri(found)})
+
+
+@bp.get(f"{OUR_PREFIX}/model-versions/get-digest")
+def get_digest() -> Response:
+    """Ours: the digest of the version's model directory, recorded by the server at registration.
+
+    ``model_digest`` is ``sha256:<hex>`` over every file of the directory (see
+    docs/model-trust.md), or null for a version registered before digests or without files.
+    """
+    args = parse(VersionSchema())
+    number = versions.parse_version(args["version"])
+    digest = versions.version_digest(args["name"], number)
+    return jsonify({"name": args["name"], "version": str(number), "model_digest": digest})
 
 
 @bp.post(f"{_BASE}/set-tag")

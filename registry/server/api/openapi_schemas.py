@@ -397,6 +397,15 @@ OPERATIONS: dict[str, Operation] = {
     "model_versions.get_download_uri": Operation(
         rg.VersionSchema, _body("DownloadUriResponse", artifact_uri=fields.String())
     ),
+    "model_versions.get_digest": Operation(
+        rg.VersionSchema,
+        _body(
+            "ModelDigestResponse",
+            name=fields.String(),
+            version=fields.String(),
+            model_digest=fields.String(allow_none=True),
+        ),
+    ),
     "model_versions.set_tag": Operation(rg.VersionSetTagSchema),
     "model_versions.delete_tag": Operation(rg.VersionDeleteTagSchema),
     # artifact proxy

@@ -97,7 +97,37 @@ def test_data_from_the_first_schema_survives_every_migration(empty_database: str
         assert (metric.value, metric.step) == (2.5, 3)
         version = live.ModelVersion.get(live.ModelVersion.version == 1)
         assert version.current_stage == "Production"
+        assert version.model_digest is None  # recorded later by `modelyard models digest`
         assert live.Experiment.get_by_id(0).name == "Default"
+
+
+def test_migration_3_adds_the_version_digest_column_and_takes_it_back(
+    empty_database: str,
+) -> None:
+    from registry.store.migrations import m0003_version_digest as v3
+
+    open_database(empty_database)
+    with db.connection_context():
+        upgrade(target=2)
+        assert "model_digest" not in {c.name for c in db.get_columns("model_versions")}
+        upgrade(target=3)
+        assert "model_digest" in {c.name for c in db.get_columns("model_versions")}
+        now = int(time.time() * 1000)
+        model = live.RegisteredModel.create(
+            name="m", creation_timestamp=now, last_updated_timestamp=now
+        )
+        digest = "sha256:" + "0" * 64
+        live.ModelVersion.create(
+            registered_model=model,
+            version=1,
+            creation_timestamp=now,
+            last_updated_timestamp=now,
+            source="models:/m-1",
+            model_digest=digest,
+        )
+        assert live.ModelVersion.get(live.ModelVersion.version == 1).model_digest == digest
+        v3.down(db.obj)
+        assert "model_digest" not in {c.name for c in db.get_columns("model_versions")}
 
 
 def test_server_refuses_an_out_of_date_schema_with_the_command_to_run(tmp_path: Path) -> None:
