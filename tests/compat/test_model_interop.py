@@ -20,7 +20,7 @@ from sklearn.linear_model import Lasso
 
 import registry as mlflow
 from registry.client.tracking_uri import reset_tracking_uri
-from tests.mlflow_env import run_official_client
+from tests.mlflow_env import MLFLOW_3, mlflow_python, run_official_client
 from tests.servers import registry_server
 
 pytestmark = [pytest.mark.compat, pytest.mark.e2e, pytest.mark.timeout(600)]
@@ -77,6 +77,7 @@ print(json.dumps(out))
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
+    mlflow_python(MLFLOW_3, with_project=True)  # built before the server starts
     with registry_server(tmp_path, workers=2) as base:
         mlflow.set_tracking_uri(base)
         yield base

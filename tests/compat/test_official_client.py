@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.mlflow_env import MLFLOW_2, MLFLOW_3, run_official_client
+from tests.mlflow_env import MLFLOW_2, MLFLOW_3, mlflow_python, run_official_client
 from tests.servers import registry_server
 
 pytestmark = [pytest.mark.compat, pytest.mark.e2e, pytest.mark.timeout(600)]
@@ -15,6 +15,7 @@ SCRIPTS = Path(__file__).parent / "scripts"
 
 @pytest.fixture(params=[MLFLOW_3, MLFLOW_2], ids=["mlflow3", "mlflow2"])
 def client_pin(request: pytest.FixtureRequest) -> str:
+    mlflow_python(request.param)  # built before the server starts, not while it waits
     return str(request.param)
 
 
