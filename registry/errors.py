@@ -13,6 +13,7 @@ carries its MLflow ``error_code`` and its HTTP status, so raise sites never choo
     ├── PayloadTooLarge            PAYLOAD_TOO_LARGE         413
     ├── UnsupportedMediaType       UNSUPPORTED_MEDIA_TYPE    415
     ├── NotImplementedYet          NOT_IMPLEMENTED           501
+    │   └── FlavorNotInstalled     NOT_IMPLEMENTED           501  (also an ImportError)
     ├── ModelNotReady              MODEL_NOT_READY           503
     └── TemporarilyUnavailable     TEMPORARILY_UNAVAILABLE   503
 
@@ -113,6 +114,14 @@ class NotImplementedYet(RegistryError):
 
     error_code = "NOT_IMPLEMENTED"
     http_status = 501
+
+
+class FlavorNotInstalled(NotImplementedYet, ImportError):
+    """A model flavor's library is not installed; the message names the extra to install.
+
+    It is an ``ImportError`` too, so code written for MLflow (which raises
+    ``ModuleNotFoundError`` there) still catches it.
+    """
 
 
 class ModelNotReady(RegistryError):

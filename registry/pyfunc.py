@@ -38,6 +38,8 @@ def load_model(model_uri: str, dst_path: str | os.PathLike[str] | None = None) -
     Raises:
         NotFound: the URI names no model.
         InvalidParameter: the model files are invalid or tampered with.
+        FlavorNotInstalled: the model's flavor library is not installed (the message names
+            the extra).
     """
     from registry.models import load_predictor
 

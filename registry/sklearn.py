@@ -24,6 +24,7 @@ def save_model(
 
     Raises:
         InvalidParameter: not a fitted estimator, an unknown format, or ``path`` not empty.
+        FlavorNotInstalled: scikit-learn is not installed (``modelyard[sklearn]``).
     """
     _flavor.save_model(sk_model, path, serialization_format, signature, input_example, metadata)
 
@@ -43,6 +44,7 @@ def log_model(
 
     Raises:
         InvalidParameter: ``sk_model`` is not a fitted estimator (nothing is logged then).
+        FlavorNotInstalled: scikit-learn is not installed (``modelyard[sklearn]``).
     """
 
     def save(path: Path, model_id: str, run_id: str | None) -> None:
@@ -68,6 +70,7 @@ def load_model(model_uri: str, dst_path: str | os.PathLike[str] | None = None) -
     Raises:
         NotFound: the URI names no model.
         InvalidParameter: the model has no sklearn flavor or its file is tampered with.
+        FlavorNotInstalled: scikit-learn is not installed (``modelyard[sklearn]``).
     """
     return _flavor.load_model(download(model_uri, dst_path))
 

@@ -24,6 +24,7 @@ def save_model(
 
     Raises:
         InvalidParameter: not a fitted xgboost model, an unknown format, or ``path`` not empty.
+        FlavorNotInstalled: xgboost is not installed (``modelyard[xgboost]``).
     """
     _flavor.save_model(xgb_model, path, model_format, signature, input_example, metadata)
 
@@ -43,6 +44,7 @@ def log_model(
 
     Raises:
         InvalidParameter: ``xgb_model`` is not a fitted xgboost model (nothing is logged then).
+        FlavorNotInstalled: xgboost is not installed (``modelyard[xgboost]``).
     """
 
     def save(path: Path, model_id: str, run_id: str | None) -> None:
@@ -68,6 +70,7 @@ def load_model(model_uri: str, dst_path: str | os.PathLike[str] | None = None) -
     Raises:
         NotFound: the URI names no model.
         InvalidParameter: the model has no xgboost flavor or its file is invalid.
+        FlavorNotInstalled: xgboost is not installed (``modelyard[xgboost]``).
     """
     return _flavor.load_model(download(model_uri, dst_path))
 

@@ -15,6 +15,7 @@ from registry.client.datasets import dataset_input
 from registry.client.tracking import now_ms
 from registry.entities import Metric, Param, RunTag
 from registry.errors import InvalidParameter
+from registry.models.dependencies import require
 
 logger = logging.getLogger(__name__)
 
@@ -23,10 +24,15 @@ _settings: dict[str, Any] = {"log_models": True}
 
 
 def autolog(disable: bool = False, log_models: bool = True, **_ignored: Any) -> None:
-    """Patch ``fit`` of every scikit-learn estimator; ``disable=True`` restores the originals."""
+    """Patch ``fit`` of every scikit-learn estimator; ``disable=True`` restores the originals.
+
+    Raises:
+        FlavorNotInstalled: scikit-learn is not installed (``pip install 'modelyard[sklearn]'``).
+    """
     unpatch(FLAVOR)
     if disable:
         return
+    require("sklearn", FLAVOR)
     from sklearn.utils import all_estimators
 
     _settings["log_models"] = log_models
@@ -122,7 +128,7 @@ def _log_model(estimator: Any, x: Any) -> None:
     if head is not None:
         try:
             signature = infer_signature(head, estimator.predict(head))
-        except InvalidParameter as err:  # e.g. a sparse matrix: log the model without one
+        except InvalidParameter as err:  # e.g. a column of dicts: log the model without one
             logger.info("autolog logs the model without a signature: %s", err.message)
 
     def save(path: Path, model_id: str, run_id: str | None) -> None:

@@ -16,6 +16,7 @@ from registry.autolog.patching import outermost, patch, safely, unpatch
 from registry.autolog.session import training_run
 from registry.client.tracking import now_ms
 from registry.entities import Metric, Param
+from registry.models.dependencies import require
 
 logger = logging.getLogger(__name__)
 
@@ -26,11 +27,15 @@ _TRAIN_ARGS = ("params", "dtrain", "num_boost_round", "evals", "obj", "maximize"
 
 
 def autolog(disable: bool = False, log_models: bool = True, **_ignored: Any) -> None:
-    """Patch ``xgboost.train`` and the sklearn-API ``fit``; ``disable=True`` restores them."""
+    """Patch ``xgboost.train`` and the sklearn-API ``fit``; ``disable=True`` restores them.
+
+    Raises:
+        FlavorNotInstalled: xgboost is not installed (``pip install 'modelyard[xgboost]'``).
+    """
     unpatch(FLAVOR)
     if disable:
         return
-    import xgboost
+    xgboost = require("xgboost", FLAVOR)
 
     _settings["log_models"] = log_models
     patch(FLAVOR, xgboost, "train", _train_wrapper)

@@ -10,6 +10,7 @@ import pandas as pd
 
 from registry.errors import InvalidParameter
 from registry.models.enforcement import check_missing, coerce_input, enforce_schema
+from registry.models.inputs import densify, is_sparse
 from registry.models.schema import ColSpec, Schema
 
 
@@ -24,6 +25,8 @@ def to_float_array(data: Any, columns: list[str], schema: Schema | None) -> np.n
         InvalidParameter: as ``enforce_schema``, or the row length is not ``len(columns)``.
     """
     array: np.ndarray | None = None
+    if is_sparse(data):
+        data = densify(data)
     if isinstance(data, np.ndarray) and data.dtype.kind in "iuf":
         array = data
     elif isinstance(data, list) and data and isinstance(data[0], list | tuple):

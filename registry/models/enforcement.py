@@ -14,21 +14,30 @@ import numpy as np
 import pandas as pd
 
 from registry.errors import InvalidParameter
+from registry.models.inputs import densify, is_scalar, is_sparse
 from registry.models.schema import NUMERIC_TYPES, ColSpec, ModelSignature, Schema, TensorSpec
 
 _NUMPY_TYPES = {"double": "float64", "float": "float32", "long": "int64", "integer": "int32"}
 
 
 def coerce_input(data: Any) -> pd.DataFrame | np.ndarray:
-    """Turn a DataFrame, array, dict of columns, list of dicts or list of lists into a frame/array.
+    """Turn any ``PyFuncInput`` into a DataFrame or an array, as a table of rows.
+
+    A Series is one column, a scalar one row of one column, a sparse matrix its dense array;
+    a dict is a dict of columns (or one row, when every value is a scalar).
 
     Raises:
-        InvalidParameter: the data has none of those shapes.
+        InvalidParameter: the data has none of those shapes, or a sparse matrix is too large
+            to densify.
     """
     if isinstance(data, pd.DataFrame | np.ndarray):
         return data
     if isinstance(data, pd.Series):
         return data.to_frame()
+    if is_sparse(data):
+        return densify(data)
+    if is_scalar(data):
+        return pd.DataFrame([data])
     try:
         if isinstance(data, dict):
             if all(np.ndim(v) == 0 for v in data.values()):
@@ -43,8 +52,9 @@ def coerce_input(data: Any) -> pd.DataFrame | np.ndarray:
     except ValueError as exc:
         raise InvalidParameter(f"input cannot be read as a table: {exc}") from exc
     raise InvalidParameter(
-        f"unsupported input {type(data).__name__}: expected a pandas DataFrame, a numpy array, "
-        "a dict of columns, a list of dicts or a list of lists"
+        f"unsupported input {type(data).__name__}: expected a pandas DataFrame or Series, a numpy "
+        "array, a scipy sparse matrix, a dict of columns, a list of dicts, a list of lists or "
+        "one value"
     )
 
 
@@ -75,6 +85,8 @@ def enforce_schema(data: Any, signature: ModelSignature | Schema | None) -> Any:
     if isinstance(first, TensorSpec):
         if len(schema.specs) > 1:
             raise InvalidParameter("signatures with several named tensors are not supported")
+        if is_sparse(data):
+            return enforce_sparse_tensor(data, first)
         return enforce_tensor(coerce_input(data), first)
     if schema.names is None:
         specs = schema.columns
@@ -274,3 +286,28 @@ def enforce_tensor(data: pd.DataFrame | np.ndarray, spec: TensorSpec) -> np.ndar
     ):
         raise InvalidParameter(f"expected {expected}, got dtype {array.dtype}")
     return array.astype(target)
+
+
+def enforce_sparse_tensor(data: Any, spec: TensorSpec) -> Any:
+    """Check a scipy sparse matrix against a 2-D tensor spec; it stays sparse.
+
+    Integers are cast to a float spec's dtype; anything else must match the spec's dtype.
+
+    Raises:
+        InvalidParameter: the spec is not 2-D, a fixed dimension differs, or the dtype does
+            not match.
+    """
+    expected = f"a {spec.dtype} tensor of shape {list(spec.shape)}"
+    shape = list(data.shape)
+    if len(spec.shape) != 2:
+        raise InvalidParameter(
+            f"expected {expected} (rank {len(spec.shape)}), got a sparse matrix of shape {shape}"
+        )
+    if any(want not in (-1, got) for want, got in zip(spec.shape, shape, strict=True)):
+        raise InvalidParameter(f"expected {expected}, got shape {shape}")
+    target = np.dtype(spec.dtype)
+    if data.dtype == target:
+        return data
+    if (data.dtype.kind in "iub" and target.kind == "f") or np.can_cast(data.dtype, target):
+        return data.astype(target)
+    raise InvalidParameter(f"expected {expected}, got dtype {data.dtype}")

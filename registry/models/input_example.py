@@ -2,7 +2,8 @@
 
 A DataFrame (or a dict of columns, or a list of dicts) is stored in pandas' split orient,
 ``{"columns": [...], "data": [[...]]}``, and its serving body is ``{"dataframe_split": ...}``.
-A numpy array is stored as ``{"inputs": [...]}``, which is also its serving body.
+A numpy array is stored as ``{"inputs": [...]}``, which is also its serving body. A scipy
+CSR/CSC matrix is stored as ``{"data", "indices", "indptr", "shape"}`` and served dense.
 """
 
 from __future__ import annotations
@@ -15,19 +16,22 @@ import numpy as np
 import pandas as pd
 
 from registry.errors import InvalidParameter
+from registry.models.inputs import is_sparse
 
 EXAMPLE_FILE = "input_example.json"
 SERVING_EXAMPLE_FILE = "serving_input_example.json"
 
 
-def example_as_data(example: Any) -> pd.DataFrame | np.ndarray:
-    """Normalise an input example to a DataFrame or an array.
+def example_as_data(example: Any) -> Any:
+    """Normalise an input example to a DataFrame, an array or a CSR/CSC sparse matrix.
 
     Raises:
         InvalidParameter: the example is of another kind.
     """
     if isinstance(example, pd.DataFrame | np.ndarray):
         return example
+    if is_sparse(example):
+        return example if example.format in ("csr", "csc") else example.tocsr()
     if isinstance(example, pd.Series):
         return example.to_frame()
     if isinstance(example, dict):
@@ -39,16 +43,30 @@ def example_as_data(example: Any) -> pd.DataFrame | np.ndarray:
         return np.asarray(example)
     raise InvalidParameter(
         f"unsupported input_example {type(example).__name__}: expected a pandas DataFrame, "
-        "a numpy array, a dict of columns or a list of dicts"
+        "a numpy array, a scipy sparse matrix, a dict of columns or a list of dicts"
     )
 
 
-def save_input_example(model_dir: Path, example: pd.DataFrame | np.ndarray) -> dict[str, Any]:
-    """Write both example files and return the ``saved_input_example_info`` block."""
-    if isinstance(example, pd.DataFrame):
+def save_input_example(model_dir: Path, example: Any) -> dict[str, Any]:
+    """Write both example files and return the ``saved_input_example_info`` block.
+
+    ``example`` is what ``example_as_data`` returned.
+    """
+    body: dict[str, Any]
+    serving: dict[str, Any]
+    if is_sparse(example):
+        body = {
+            "data": example.data.tolist(),
+            "indices": example.indices.tolist(),
+            "indptr": example.indptr.tolist(),
+            "shape": list(example.shape),
+        }
+        serving = {"inputs": example.toarray().tolist()}
+        info = {"type": f"sparse_matrix_{example.format}"}
+    elif isinstance(example, pd.DataFrame):
         split = json.loads(example.to_json(orient="split", index=False, date_format="iso"))
-        body: dict[str, Any] = {"columns": split["columns"], "data": split["data"]}
-        serving: dict[str, Any] = {"dataframe_split": body}
+        body = {"columns": split["columns"], "data": split["data"]}
+        serving = {"dataframe_split": body}
         info = {"pandas_orient": "split", "type": "dataframe"}
     else:
         body = {"inputs": example.tolist()}
@@ -60,7 +78,7 @@ def save_input_example(model_dir: Path, example: pd.DataFrame | np.ndarray) -> d
 
 
 def load_input_example(model_dir: str | Path, info: dict[str, Any] | None) -> Any:
-    """Read the saved example back as a DataFrame or array (None when the model has none).
+    """Read the saved example back as a DataFrame, array or sparse matrix (None if there is none).
 
     Raises:
         InvalidParameter: the example file is missing or malformed.
@@ -74,4 +92,9 @@ def load_input_example(model_dir: str | Path, info: dict[str, Any] | None) -> An
         raise InvalidParameter(f"cannot read input example {file}: {exc}") from exc
     if info.get("type") == "dataframe":
         return pd.DataFrame(body["data"], columns=body["columns"])
+    if info.get("type") in ("sparse_matrix_csr", "sparse_matrix_csc"):
+        from scipy import sparse
+
+        kind = sparse.csr_matrix if info["type"] == "sparse_matrix_csr" else sparse.csc_matrix
+        return kind((body["data"], body["indices"], body["indptr"]), shape=tuple(body["shape"]))
     return np.asarray(body["inputs"] if isinstance(body, dict) else body)

@@ -31,6 +31,7 @@ def load_predictor(path: str | os.PathLike[str]) -> Predictor:
         InvalidParameter: there is no MLmodel or no python_function flavor, a model file was
             modified (sha256 mismatch), the loader module is not supported, or the model is an
             MLflow custom pyfunc model and mlflow is not installed.
+        FlavorNotInstalled: the flavor's library (scikit-learn, xgboost) is not installed.
     """
     model_dir = Path(path)
     mlmodel = read_mlmodel(model_dir)

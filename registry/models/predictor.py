@@ -71,11 +71,17 @@ class Predictor:
         return not (schema.all_numeric and all(c.required for c in schema.columns))
 
     def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
-        """Predict from a DataFrame, ndarray, dict of columns, list of dicts or list of lists.
+        """Predict from any ``PyFuncInput``, as ``mlflow.pyfunc.load_model(...).predict`` does.
+
+        That is a DataFrame, Series, ndarray, scipy CSR/CSC matrix, list, dict or one scalar.
+        With a column signature the input becomes a table of the declared columns (a sparse
+        matrix is densified, up to ``inputs.MAX_DENSE_CELLS`` cells); with a tensor signature
+        an array or a sparse matrix is checked and kept. Without a signature the model gets
+        the input as given, except that lists and dicts become an array or a DataFrame.
 
         Raises:
             InvalidParameter: the input does not match the signature (the message names the
-                column and what was expected).
+                column and what was expected), or a sparse matrix is too large to densify.
         """
         if not self.needs_dataframe and self._signature_columns and self._schema is not None:
             x = to_float_array(data, self._signature_columns, self._schema)
@@ -83,7 +89,10 @@ class Predictor:
         params = self._with_defaults(params)
         if self._schema is not None:
             return self._runtime.predict(enforce_schema(data, self._schema), params)
-        return self._runtime.predict(coerce_input(data), params)
+        # MLflow hands lists and dicts over as they are; serving passes decoded JSON through
+        # here, and its models expect the array or DataFrame MLflow's scoring server makes.
+        given = coerce_input(data) if isinstance(data, list | tuple | dict) else data
+        return self._runtime.predict(given, params)
 
     def _with_defaults(self, params: dict[str, Any] | None) -> dict[str, Any] | None:
         declared = self.signature.params if self.signature else None

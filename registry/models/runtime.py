@@ -19,7 +19,8 @@ Params = dict[str, Any] | None
 class Runtime:
     """A loaded model and the two ways to call it.
 
-    ``predict`` takes what schema enforcement produced (a DataFrame or an array).
+    ``predict`` takes what schema enforcement produced (a DataFrame, an array or a sparse
+    matrix) or, for a model without a signature, any other ``PyFuncInput`` as the caller gave it.
     ``predict_array``, when the flavor has one, takes a 2-D float64 array whose columns are
     in ``feature_names`` order (or in signature order when the model records no names).
     """

@@ -9,6 +9,7 @@ import pandas as pd
 
 from registry.errors import InvalidParameter
 from registry.models.enforcement import enforce_schema
+from registry.models.inputs import is_sparse
 from registry.models.schema import ColSpec, ModelSignature, Schema, TensorSpec
 
 __all__ = [
@@ -28,7 +29,7 @@ def infer_signature(model_input: Any, model_output: Any = None) -> ModelSignatur
     """Infer a signature from an input example and, optionally, the model's output on it.
 
     A DataFrame (or a dict of columns, or a list of dicts) gives a column schema; a numpy
-    array gives a tensor schema whose first dimension is ``-1``.
+    array or a scipy sparse matrix gives a tensor schema whose first dimension is ``-1``.
 
     Raises:
         InvalidParameter: the data is of a kind no schema can describe.
@@ -49,7 +50,7 @@ def infer_schema(data: Any) -> Schema:
         return Schema(tuple(_column_spec(data[c], str(c)) for c in data.columns))
     if isinstance(data, pd.Series):
         return Schema((_column_spec(data, None if data.name is None else str(data.name)),))
-    if isinstance(data, np.ndarray):
+    if isinstance(data, np.ndarray) or is_sparse(data):
         return Schema((TensorSpec(data.dtype.name, (-1, *data.shape[1:])),))
     if isinstance(data, dict) or (
         isinstance(data, list) and data and all(isinstance(r, dict) for r in data)
@@ -60,7 +61,8 @@ def infer_schema(data: Any) -> Schema:
         return infer_schema(np.asarray(data))
     raise InvalidParameter(
         f"cannot infer a schema from {type(data).__name__}: "
-        "expected a pandas DataFrame or Series, a numpy array, a dict of columns or a list"
+        "expected a pandas DataFrame or Series, a numpy array, a scipy sparse matrix, "
+        "a dict of columns or a list"
     )
 
 

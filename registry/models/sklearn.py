@@ -3,6 +3,7 @@
 ``skops`` (MLflow 3's default) loads without running arbitrary code: the types skops does not
 trust by default are computed at save, recorded as ``skops_trusted_types`` in MLmodel, and at
 load nothing beyond that list is accepted (and never a type from a module that can run code).
+scikit-learn and skops are the ``modelyard[sklearn]`` extra, imported on first use.
 """
 
 from __future__ import annotations
@@ -15,18 +16,14 @@ from typing import Any
 
 import cloudpickle
 import pandas as pd
-import sklearn
-import skops.io
-from sklearn.base import BaseEstimator
-from sklearn.exceptions import NotFittedError
-from sklearn.pipeline import Pipeline
-from sklearn.utils.validation import check_is_fitted
 
 from registry.errors import InvalidParameter
+from registry.models.dependencies import require
 from registry.models.mlmodel import MLModel, inside, read_mlmodel, verify_file_hashes
 from registry.models.runtime import Params, Runtime, add_code_dir
 from registry.models.saving import SaveSpec, SignatureArg, python_function_block, save_model_dir
 
+FLAVOR = "sklearn"
 FORMATS = ("skops", "cloudpickle", "pickle")
 _FILES = {"skops": "model.skops", "cloudpickle": "model.pkl", "pickle": "model.pkl"}
 _UNSAFE_MODULES = frozenset(
@@ -58,7 +55,13 @@ def save_model(
     Raises:
         InvalidParameter: ``sk_model`` is not a scikit-learn estimator with ``predict``, the
             format is unknown, or ``path`` exists and is not empty. Nothing is written then.
+        FlavorNotInstalled: scikit-learn (or skops, for that format) is not installed.
     """
+    sklearn = require("sklearn", FLAVOR)
+    from sklearn.base import BaseEstimator
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
     if not isinstance(sk_model, BaseEstimator) or not callable(getattr(sk_model, "predict", None)):
         raise InvalidParameter(
             "sklearn.save_model expected a fitted scikit-learn estimator with predict(), "
@@ -110,11 +113,12 @@ def _distribution(serialization_format: str) -> str:
 
 
 def _dump_skops(sk_model: Any) -> tuple[list[str], bytes]:
+    skops_io = require("skops.io", FLAVOR)
     try:
-        data = skops.io.dumps(sk_model)
-        trusted = sorted(skops.io.get_untrusted_types(data=data))
+        data: bytes = skops_io.dumps(sk_model)
+        trusted = sorted(skops_io.get_untrusted_types(data=data))
         _refuse_unsafe(trusted, "the model")
-        skops.io.loads(data, trusted=trusted)
+        skops_io.loads(data, trusted=trusted)
     except Exception as exc:
         raise InvalidParameter(
             f"the model cannot be saved with skops ({exc}); "
@@ -135,6 +139,7 @@ def load_model(path: str | os.PathLike[str]) -> Any:
     Raises:
         InvalidParameter: the directory has no sklearn model, a file was tampered with, or
             the skops file needs types that were not recorded as trusted at save.
+        FlavorNotInstalled: scikit-learn (or skops, for that format) is not installed.
     """
     model_dir = Path(path)
     return load_estimator(model_dir, read_mlmodel(model_dir))
@@ -145,6 +150,7 @@ def load_estimator(model_dir: Path, mlmodel: MLModel) -> Any:
 
     Raises:
         InvalidParameter: as ``load_model``.
+        FlavorNotInstalled: as ``load_model``.
     """
     conf = mlmodel.flavors.get("sklearn") or {}
     pyfunc = mlmodel.python_function or {}
@@ -156,6 +162,7 @@ def load_estimator(model_dir: Path, mlmodel: MLModel) -> Any:
         raise InvalidParameter(f"unknown sklearn serialization_format {serialization_format!r}")
     file = inside(model_dir, str(filename))
     verify_file_hashes(model_dir, mlmodel, [str(filename)])
+    require("sklearn", FLAVOR)
     if serialization_format == "skops":
         return _load_skops(file, conf.get("skops_trusted_types") or [])
     add_code_dir(model_dir, pyfunc)
@@ -171,13 +178,14 @@ def _refuse_unsafe(types: list[str], what: str) -> None:
 
 def _load_skops(file: Path, recorded: list[str]) -> Any:
     _refuse_unsafe(recorded, file.name)
-    needed = skops.io.get_untrusted_types(file=file)
+    skops_io = require("skops.io", FLAVOR)
+    needed = skops_io.get_untrusted_types(file=file)
     unknown = sorted(set(needed) - set(recorded))
     if unknown:
         raise InvalidParameter(
             f"{file.name} holds types not recorded as trusted in MLmodel: {unknown}; refusing"
         )
-    return skops.io.load(file, trusted=needed)
+    return skops_io.load(file, trusted=needed)
 
 
 def runtime(estimator: Any, predict_fn: str = "predict") -> Runtime:
@@ -216,6 +224,8 @@ def runtime(estimator: Any, predict_fn: str = "predict") -> Runtime:
 def _without_feature_names(estimator: Any) -> Any:
     # sklearn warns when an estimator fitted on a DataFrame gets an ndarray; the fast path
     # orders columns itself, so it calls a shallow copy that has forgotten the names.
+    from sklearn.pipeline import Pipeline
+
     if isinstance(estimator, Pipeline):
         name, first = estimator.steps[0]
         return Pipeline([(name, _without_feature_names(first)), *estimator.steps[1:]])
@@ -226,6 +236,8 @@ def _without_feature_names(estimator: Any) -> Any:
 
 
 def _needs_frame(estimator: Any) -> bool:
+    from sklearn.pipeline import Pipeline
+
     if type(estimator).__name__ in _NEEDS_FRAME:
         return True
     steps = estimator.steps if isinstance(estimator, Pipeline) else []

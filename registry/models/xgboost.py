@@ -2,6 +2,7 @@
 
 Models are written with ``save_model`` as UBJSON (``model.ubj``); ``.json`` and the legacy
 binary format written by MLflow load too. Pickle is never used, so loading runs no code.
+xgboost is the ``modelyard[xgboost]`` extra, imported on first use.
 """
 
 from __future__ import annotations
@@ -13,14 +14,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import xgboost as xgb
-from sklearn.exceptions import NotFittedError
 
 from registry.errors import InvalidParameter
+from registry.models.dependencies import require
+from registry.models.inputs import is_sparse
 from registry.models.mlmodel import MLModel, inside, read_mlmodel, verify_file_hashes
 from registry.models.runtime import Params, Runtime
 from registry.models.saving import SaveSpec, SignatureArg, python_function_block, save_model_dir
 
+FLAVOR = "xgboost"
 FORMATS = ("ubj", "json")
 
 
@@ -40,7 +42,9 @@ def save_model(
     Raises:
         InvalidParameter: ``xgb_model`` is not a fitted xgboost model, the format is unknown,
             or ``path`` exists and is not empty. Nothing is written then.
+        FlavorNotInstalled: xgboost is not installed.
     """
+    xgb = require("xgboost", FLAVOR)
     if not isinstance(xgb_model, xgb.Booster | xgb.XGBModel):
         raise InvalidParameter(
             "xgboost.save_model expected an xgboost Booster or a fitted XGBModel "
@@ -51,9 +55,10 @@ def save_model(
         raise InvalidParameter(f"model_format must be one of {', '.join(FORMATS)}")
     filename = f"model.{model_format}"
     if isinstance(xgb_model, xgb.XGBModel):
+        # sklearn's NotFittedError is a ValueError; naming it would need scikit-learn.
         try:
             xgb_model.get_booster()
-        except (xgb.core.XGBoostError, NotFittedError) as exc:
+        except (xgb.core.XGBoostError, ValueError) as exc:
             raise InvalidParameter(f"the xgboost model is not fitted: {exc}") from exc
     model_class = f"{type(xgb_model).__module__}.{type(xgb_model).__qualname__}"
     spec = SaveSpec(
@@ -83,6 +88,8 @@ def load_model(path: str | os.PathLike[str]) -> Any:
     Raises:
         InvalidParameter: the directory has no xgboost model, a file was tampered with, or
             ``model_class`` is not an xgboost model class.
+        FlavorNotInstalled: xgboost is not installed, or scikit-learn is not and the model is
+            one of xgboost's scikit-learn wrappers (``XGBRegressor``, ...).
     """
     model_dir = Path(path)
     return load_xgb(model_dir, read_mlmodel(model_dir))
@@ -93,7 +100,9 @@ def load_xgb(model_dir: Path, mlmodel: MLModel) -> Any:
 
     Raises:
         InvalidParameter: as ``load_model``.
+        FlavorNotInstalled: as ``load_model``.
     """
+    xgb = require("xgboost", FLAVOR)
     conf = mlmodel.flavors.get("xgboost") or {}
     filename = conf.get("data") or (mlmodel.python_function or {}).get("data")
     if not filename:
@@ -101,6 +110,8 @@ def load_xgb(model_dir: Path, mlmodel: MLModel) -> Any:
     file = inside(model_dir, str(filename))
     cls = _model_class(str(conf.get("model_class") or "xgboost.core.Booster"))
     verify_file_hashes(model_dir, mlmodel, [str(filename)])
+    if not issubclass(cls, xgb.Booster):
+        require("sklearn", FLAVOR, extra="sklearn")  # XGBRegressor & co. are sklearn estimators
     model = cls()
     try:
         # xgboost guesses the format from the suffix; a buffer is sniffed, so MLflow 2's
@@ -113,6 +124,7 @@ def load_xgb(model_dir: Path, mlmodel: MLModel) -> Any:
 
 
 def _model_class(qualified: str) -> Any:
+    xgb = require("xgboost", FLAVOR)
     module_name, _, name = qualified.rpartition(".")
     if module_name.split(".", 1)[0] != "xgboost":
         raise InvalidParameter(f"model_class {qualified} is not an xgboost class")
@@ -124,13 +136,14 @@ def _model_class(qualified: str) -> Any:
 
 def runtime(model: Any) -> Runtime:
     """How to call a loaded Booster or XGBModel (a DMatrix with the right feature names)."""
+    xgb = require("xgboost", FLAVOR)
     booster = model if isinstance(model, xgb.Booster) else model.get_booster()
     names = list(booster.feature_names) if booster.feature_names else None
     types = booster.feature_types or []
     if isinstance(model, xgb.Booster):
 
         def predict(data: Any, params: Params) -> Any:
-            return model.predict(_dmatrix(data, names))
+            return model.predict(_dmatrix(xgb, data, names))
 
         def predict_array(x: np.ndarray) -> Any:
             return model.inplace_predict(x)
@@ -151,7 +164,16 @@ def runtime(model: Any) -> Runtime:
     )
 
 
-def _dmatrix(data: Any, names: list[str] | None) -> xgb.DMatrix:
+def _dmatrix(xgb: Any, data: Any, names: list[str] | None) -> Any:
     if isinstance(data, pd.DataFrame):
         return xgb.DMatrix(data)
-    return xgb.DMatrix(np.asarray(data), feature_names=names)
+    if isinstance(data, str | bytes | os.PathLike):
+        # DMatrix reads a string as a file path (MLflow's loader fails on it the same way).
+        raise InvalidParameter(f"an xgboost model predicts on rows, not on {type(data).__name__}")
+    if not (isinstance(data, np.ndarray | list) or is_sparse(data)):
+        return xgb.DMatrix(data)  # a Series or a number, handed over as MLflow does
+    matrix = data if is_sparse(data) else np.asarray(data)
+    # Positional rows take the model's feature names, so a model trained on a DataFrame
+    # accepts them (MLflow's loader refuses them).
+    width = matrix.shape[1] if matrix.ndim == 2 else None
+    return xgb.DMatrix(matrix, feature_names=names if width == len(names or ()) else None)

@@ -17,3 +17,12 @@ class AddBase(PythonModel):
 
     def predict(self, context, model_input, params=None):
         return model_input["x"].to_numpy() * self.factor + self.base
+
+
+class Describe(PythonModel):
+    """Predicts what it was given: the input's type name and its values."""
+
+    def predict(self, context, model_input, params=None):
+        from tests.registry.models.input_cases import plain
+
+        return [type(model_input).__name__, plain(model_input)]

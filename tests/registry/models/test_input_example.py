@@ -49,3 +49,21 @@ def test_environment_files_pin_the_flavor_packages(tmp_path, xy):
     assert env["dependencies"] == ["-r requirements.txt"] and env["python"].startswith("3.")
     conda = yaml.safe_load((tmp_path / "m" / "conda.yaml").read_text())
     assert conda["dependencies"][-1]["pip"] == requirements
+
+
+def test_sparse_example_round_trips_and_serves_dense(tmp_path):
+    from scipy import sparse
+
+    x = np.array([[1.0, 0.0, 2.0], [0.0, 0.0, 3.0], [4.0, 0.0, 0.0]])
+    for fmt, make in (("csr", sparse.csr_matrix), ("csc", sparse.csc_matrix)):
+        model = LinearRegression().fit(make(x), x.sum(axis=1))
+        sk.save_model(model, tmp_path / fmt, input_example=make(x[:2]))
+        meta = read_mlmodel(tmp_path / fmt)
+        assert meta.saved_input_example_info["type"] == f"sparse_matrix_{fmt}"
+        example = load_input_example(tmp_path / fmt, meta.saved_input_example_info)
+        assert example.format == fmt
+        np.testing.assert_array_equal(example.toarray(), x[:2])
+        serving = json.loads((tmp_path / fmt / "serving_input_example.json").read_text())
+        assert serving == {"inputs": x[:2].tolist()}
+        tensor = meta.signature.inputs.specs[0]
+        assert (tensor.dtype, tensor.shape) == ("float64", (-1, 3))

@@ -137,8 +137,13 @@ def test_tensor_rank_shape_and_dtype():
 
 
 def test_unsupported_input_kind():
-    with pytest.raises(InvalidParameter, match="unsupported input str"):
-        enforce_schema("hello", None)
+    with pytest.raises(InvalidParameter, match="unsupported input set"):
+        enforce_schema({"hello"}, None)
+
+
+def test_one_value_is_a_table_of_one_cell():
+    frame = enforce_schema("hello", None)
+    assert frame.shape == (1, 1) and frame.iloc[0, 0] == "hello"
 
 
 def test_binary_column_accepts_bytes_and_base64_text():
