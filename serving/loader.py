@@ -76,11 +76,13 @@ class ModelSource:
     """Resolves and loads one model URI, through one registry client made on first use.
 
     Make one per process after fork: the HTTP client's connections must not be shared.
+    A model whose loading would unpickle Python objects is refused unless ``allow_pickle``.
     """
 
-    def __init__(self, uri: str, tracking_uri: str) -> None:
+    def __init__(self, uri: str, tracking_uri: str, *, allow_pickle: bool = False) -> None:
         self.uri = uri
         self.tracking_uri = tracking_uri
+        self.allow_pickle = allow_pickle
         self._client: Client | None = None
 
     def _registry(self) -> Client:
@@ -123,7 +125,9 @@ class ModelSource:
         and downloading cannot mix two versions.
 
         Raises:
-            InvalidParameter: the URI is malformed, names nothing, or is not a loadable model.
+            InvalidParameter: the URI is malformed, names nothing, is not a loadable model, its
+                files do not match the registered digest, or it needs pickle and that is not
+                allowed.
             RegistryError: the tracking server is unreachable or answered with an error.
         """
         from registry.models import load_predictor
@@ -131,6 +135,7 @@ class ModelSource:
         started = time.perf_counter()
         local = _local_dir(self.uri)
         if local is not None:
+            self._refuse_pickle(local)
             return _loaded(load_predictor(local), self.uri, None, started)
         target = target or self.resolve()
         pinned = target is not None and target.name and target.version
@@ -139,7 +144,20 @@ class ModelSource:
 
         dst = Path(tempfile.mkdtemp(prefix="model-"))
         path = download_model(source, dst, client=self._registry())
+        self._refuse_pickle(path)
         return _loaded(load_predictor(path), self.uri, target, started)
+
+    def _refuse_pickle(self, model_dir: Path) -> None:
+        from registry.models.digest import pickle_reason
+        from registry.models.mlmodel import read_mlmodel
+
+        reason = pickle_reason(read_mlmodel(model_dir))
+        if reason is not None and not self.allow_pickle:
+            raise InvalidParameter(
+                f"not loaded because {reason}, and unpickling runs code from the model files; "
+                "save it with skops (sklearn) or xgboost's own format, or set "
+                "SERVING_ALLOW_PICKLE=true to trust it"
+            )
 
 
 def _loaded(predictor: Any, uri: str, target: Target | None, started: float) -> LoadedModel:
