@@ -2,12 +2,16 @@
 
 With ``preload`` the master loads the model once before forking, so workers share its memory
 pages; each worker then starts its own watcher and batcher threads (threads do not survive
-fork). ``child_exit`` drops a dead worker's live gauges from the multiprocess metrics.
+fork). ``child_exit`` drops a dead worker's live gauges from the multiprocess metrics. A worker
+whose master dies exits at once instead of serving on, unsupervised, for its graceful timeout.
 """
 
 from __future__ import annotations
 
 import gc
+import os
+import threading
+import time
 from typing import Any
 
 from flask import Flask
@@ -16,6 +20,9 @@ from gunicorn.app.base import BaseApplication
 from serving import metrics
 from serving.config import ServingConfig
 from serving.loader import LoadedModel, ModelSource
+
+ORPHAN_POLL_SECONDS = 0.2
+"""How often a worker checks that its master is alive (it exits within this of losing it)."""
 
 
 class ServingServer(BaseApplication):  # type: ignore[misc]
@@ -40,6 +47,7 @@ class ServingServer(BaseApplication):  # type: ignore[misc]
             "accesslog": None,
             "control_socket_disable": True,
             "preload_app": self.model is not None,
+            "post_fork": _exit_with_master,
             "post_worker_init": _post_worker_init,
             "child_exit": _child_exit,
         }
@@ -58,6 +66,20 @@ def _post_worker_init(worker: Any) -> None:
         worker.wsgi.extensions["serving"].start()
 
 
+def _exit_with_master(_server: Any, worker: Any) -> None:
+    # gunicorn itself notices a dead master only between events and then drains connections
+    # for up to graceful_timeout. An orphan has no supervisor: leave at once, as a crash would.
+    master = worker.ppid
+
+    def watch() -> None:
+        while os.getppid() == master:
+            time.sleep(ORPHAN_POLL_SECONDS)
+        worker.log.warning("master %s is gone; worker %s exits", master, os.getpid())
+        os._exit(1)
+
+    threading.Thread(target=watch, name="master-watch", daemon=True).start()
+
+
 def _child_exit(server: Any, worker: Any) -> None:
     metrics.mark_process_dead(worker.pid, server.app.serving_config.prometheus_multiproc_dir)
 
@@ -68,7 +90,9 @@ def preload(config: ServingConfig) -> LoadedModel:
     Raises:
         RegistryError: the URI names nothing or the tracking server is unreachable.
     """
-    model = ModelSource(config.model_uri, config.tracking_uri).load()
+    model = ModelSource(
+        config.model_uri, config.tracking_uri, allow_pickle=config.allow_pickle
+    ).load()
     metrics.LOAD_SECONDS.observe(model.load_seconds)
     # Move the million-odd objects of the ML libraries out of the collector's reach: full
     # collections stop scanning them (long pauses under load), and workers stop dirtying

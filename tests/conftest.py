@@ -88,7 +88,7 @@ def db_url(
     if url.startswith("error:"):
         databases.unavailable(engine, RuntimeError(url))
     yield url
-    databases.truncate_all(engine)
+    databases.truncate_all(engine, url)
 
 
 @pytest.fixture

@@ -22,6 +22,12 @@ MYSQL_URL = os.environ.get("REGISTRY_TEST_MYSQL_URL", "mysql://root@127.0.0.1:33
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 TRUNCATE_ORDER = (
+    "audit_log",
+    "api_tokens",
+    "experiment_permissions",
+    "registered_model_permissions",
+    "registered_model_protections",
+    "users",
     "transitions",
     "registered_model_aliases",
     "model_version_tags",
@@ -91,12 +97,14 @@ def throwaway_database(engine: str) -> Iterator[str]:
             admin.close()
 
 
-def truncate_all(engine: str) -> None:
-    """Empty every table but the schema versions and the Default experiment."""
-    from registry.store import db
+def truncate_all(engine: str, url: str) -> None:
+    """Empty every table of the database at ``url`` but the schema versions and the Default
+    experiment."""
+    from registry.store import close_database, db, open_database, use_database
     from registry.store.models import Experiment
 
-    with db.connection_context():
+    database = open_database(url)
+    with use_database(database), database.connection_context():
         if engine == "postgres":
             tables = ", ".join(f'"{t}"' for t in TRUNCATE_ORDER)
             db.execute_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
@@ -110,6 +118,7 @@ def truncate_all(engine: str) -> None:
         Experiment.update(name="Default", lifecycle_stage="active", deleted_time=None).where(
             Experiment.experiment_id == 0
         ).execute()
+    close_database(database)
 
 
 @contextmanager

@@ -7,7 +7,7 @@ import peewee
 
 from registry.config import Config
 from registry.errors import InvalidParameter
-from registry.store import open_database
+from registry.store import close_database, open_database, use_database
 from registry.store.migrate import LATEST_VERSION, current_version, upgrade
 
 
@@ -23,11 +23,15 @@ def upgrade_command(database_url: str | None, url: str | None) -> None:
     """Apply every pending migration (safe to run again: it then does nothing)."""
     config = Config.from_env(database_url=database_url or url)
     try:
-        database = open_database(config.database_url)
-        with database.connection_context():
-            applied = upgrade()
-            version = current_version()
-        database.close()
+        database = open_database(
+            config.database_url, connect_timeout=config.database_connect_timeout_seconds
+        )
+        try:
+            with use_database(database), database.connection_context():
+                applied = upgrade()
+                version = current_version()
+        finally:
+            close_database(database)
     except InvalidParameter as err:
         raise click.ClickException(err.message) from None
     except (peewee.OperationalError, peewee.InterfaceError, peewee.ImproperlyConfigured) as err:

@@ -33,8 +33,18 @@ ACCEPTED_SCHEMES = ("http://", "https://", "sqlite:///", "postgresql://", "mysql
 _DB_SCHEMES = ("sqlite:", "postgresql:", "postgres:", "mysql:", "mysql+pymysql:")
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _RETRY_ERRORS = (httpx.TransportError,)
+_MAX_DELAY = 8.0
 _apps: dict[str, Any] = {}
 _apps_lock = threading.Lock()
+
+
+def _new_apps_lock() -> None:
+    # A forked child has only the forking thread: a lock another thread held stays held.
+    global _apps_lock
+    _apps_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_new_apps_lock)
 
 
 def normalize_tracking_uri(uri: str) -> str:
@@ -75,6 +85,7 @@ def embedded_artifact_root(uri: str) -> str:
 
 
 def _embedded_app(uri: str) -> Any:
+    # One app per URI, each bound to its own database: two URIs never share a store.
     with _apps_lock:
         app = _apps.get(uri)
         if app is None:
@@ -124,7 +135,8 @@ class Transport:
     Args:
         tracking_uri: an ``http(s)://`` server or a database URI run in-process.
         max_retries: attempts after the first on 429, 5xx and dropped connections.
-        backoff: the first retry's delay in seconds; it doubles each time (capped at 8 s).
+        backoff: the first retry's delay in seconds; it doubles each time (capped at 8 s). A
+            response's ``Retry-After`` (seconds) lengthens the delay before the next attempt.
         timeout: seconds per HTTP request.
     """
 
@@ -233,12 +245,15 @@ class Transport:
         attempts = self.max_retries + 1 if retry else 1
         for attempt in range(attempts):
             if attempt:
-                time.sleep(min(self.backoff * 2 ** (attempt - 1), 8.0))
+                time.sleep(min(self.backoff * 2 ** (attempt - 1), _MAX_DELAY))
             yield attempt
 
     def _send(self, method: str, path: str, retry: bool, **kwargs: Any) -> httpx.Response:
         last = self.max_retries if retry else 0
+        wait = 0.0
         for attempt in self._attempts(retry):
+            time.sleep(wait)
+            wait = 0.0
             try:
                 response = self._http.request(method, path, **kwargs)
             except _RETRY_ERRORS as err:
@@ -250,11 +265,20 @@ class Transport:
                 continue
             if response.status_code in _RETRY_STATUSES and attempt < last:
                 logger.debug("retrying %s %s after HTTP %s", method, path, response.status_code)
+                wait = max(0.0, _retry_after(response) - self.backoff * 2**attempt)
                 continue
             if response.status_code >= 400:
                 raise _error(response)
             return response
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _retry_after(response: httpx.Response) -> float:
+    # Seconds only: our server sends seconds, and an HTTP date is not worth a parser here.
+    try:
+        return min(max(float(response.headers.get("Retry-After", "0")), 0.0), _MAX_DELAY)
+    except ValueError:
+        return 0.0
 
 
 def _error(response: httpx.Response) -> RegistryError:

@@ -1,15 +1,25 @@
-"""Run the registry app under gunicorn, configured from a ``Config`` (no config file)."""
+"""Run the registry app under gunicorn, configured from a ``Config`` (no config file).
+
+Workers build the app after the fork (no preload), so no database connection crosses it, and a
+worker whose master dies exits at once instead of serving on, unsupervised, for its graceful
+timeout.
+"""
 
 from __future__ import annotations
 
 import os
 import tempfile
+import threading
+import time
 from typing import Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
 from registry.config import Config
+
+ORPHAN_POLL_SECONDS = 0.2
+"""How often a worker checks that its master is alive (it exits within this of losing it)."""
 
 
 class RegistryServer(BaseApplication):  # type: ignore[misc]
@@ -32,6 +42,7 @@ class RegistryServer(BaseApplication):  # type: ignore[misc]
             "keepalive": 30,
             "accesslog": None,
             "child_exit": _child_exit,
+            "post_fork": _exit_with_master,
             # gunicorn 27's control socket lives at one fixed path per user: two servers on one
             # machine would fight over it.
             "control_socket_disable": True,
@@ -44,6 +55,20 @@ class RegistryServer(BaseApplication):  # type: ignore[misc]
         from registry.server.app import create_app
 
         return create_app(self.registry_config)
+
+
+def _exit_with_master(_server: Any, worker: Any) -> None:
+    # gunicorn itself notices a dead master only between events and then drains connections
+    # for up to graceful_timeout. An orphan has no supervisor: leave at once, as a crash would.
+    master = worker.ppid
+
+    def watch() -> None:
+        while os.getppid() == master:
+            time.sleep(ORPHAN_POLL_SECONDS)
+        worker.log.warning("master %s is gone; worker %s exits", master, os.getpid())
+        os._exit(1)
+
+    threading.Thread(target=watch, name="master-watch", daemon=True).start()
 
 
 def _child_exit(_server: Any, worker: Any) -> None:

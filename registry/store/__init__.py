@@ -1,7 +1,17 @@
-"""The database: one peewee ``DatabaseProxy`` bound at start-up to SQLite, PostgreSQL or MySQL.
+"""The database: one peewee proxy whose target is chosen per app, on SQLite, PostgreSQL or MySQL.
 
 Engine-specific code lives only here. Query modules (``experiments``, ``runs``, ...) import
 ``db`` and the models and never look at the engine.
+
+``db`` is a ``DatabaseProxy`` whose target is context-local: inside ``use_database(database)``
+(each server app binds its own database around every request) it is that database, so two apps
+in one process, on any threads, never see each other's rows. Elsewhere (the CLI, scripts, tests)
+it is the process default: the database ``open_database`` opened last. peewee's ``bind_ctx``
+would rebind the model classes themselves, for every thread at once.
+
+No connection crosses a ``fork()``: idle pooled connections are closed just before one, and a
+child forgets any connection its parent still had in use (a SQLite file used from two processes
+through one inherited connection is how it gets corrupted).
 """
 
 from __future__ import annotations
@@ -9,35 +19,109 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Any
+from contextlib import AbstractContextManager, contextmanager
+from contextvars import ContextVar
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlsplit
 
 import peewee
 from playhouse import db_url
-from playhouse.pool import PooledSqliteDatabase
+from playhouse.pool import MaxConnectionsExceeded, PooledDatabase, PooledSqliteDatabase
 
 from registry.errors import InvalidParameter, TemporarilyUnavailable
+from registry.store.connections import (
+    DATABASE_UNAVAILABLE,
+    FailFastConnect,
+    mark_committed,
+    retry_deadlocks,
+    track_pool,
+)
+
+__all__ = [
+    "DATABASE_UNAVAILABLE",
+    "close_database",
+    "db",
+    "open_database",
+    "retry_deadlocks",
+    "use_database",
+    "write_transaction",
+]
 
 logger = logging.getLogger(__name__)
 
-db = peewee.DatabaseProxy()
+T = TypeVar("T")
+
+
+class ContextDatabaseProxy(peewee.DatabaseProxy):
+    """A ``DatabaseProxy`` whose target is the database bound in the current context.
+
+    ``obj`` is what ``use_database`` bound in this thread or context, else the process default
+    that ``initialize`` (called by ``open_database``) set.
+    """
+
+    __slots__ = ("_bound", "_default")
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_callbacks", [])
+        object.__setattr__(self, "_default", None)
+        object.__setattr__(self, "_bound", ContextVar("registry_database", default=None))
+
+    @property
+    def obj(self) -> Any:
+        """The database of the current context, else the process default."""
+        bound = self._bound.get()
+        return self._default if bound is None else bound
+
+    def initialize(self, obj: Any) -> None:
+        """Set the process default (what contexts with no binding of their own use)."""
+        object.__setattr__(self, "_default", obj)
+        for callback in self._callbacks:
+            callback(obj)
+
+    @contextmanager
+    def bound_to(self, database: peewee.Database) -> Iterator[peewee.Database]:
+        """Make ``database`` the target in this context for the block."""
+        token = self._bound.set(database)
+        try:
+            yield database
+        finally:
+            self._bound.reset(token)
+
+
+db = ContextDatabaseProxy()
+
+
+def use_database(database: peewee.Database) -> AbstractContextManager[peewee.Database]:
+    """A context manager in which the store reads and writes ``database`` (this context only)."""
+    return db.bound_to(database)
+
 
 SUPPORTED_SCHEMES = ("sqlite", "postgresql", "postgres", "mysql")
-POOL_WAIT_SECONDS = 30
-"""How long a request waits for a free pooled connection before failing."""
+POOL_WAIT_SECONDS = 5
+"""How long a request waits for a free pooled connection before a 503 (pool size >= threads
+per worker, so only an overloaded embedded process or a leak ever waits)."""
+CONNECT_TIMEOUT_SECONDS = 2
+"""How long opening a PostgreSQL or MySQL connection may take (libpq's minimum is 2 s)."""
 
 
-def open_database(url: str, *, busy_timeout_ms: int = 30000, pool_size: int = 8) -> peewee.Database:
-    """Open (lazily) the database named by ``url`` and bind the models to it.
+def open_database(
+    url: str,
+    *,
+    busy_timeout_ms: int = 30000,
+    pool_size: int = 8,
+    connect_timeout: int = CONNECT_TIMEOUT_SECONDS,
+) -> peewee.Database:
+    """Open (lazily) the database named by ``url`` and make it the process default.
 
     SQLite runs in WAL mode with a busy timeout and foreign keys on; PostgreSQL and MySQL use a
-    connection pool of ``pool_size`` per process.
+    connection pool of ``pool_size`` per process, a connect timeout of ``connect_timeout``
+    seconds (unless the URL sets one) and, on PostgreSQL, TCP keepalives.
 
     Raises:
         InvalidParameter: the URL's scheme is not one we support.
     """
-    scheme = urlsplit(url).scheme.split("+")[0]
+    parts = urlsplit(url)
+    scheme = parts.scheme.split("+")[0]
     if scheme not in SUPPORTED_SCHEMES:
         raise InvalidParameter(
             f"Unsupported database URI {url!r}: use sqlite:///path, postgresql://... or mysql://..."
@@ -47,18 +131,36 @@ def open_database(url: str, *, busy_timeout_ms: int = 30000, pool_size: int = 8)
         database = _open_sqlite(url, busy_timeout_ms, pool_size)
     else:
         pooled = {"postgresql": "postgres+pool", "postgres": "postgres+pool", "mysql": "mysql+pool"}
-        target = pooled[scheme] + url[len(urlsplit(url).scheme) :]
+        target = pooled[scheme] + url[len(parts.scheme) :]
         params: dict[str, Any] = {
             "max_connections": pool_size,
             "stale_timeout": 300,
             "timeout": POOL_WAIT_SECONDS,
+            "connect_timeout": connect_timeout,
         }
         if scheme == "mysql":
             params["charset"] = "utf8mb4"
+        else:
+            params.update(
+                keepalives=1, keepalives_idle=10, keepalives_interval=5, keepalives_count=3
+            )
+        for key in dict(parse_qsl(parts.query)):
+            params.pop(key, None)
         database = db_url.connect(target, **params)  # type: ignore[no-untyped-call]
     _timed_execute(database)
+    database.connect = FailFastConnect(database)  # type: ignore[method-assign]
+    if isinstance(database, PooledDatabase):
+        track_pool(database)
     db.initialize(database)
     return database
+
+
+def close_database(database: peewee.Database) -> None:
+    """Close every connection of ``database``, pooled ones (idle or in use) included."""
+    if isinstance(database, PooledDatabase):
+        database.close_all()  # type: ignore[no-untyped-call]
+    else:
+        database.close()
 
 
 def sqlite_path(url: str) -> str:
@@ -109,12 +211,15 @@ def write_transaction() -> Iterator[None]:
     them failing with "database is locked" when it upgrades a read lock.
     """
     obj = db.obj
-    if isinstance(obj, peewee.SqliteDatabase) and not obj.in_transaction():
+    outermost = not obj.in_transaction()
+    if isinstance(obj, peewee.SqliteDatabase) and outermost:
         with obj.atomic("IMMEDIATE"):
             yield
     else:
         with db.atomic():
             yield
+    if outermost:
+        mark_committed()
 
 
 def lock_for_update(query: peewee.ModelSelect) -> peewee.ModelSelect:
@@ -126,12 +231,14 @@ def lock_for_update(query: peewee.ModelSelect) -> peewee.ModelSelect:
 
 def is_operational_error(exc: BaseException) -> bool:
     """True for connection-level database failures that a retry might fix."""
-    return isinstance(exc, peewee.OperationalError | peewee.InterfaceError)
+    return isinstance(exc, DATABASE_UNAVAILABLE)
 
 
 def translate_operational_error(exc: BaseException) -> TemporarilyUnavailable:
     """Turn a connection-level database error into the API's 503."""
     logger.warning("database unavailable: %s", exc)
+    if isinstance(exc, MaxConnectionsExceeded):
+        return TemporarilyUnavailable("The database is busy: no free connection; retry later")
     return TemporarilyUnavailable(f"The database is unavailable: {exc}")
 
 

@@ -1,0 +1,139 @@
+"""Connection lifecycle: fail fast when the database is down, retry deadlocks, survive fork().
+
+No connection is shared across ``fork()``. Used by the store's ``open_database`` and
+``write_transaction`` and by the server's request dispatch; nothing here knows models or queries.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import threading
+import time
+import weakref
+from collections.abc import Callable
+from contextvars import ContextVar
+from typing import Any, TypeVar
+
+import peewee
+from playhouse.pool import MaxConnectionsExceeded
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+DEADLOCK_ATTEMPTS = 3
+"""Attempts of a request the database aborted as a deadlock victim (MySQL 1213, PG 40P01)."""
+DATABASE_UNAVAILABLE = (peewee.OperationalError, peewee.InterfaceError, MaxConnectionsExceeded)
+"""Exceptions that mean "the database cannot serve this now": the API answers 503."""
+
+_committed: ContextVar[bool] = ContextVar("registry_committed_write", default=False)
+
+
+def mark_committed() -> None:
+    """Record that the current request committed a write (so a deadlock retry must not rerun it)."""
+    _committed.set(True)
+
+
+def is_deadlock(exc: BaseException) -> bool:
+    """True when the database aborted the transaction as a deadlock (or serialization) victim.
+
+    Running the transaction again is the documented cure for both.
+    """
+    for cause in (exc, *exc.args[:1], exc.__context__):
+        if getattr(cause, "pgcode", None) in ("40P01", "40001"):
+            return True
+        args = getattr(cause, "args", ())
+        if isinstance(cause, Exception) and args and args[0] == 1213:  # ER_LOCK_DEADLOCK
+            return True
+    return False
+
+
+def retry_deadlocks(call: Callable[[], T]) -> T:
+    """Run ``call``, again (up to ``DEADLOCK_ATTEMPTS`` in all) while it is a deadlock's victim.
+
+    ``call`` is run again only if it committed no ``write_transaction`` before the deadlock, so a
+    retry never repeats a write that is already stored.
+    """
+    for attempt in range(1, DEADLOCK_ATTEMPTS + 1):
+        token = _committed.set(False)
+        try:
+            return call()
+        except peewee.OperationalError as err:
+            if attempt == DEADLOCK_ATTEMPTS or _committed.get() or not is_deadlock(err):
+                raise
+            logger.info("deadlock victim, attempt %d of %d: %s", attempt, DEADLOCK_ATTEMPTS, err)
+        finally:
+            _committed.reset(token)
+        # A short random pause, so the two sides of the deadlock do not meet again.
+        time.sleep(random.uniform(0.005, 0.05) * attempt)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+_pools: weakref.WeakSet[Any] = weakref.WeakSet()
+_inherited: list[object] = []
+
+
+def track_pool(database: Any) -> None:
+    """Close ``database``'s idle connections before every fork; forget them in the child."""
+    _pools.add(database)
+
+
+def _close_idle_connections() -> None:
+    for database in list(_pools):
+        database.close_idle()
+
+
+def _forget_inherited_connections() -> None:
+    # In a forked child, the parent's connections must be neither used nor closed (closing a
+    # SQLite file's descriptor drops this process's locks on it): keep them unreachable.
+    for database in list(_pools):
+        _inherited.extend(conn for *_, conn in database._connections)
+        _inherited.extend(pooled.connection for pooled in database._in_use.values())
+        database._connections, database._in_use = [], {}
+        database._state.reset()
+
+
+os.register_at_fork(before=_close_idle_connections, after_in_child=_forget_inherited_connections)
+
+
+class FailFastConnect:
+    """``Database.connect`` that fails at once while the database is down.
+
+    peewee opens connections one at a time per database, so against a database that does not
+    answer, every request would queue behind the others' connect timeouts. Here, once an
+    attempt fails, one request at a time probes while the rest get their 503 at once; the
+    first probe that connects ends the outage.
+    """
+
+    def __init__(self, database: peewee.Database) -> None:
+        self._database = database
+        self._connect = database.connect
+        self._gate = threading.Lock()
+        self._failure: str | None = None
+
+    def __call__(self, reuse_if_open: bool = False) -> bool:
+        """Connect as ``Database.connect`` does, or raise at once while another attempt failed."""
+        if not self._database.is_closed():  # this thread is connected: nothing to attempt
+            return self._connect(reuse_if_open)
+        if self._failure is not None:
+            if not self._gate.acquire(blocking=False):
+                raise self._unavailable()
+        else:
+            self._gate.acquire()
+            if self._failure is not None:  # it failed while this request waited its turn
+                self._gate.release()
+                raise self._unavailable()
+        try:
+            opened = self._connect(reuse_if_open)
+            self._failure = None
+            return opened
+        except peewee.OperationalError as err:
+            self._failure = str(err).strip() or type(err).__name__
+            raise
+        finally:
+            self._gate.release()
+
+    def _unavailable(self) -> peewee.OperationalError:
+        return peewee.OperationalError(f"the last connection attempt failed: {self._failure}")
