@@ -93,10 +93,15 @@ def _convert(database: pw.Database, collation: str) -> None:
         ).fetchall()
     }
     # MariaDB refuses to change the collation of a column that a foreign key joins (even with
-    # foreign_key_checks off), so the keys are dropped first and recreated afterwards.
-    keys = _foreign_keys(database)
+    # foreign_key_checks off), so the keys are dropped first and recreated afterwards. MySQL's DDL
+    # commits as it goes, so the key definitions are saved in a table first: a conversion that
+    # dies half-way (killed, lock wait timeout, full disk) is resumed by the next upgrade, which
+    # recreates them from there instead of from a catalogue that no longer has them.
+    keys = _saved_foreign_keys(database)
+    present = {(key.table, key.name) for key in _foreign_keys(database)}
     for key in keys:
-        database.execute_sql(f"ALTER TABLE `{key.table}` DROP FOREIGN KEY `{key.name}`")
+        if (key.table, key.name) in present:
+            database.execute_sql(f"ALTER TABLE `{key.table}` DROP FOREIGN KEY `{key.name}`")
     database.execute_sql(f"ALTER DATABASE CHARACTER SET utf8mb4 COLLATE {collation}")
     for table in TABLES:
         if table in existing:
@@ -109,6 +114,41 @@ def _convert(database: pw.Database, collation: str) -> None:
             f" REFERENCES `{key.referenced_table}` (`{key.referenced_column}`)"
             f" ON DELETE {key.on_delete} ON UPDATE {key.on_update}"
         )
+    database.execute_sql(f"DROP TABLE `{SAVED_KEYS}`")
+
+
+SAVED_KEYS = "migration_saved_foreign_keys"
+"""Where the foreign keys wait while their columns are converted (dropped once they are back)."""
+
+
+def _saved_foreign_keys(database: pw.Database) -> list[_ForeignKey]:
+    """The keys saved by an earlier, interrupted run; else the current ones, saved now."""
+    database.execute_sql(
+        f"CREATE TABLE IF NOT EXISTS `{SAVED_KEYS}` (name VARCHAR(64), table_name VARCHAR(64),"
+        " column_name VARCHAR(64), referenced_table VARCHAR(64), referenced_column VARCHAR(64),"
+        " on_delete VARCHAR(16), on_update VARCHAR(16))"
+    )
+    saved = database.execute_sql(
+        "SELECT name, table_name, column_name, referenced_table, referenced_column, on_delete,"
+        f" on_update FROM `{SAVED_KEYS}` ORDER BY table_name, name"
+    ).fetchall()
+    if saved:
+        return [_ForeignKey(*(str(value) for value in row)) for row in saved]
+    keys = _foreign_keys(database)
+    for key in keys:
+        database.execute_sql(
+            f"INSERT INTO `{SAVED_KEYS}` VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            (
+                key.name,
+                key.table,
+                key.column,
+                key.referenced_table,
+                key.referenced_column,
+                key.on_delete,
+                key.on_update,
+            ),
+        )
+    return keys
 
 
 @dataclass(frozen=True)

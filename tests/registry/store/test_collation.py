@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from flask.testing import FlaskClient
@@ -142,6 +143,48 @@ def test_migration_makes_an_existing_mysql_database_exact(tmp_path: Path) -> Non
             create_registered_model("fraud-model ")
             assert get_registered_model("fraud-model ").name == "fraud-model "
         database.close_all()  # type: ignore[attr-defined]
+    finally:
+        context.__exit__(None, None, None)
+
+
+def test_an_interrupted_migration_keeps_every_foreign_key(tmp_path: Path) -> None:
+    """MySQL's DDL commits as it goes: a conversion that dies half-way must not lose the keys."""
+    import pymysql
+
+    from registry.store import close_database, open_database, use_database
+    from registry.store.migrate import current_version, upgrade
+
+    try:
+        context = databases.throwaway_database("mysql")
+        url = context.__enter__()
+    except Exception as err:
+        databases.unavailable("mysql", err)
+    try:
+        database = open_database(url)
+        with use_database(database), database.connection_context():
+            upgrade(target=3)
+            keys = _cascading_foreign_keys(database)
+            parts = urlsplit(url)
+            reader = pymysql.connect(
+                host=parts.hostname,
+                port=parts.port or 3306,
+                user=parts.username or "root",
+                password=parts.password or "",
+                database=parts.path.lstrip("/"),
+            )
+            reader.begin()
+            reader.cursor().execute("SELECT * FROM metrics LIMIT 1")  # holds the table's lock
+            database.execute_sql("SET SESSION lock_wait_timeout = 1")
+            with pytest.raises(Exception, match=r"[Ll]ock wait timeout"):
+                upgrade()
+            assert current_version() == 3
+            reader.rollback()
+            reader.close()
+            database.execute_sql("SET SESSION lock_wait_timeout = DEFAULT")
+            upgrade(target=4)
+            assert current_version() == 4
+            assert _cascading_foreign_keys(database) == keys
+        close_database(database)
     finally:
         context.__exit__(None, None, None)
 
