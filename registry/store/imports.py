@@ -1,0 +1,669 @@
+"""Writes that bring another tracking server's data in with its own ids and times kept.
+
+The normal write functions give out new ids and stamp the current time; an import must keep the
+source's run ids, experiment ids, version numbers and timestamps. Each function here owns its
+transaction and lands one whole entity (a run with its params, tags, metric history and inputs;
+a model version with its tags and stage), so nothing half-imported is ever visible. Writing the
+same entity again converges on the source's state and duplicates nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import peewee
+
+from registry.errors import AlreadyExists
+from registry.store import db, engine_name, write_transaction
+from registry.store.datasets import DatasetInput
+from registry.store.metrics import MetricPoint, insert_points
+from registry.store.model_versions import DELETED as DELETED_VERSION
+from registry.store.models import (
+    DELETED,
+    Dataset,
+    Experiment,
+    ExperimentTag,
+    LoggedModel,
+    LoggedModelParam,
+    LoggedModelTag,
+    Metric,
+    ModelVersion,
+    ModelVersionTag,
+    Param,
+    RegisteredModel,
+    RegisteredModelAlias,
+    RegisteredModelTag,
+    Run,
+    RunInput,
+    RunModelInput,
+    RunModelOutput,
+    RunTag,
+)
+from registry.store.transitions import ALIAS, STAGE, record_transition
+from registry.store.upserts import upsert_key_values
+
+DEFAULT_EXPERIMENT_ID = 0
+IMPORT_COMMENT = "imported from MLflow"
+"""The comment of the history entries that record a stage or alias found at import."""
+
+
+@dataclass(frozen=True)
+class ImportedExperiment:
+    """An experiment as the source holds it."""
+
+    experiment_id: int
+    name: str
+    artifact_location: str
+    lifecycle_stage: str
+    creation_time: int
+    last_update_time: int
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What decides whether a run changed: its row, params, tags and the size of its history.
+
+    MLflow's metric history is append-only, so the number of points and the newest timestamp
+    change whenever a point is added.
+    """
+
+    fields: tuple[Any, ...]
+    params: dict[str, str]
+    tags: dict[str, str]
+    points: int
+    last_timestamp: int | None
+    inputs: int
+
+
+@dataclass(frozen=True)
+class ImportedRun:
+    """A run with everything that lands with it."""
+
+    run_id: str
+    experiment_id: int
+    name: str
+    user_id: str
+    status: str
+    start_time: int | None
+    end_time: int | None
+    lifecycle_stage: str
+    artifact_uri: str
+    deleted_time: int | None
+    params: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    metrics: Sequence[MetricPoint] = ()
+    datasets: Sequence[DatasetInput] = ()
+    model_inputs: Sequence[str] = ()
+    model_outputs: Sequence[tuple[str, int]] = ()
+
+    def row_fields(self) -> tuple[Any, ...]:
+        """The run row's own values, in ``RunSummary.fields`` order."""
+        return (
+            self.experiment_id,
+            self.name,
+            self.user_id,
+            self.status,
+            self.start_time,
+            self.end_time,
+            self.lifecycle_stage,
+            self.deleted_time,
+        )
+
+
+@dataclass(frozen=True)
+class ImportedLoggedModel:
+    """An MLflow 3 logged model with its params and tags."""
+
+    model_id: str
+    experiment_id: int
+    name: str
+    model_type: str
+    source_run_id: str | None
+    status: str
+    status_message: str
+    artifact_uri: str
+    lifecycle_stage: str
+    creation_timestamp_ms: int
+    last_updated_timestamp_ms: int
+    params: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ImportedRegisteredModel:
+    """A registered model with its tags and aliases (alias -> version)."""
+
+    name: str
+    description: str
+    creation_timestamp: int
+    last_updated_timestamp: int
+    tags: dict[str, str] = field(default_factory=dict)
+    aliases: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ImportedModelVersion:
+    """A model version, kept under its own number (deleted ones as tombstones)."""
+
+    name: str
+    version: int
+    description: str
+    user_id: str
+    creation_timestamp: int
+    last_updated_timestamp: int
+    current_stage: str
+    source: str
+    run_id: str | None
+    run_link: str
+    model_id: str | None
+    status: str
+    status_message: str
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+# --- tracking -----------------------------------------------------------------------------------
+
+
+def read_experiments() -> dict[int, ImportedExperiment]:
+    """Every experiment of the store with its tags, in the import's terms."""
+    tags: dict[int, dict[str, str]] = defaultdict(dict)
+    for tag in ExperimentTag.select():
+        tags[tag.experiment_id][tag.key] = tag.value
+    return {
+        row.experiment_id: ImportedExperiment(
+            row.experiment_id,
+            row.name,
+            row.artifact_location,
+            row.lifecycle_stage,
+            row.creation_time,
+            row.last_update_time,
+            dict(tags[row.experiment_id]),
+        )
+        for row in Experiment.select()
+    }
+
+
+def import_experiment(experiment: ImportedExperiment) -> None:
+    """Create or update an experiment under the source's id, with exactly the source's tags.
+
+    An existing experiment with this id is the same one when its creation time matches (the
+    Default experiment, id 0, always is).
+
+    Raises:
+        AlreadyExists: another experiment holds this id or this name.
+    """
+    values = {
+        "name": experiment.name,
+        "artifact_location": experiment.artifact_location,
+        "lifecycle_stage": experiment.lifecycle_stage,
+        "creation_time": experiment.creation_time,
+        "last_update_time": experiment.last_update_time,
+        "deleted_time": experiment.last_update_time
+        if experiment.lifecycle_stage == DELETED
+        else None,
+    }
+    try:
+        with write_transaction():
+            found = Experiment.get_or_none(Experiment.experiment_id == experiment.experiment_id)
+            if found is None:
+                Experiment.insert(experiment_id=experiment.experiment_id, **values).execute()
+            elif (
+                experiment.experiment_id == DEFAULT_EXPERIMENT_ID
+                or found.creation_time == experiment.creation_time
+            ):
+                Experiment.update(**values).where(
+                    Experiment.experiment_id == experiment.experiment_id
+                ).execute()
+            else:
+                raise AlreadyExists(
+                    f"Experiment id {experiment.experiment_id} is already used here by"
+                    f" '{found.name}', a different experiment."
+                )
+            _replace_tags(
+                ExperimentTag, ExperimentTag.experiment, experiment.experiment_id, experiment.tags
+            )
+    except peewee.IntegrityError:
+        raise AlreadyExists(
+            f"Experiment name '{experiment.name}' is already used here by another experiment."
+        ) from None
+
+
+def sync_experiment_ids() -> None:
+    """Move PostgreSQL's id sequence past imported ids (SQLite and MySQL follow the max)."""
+    if engine_name() == "postgresql":
+        db.execute_sql(
+            "SELECT setval(pg_get_serial_sequence('experiments', 'experiment_id'),"
+            " GREATEST((SELECT MAX(experiment_id) FROM experiments), 1))"
+        )
+
+
+def run_summaries(run_ids: Sequence[str]) -> dict[str, RunSummary]:
+    """The summary of each of ``run_ids`` present in the store."""
+    found: dict[str, RunSummary] = {}
+    for start in range(0, len(run_ids), 500):
+        found.update(_summaries(list(run_ids[start : start + 500])))
+    return found
+
+
+def _summaries(ids: list[str]) -> dict[str, RunSummary]:
+    params = _key_values(Param, Param.run, ids)
+    tags = _key_values(RunTag, RunTag.run, ids)
+    counted = Metric.select(Metric.run, peewee.fn.COUNT(Metric.id), peewee.fn.MAX(Metric.timestamp))
+    history = {
+        run_id: (count, last)
+        for run_id, count, last in _tuples(counted.where(Metric.run.in_(ids)).group_by(Metric.run))
+    }
+    inputs: dict[str, int] = defaultdict(int)
+    for table, column in (
+        (RunInput, RunInput.run),
+        (RunModelInput, RunModelInput.run),
+        (RunModelOutput, RunModelOutput.run),
+    ):
+        query = table.select(column, peewee.fn.COUNT(column)).where(column.in_(ids))
+        for run_id, count in _tuples(query.group_by(column)):
+            inputs[run_id] += count
+    summaries = {}
+    for run in Run.select().where(Run.run_uuid.in_(ids)):
+        count, last = history.get(run.run_uuid, (0, None))
+        fields = (
+            run.experiment_id,
+            run.name,
+            run.user_id,
+            run.status,
+            run.start_time,
+            run.end_time,
+            run.lifecycle_stage,
+            run.deleted_time,
+        )
+        summaries[run.run_uuid] = RunSummary(
+            fields,
+            params.get(run.run_uuid, {}),
+            tags.get(run.run_uuid, {}),
+            count,
+            last,
+            inputs[run.run_uuid],
+        )
+    return summaries
+
+
+def _key_values(model: Any, owner: Any, ids: list[str]) -> dict[str, dict[str, str]]:
+    found: dict[str, dict[str, str]] = defaultdict(dict)
+    for owner_id, key, value in (
+        model.select(owner, model.key, model.value).where(owner.in_(ids)).tuples()
+    ):
+        found[owner_id][key] = value
+    return found
+
+
+def _tuples(query: Any) -> list[tuple[Any, ...]]:
+    return list(query.tuples())
+
+
+def import_runs(runs: Sequence[ImportedRun]) -> None:
+    """Write runs whole, in one transaction: rows, params, tags, histories and inputs.
+
+    Metric points already stored are not stored twice; tags the source no longer has are
+    removed. The runs' experiments must already be imported. All the runs land, or none.
+    """
+    with write_transaction():
+        for run in runs:
+            _write_run(run)
+
+
+def _write_run(run: ImportedRun) -> None:
+    values = {
+        "experiment": run.experiment_id,
+        "name": run.name,
+        "user_id": run.user_id,
+        "status": run.status,
+        "start_time": run.start_time,
+        "end_time": run.end_time,
+        "lifecycle_stage": run.lifecycle_stage,
+        "artifact_uri": run.artifact_uri,
+        "deleted_time": run.deleted_time,
+    }
+    if not Run.update(**values).where(Run.run_uuid == run.run_id).execute():
+        Run.insert(run_uuid=run.run_id, **values).execute()
+    upsert_key_values(Param, Param.run, run.run_id, run.params)
+    _replace_tags(RunTag, RunTag.run, run.run_id, run.tags)
+    if run.metrics:
+        insert_points(run.run_id, run.metrics)
+    for dataset in run.datasets:
+        _link_dataset(run, dataset)
+    if run.model_inputs:
+        RunModelInput.insert_many(
+            [{"run": run.run_id, "model_id": m} for m in dict.fromkeys(run.model_inputs)]
+        ).on_conflict_ignore().execute()
+    for model_id, step in run.model_outputs:
+        updated = (
+            RunModelOutput.update(step=step)
+            .where(RunModelOutput.run == run.run_id, RunModelOutput.model_id == model_id)
+            .execute()
+        )
+        if not updated:
+            RunModelOutput.insert(run=run.run_id, model_id=model_id, step=step).execute()
+
+
+def _link_dataset(run: ImportedRun, dataset: DatasetInput) -> None:
+    Dataset.insert(
+        experiment=run.experiment_id,
+        name=dataset.name,
+        digest=dataset.digest,
+        source_type=dataset.source_type,
+        source=dataset.source,
+        schema=dataset.schema,
+        profile=dataset.profile,
+    ).on_conflict_ignore().execute()
+    dataset_id = (
+        Dataset.select(Dataset.id)
+        .where(
+            Dataset.experiment == run.experiment_id,
+            Dataset.name == dataset.name,
+            Dataset.digest == dataset.digest,
+        )
+        .scalar()
+    )
+    tags = json.dumps([{"key": k, "value": v} for k, v in dataset.tags.items()])
+    RunInput.insert(
+        run=run.run_id, dataset=dataset_id, tags_json=tags
+    ).on_conflict_ignore().execute()
+
+
+def _replace_tags(
+    model: Any, owner: peewee.ForeignKeyField, owner_id: Any, tags: dict[str, str]
+) -> None:
+    stale = model.delete().where(owner == owner_id)
+    if tags:
+        stale = stale.where(model.key.not_in(list(tags)))
+    stale.execute()
+    upsert_key_values(model, owner, owner_id, tags)
+
+
+def read_logged_models(model_ids: Sequence[str]) -> dict[str, ImportedLoggedModel]:
+    """The logged models among ``model_ids`` that the store holds, with params and tags."""
+    ids = list(model_ids)
+    params = _key_values(LoggedModelParam, LoggedModelParam.model, ids)
+    tags = _key_values(LoggedModelTag, LoggedModelTag.model, ids)
+    return {
+        row.model_id: ImportedLoggedModel(
+            row.model_id,
+            row.experiment_id,
+            row.name,
+            row.model_type,
+            row.source_run_id,
+            row.status,
+            row.status_message,
+            row.artifact_uri,
+            row.lifecycle_stage,
+            row.creation_timestamp_ms,
+            row.last_updated_timestamp_ms,
+            dict(params.get(row.model_id, {})),
+            dict(tags.get(row.model_id, {})),
+        )
+        for row in LoggedModel.select().where(LoggedModel.model_id.in_(ids))
+    }
+
+
+def import_logged_model(model: ImportedLoggedModel) -> None:
+    """Create or update a logged model under its own id, with exactly its params and tags."""
+    values = {
+        "experiment": model.experiment_id,
+        "name": model.name,
+        "model_type": model.model_type,
+        "source_run_id": model.source_run_id,
+        "status": model.status,
+        "status_message": model.status_message,
+        "artifact_uri": model.artifact_uri,
+        "lifecycle_stage": model.lifecycle_stage,
+        "creation_timestamp_ms": model.creation_timestamp_ms,
+        "last_updated_timestamp_ms": model.last_updated_timestamp_ms,
+    }
+    with write_transaction():
+        where = LoggedModel.model_id == model.model_id
+        if not LoggedModel.update(**values).where(where).execute():
+            LoggedModel.insert(model_id=model.model_id, **values).execute()
+        _replace_tags(LoggedModelParam, LoggedModelParam.model, model.model_id, model.params)
+        _replace_tags(LoggedModelTag, LoggedModelTag.model, model.model_id, model.tags)
+
+
+# --- registry -----------------------------------------------------------------------------------
+
+
+def read_registered_models(names: Iterable[str]) -> dict[str, ImportedRegisteredModel]:
+    """The registered models among ``names`` that the store holds, with tags and aliases."""
+    wanted = list(names)
+    found: dict[str, ImportedRegisteredModel] = {}
+    for start in range(0, len(wanted), 500):
+        rows = list(
+            RegisteredModel.select().where(RegisteredModel.name.in_(wanted[start : start + 500]))
+        )
+        ids = [row.id for row in rows]
+        tags: dict[int, dict[str, str]] = defaultdict(dict)
+        for tag in RegisteredModelTag.select().where(RegisteredModelTag.registered_model.in_(ids)):
+            tags[tag.registered_model_id][tag.key] = tag.value
+        aliases: dict[int, dict[str, int]] = defaultdict(dict)
+        for alias in RegisteredModelAlias.select().where(
+            RegisteredModelAlias.registered_model.in_(ids)
+        ):
+            aliases[alias.registered_model_id][alias.alias_name] = alias.version
+        for row in rows:
+            found[row.name] = ImportedRegisteredModel(
+                row.name,
+                row.description,
+                row.creation_timestamp,
+                row.last_updated_timestamp,
+                dict(tags[row.id]),
+                dict(aliases[row.id]),
+            )
+    return found
+
+
+def import_registered_model(model: ImportedRegisteredModel) -> None:
+    """Create or update a registered model (description, times, tags); aliases come later.
+
+    Raises:
+        AlreadyExists: a model of this name exists here with another creation time.
+    """
+    with write_transaction():
+        row = RegisteredModel.get_or_none(RegisteredModel.name == model.name)
+        if row is None:
+            row = RegisteredModel.create(
+                name=model.name,
+                description=model.description,
+                creation_timestamp=model.creation_timestamp,
+                last_updated_timestamp=model.last_updated_timestamp,
+            )
+        elif row.creation_timestamp != model.creation_timestamp:
+            raise AlreadyExists(
+                f"Registered model '{model.name}' already exists here and was not imported."
+            )
+        else:
+            row.description = model.description
+            row.last_updated_timestamp = model.last_updated_timestamp
+            row.save()
+        _replace_tags(RegisteredModelTag, RegisteredModelTag.registered_model, row.id, model.tags)
+
+
+def read_model_versions(name: str) -> dict[int, ImportedModelVersion]:
+    """Every version (tombstones included) of model ``name`` held here, by number."""
+    query = ModelVersion.select().join(RegisteredModel).where(RegisteredModel.name == name)
+    rows = list(query)
+    tags: dict[int, dict[str, str]] = defaultdict(dict)
+    for tag in ModelVersionTag.select().where(
+        ModelVersionTag.model_version.in_([row.id for row in rows])
+    ):
+        tags[tag.model_version_id][tag.key] = tag.value
+    return {
+        row.version: ImportedModelVersion(
+            name,
+            row.version,
+            row.description,
+            row.user_id,
+            row.creation_timestamp,
+            row.last_updated_timestamp,
+            row.current_stage,
+            row.source,
+            row.run_id,
+            row.run_link,
+            row.model_id,
+            row.status,
+            row.status_message,
+            dict(tags[row.id]),
+        )
+        for row in rows
+    }
+
+
+def import_model_version(version: ImportedModelVersion) -> None:
+    """Write one version whole under its own number; a new stage is recorded in the history.
+
+    The stage entry carries the version's last-updated time and ``IMPORT_COMMENT``. Versions
+    are imported with the model's ``exclusive_stages`` off, as MLflow allows two holders.
+    """
+    values = {
+        "description": version.description,
+        "user_id": version.user_id,
+        "creation_timestamp": version.creation_timestamp,
+        "last_updated_timestamp": version.last_updated_timestamp,
+        "current_stage": version.current_stage,
+        "exclusive_stage": None,
+        "source": version.source,
+        "run_id": version.run_id,
+        "run_link": version.run_link,
+        "model_id": version.model_id,
+        "status": version.status,
+        "status_message": version.status_message,
+    }
+    with write_transaction():
+        model = RegisteredModel.get(RegisteredModel.name == version.name)
+        row = ModelVersion.get_or_none(
+            (ModelVersion.registered_model == model.id) & (ModelVersion.version == version.version)
+        )
+        before = "None" if row is None else row.current_stage
+        if row is None:
+            row = ModelVersion.create(registered_model=model, version=version.version, **values)
+        else:
+            ModelVersion.update(**values).where(ModelVersion.id == row.id).execute()
+        _replace_tags(ModelVersionTag, ModelVersionTag.model_version, row.id, version.tags)
+        if version.current_stage not in (before, DELETED_VERSION):
+            record_transition(
+                model,
+                kind=STAGE,
+                version=version.version,
+                from_value=before,
+                to_value=version.current_stage,
+                user_id="",
+                timestamp=version.last_updated_timestamp,
+                comment=IMPORT_COMMENT,
+            )
+
+
+def import_aliases(name: str, aliases: Mapping[str, int], timestamp: int) -> None:
+    """Make the model's aliases exactly ``aliases``; each change is recorded in the history.
+
+    Entries carry ``timestamp`` (the model's last-updated time in the source: MLflow keeps no
+    time per alias) and ``IMPORT_COMMENT``.
+    """
+    with write_transaction():
+        model = RegisteredModel.get(RegisteredModel.name == name)
+        current = {
+            row.alias_name: row.version
+            for row in RegisteredModelAlias.select().where(
+                RegisteredModelAlias.registered_model == model.id
+            )
+        }
+        for alias in sorted(set(current) | set(aliases)):
+            before, after = current.get(alias), aliases.get(alias)
+            if before == after:
+                continue
+            owned = (RegisteredModelAlias.registered_model == model.id) & (
+                RegisteredModelAlias.alias_name == alias
+            )
+            if after is None:
+                RegisteredModelAlias.delete().where(owned).execute()
+            elif before is None:
+                RegisteredModelAlias.create(registered_model=model, alias_name=alias, version=after)
+            else:
+                RegisteredModelAlias.update(version=after).where(owned).execute()
+            record_transition(
+                model,
+                kind=ALIAS,
+                alias_name=alias,
+                version=after if after is not None else before,
+                from_value="" if before is None else str(before),
+                to_value="" if after is None else str(after),
+                user_id="",
+                timestamp=timestamp,
+                comment=IMPORT_COMMENT,
+            )
+        RegisteredModel.update(last_updated_timestamp=timestamp).where(
+            RegisteredModel.id == model.id
+        ).execute()
+
+
+def read_run(run_id: str) -> ImportedRun | None:
+    """The run as stored, whole (every metric point), in the import's terms; None if absent."""
+    run = Run.get_or_none(Run.run_uuid == run_id)
+    if run is None:
+        return None
+    from registry.store.metrics import logged_value
+
+    points = [
+        MetricPoint(
+            m.key,
+            logged_value(m.value, m.value_kind),
+            m.timestamp,
+            m.step,
+            m.model_id,
+            m.dataset_name,
+            m.dataset_digest,
+        )
+        for m in Metric.select()
+        .where(Metric.run == run_id)
+        .order_by(Metric.key, Metric.step, Metric.timestamp)
+    ]
+    datasets = [
+        DatasetInput(
+            d.name,
+            d.digest,
+            d.source_type,
+            d.source,
+            d.schema,
+            d.profile,
+            {t["key"]: t["value"] for t in json.loads(i.tags_json or "[]")},
+        )
+        for i, d in (
+            (row, row.dataset)
+            for row in RunInput.select(RunInput, Dataset)
+            .join(Dataset)
+            .where(RunInput.run == run_id)
+        )
+    ]
+    return ImportedRun(
+        run.run_uuid,
+        run.experiment_id,
+        run.name,
+        run.user_id,
+        run.status,
+        run.start_time,
+        run.end_time,
+        run.lifecycle_stage,
+        run.artifact_uri,
+        run.deleted_time,
+        params=_key_values(Param, Param.run, [run_id]).get(run_id, {}),
+        tags=_key_values(RunTag, RunTag.run, [run_id]).get(run_id, {}),
+        metrics=points,
+        datasets=datasets,
+        model_inputs=[
+            r.model_id for r in RunModelInput.select().where(RunModelInput.run == run_id)
+        ],
+        model_outputs=[
+            (r.model_id, r.step)
+            for r in RunModelOutput.select().where(RunModelOutput.run == run_id)
+        ],
+    )
