@@ -136,7 +136,8 @@ class ModelSource:
         local = _local_dir(self.uri)
         if local is not None:
             self._refuse_pickle(local)
-            return _loaded(load_predictor(local), self.uri, None, started)
+            predictor = load_predictor(local, trust_skops_types=self.allow_pickle)
+            return _loaded(predictor, self.uri, None, started)
         target = target or self.resolve()
         pinned = target is not None and target.name and target.version
         source = f"models:/{target.name}/{target.version}" if target and pinned else self.uri
@@ -145,7 +146,8 @@ class ModelSource:
         dst = Path(tempfile.mkdtemp(prefix="model-"))
         path = download_model(source, dst, client=self._registry())
         self._refuse_pickle(path)
-        return _loaded(load_predictor(path), self.uri, target, started)
+        predictor = load_predictor(path, trust_skops_types=self.allow_pickle)
+        return _loaded(predictor, self.uri, target, started)
 
     def _refuse_pickle(self, model_dir: Path) -> None:
         from registry.models.digest import pickle_reason

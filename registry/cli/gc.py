@@ -50,7 +50,7 @@ def gc(database_url: str | None, artifact_root: str | None, older_than: str, dry
 
     database = open_database(config.database_url)
     with database.connection_context():
-        report = collect_garbage(open_artifact_store(config), cutoff_ms, dry_run=dry_run)
+        report = collect_garbage(open_artifact_store(config), config, cutoff_ms, dry_run=dry_run)
     verb = "Would remove" if dry_run else "Removed"
     for kind, items in (
         ("run", report.runs),

@@ -85,9 +85,10 @@ def verify_directory(model_dir: Path, expected: str, what: str) -> None:
 def pickle_reason(mlmodel: MLModel) -> str | None:
     """Why loading this model would unpickle Python objects (run code), or None when it would not.
 
-    Only two loaders read nothing but data: scikit-learn models saved with skops and xgboost's
-    native format. Every other loader (pickle, cloudpickle, custom pyfunc models, an unknown
-    loader) counts as unpickling.
+    Only two loaders read nothing but data: scikit-learn models saved with skops whose
+    ``skops_trusted_types`` are all scikit-learn, numpy or scipy classes (or numpy ufuncs), and
+    xgboost's native format. Every other loader (pickle, cloudpickle, custom pyfunc models, an
+    unknown loader, a skops model trusting a function or a foreign type) counts as unpickling.
     """
     loader = str((mlmodel.python_function or {}).get("loader_module") or "")
     if loader in _SAFE_LOADERS:
@@ -96,8 +97,21 @@ def pickle_reason(mlmodel: MLModel) -> str | None:
         sklearn_conf = mlmodel.flavors.get("sklearn") or {}
         serialization = str(sklearn_conf.get("serialization_format") or "pickle")
         if serialization == "skops":
-            return None
+            return _skops_reason(sklearn_conf.get("skops_trusted_types") or [])
         return f"its scikit-learn model is serialized with {serialization}"
     if not loader:
         return "it names no python_function loader"
     return f"its loader {loader} unpickles a Python object (cloudpickle)"
+
+
+def _skops_reason(recorded: object) -> str | None:
+    from registry.models.sklearn import untrusted_types
+
+    names = [str(t) for t in recorded] if isinstance(recorded, list) else [str(recorded)]
+    refused = untrusted_types(names)
+    if not refused:
+        return None
+    return (
+        f"its skops model trusts {', '.join(refused)}, which are not scikit-learn, numpy or "
+        "scipy classes (skops would call them as the model loads)"
+    )

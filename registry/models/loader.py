@@ -24,8 +24,11 @@ logger = logging.getLogger(__name__)
 _MLFLOW_PYFUNC = "mlflow.pyfunc.model"
 
 
-def load_predictor(path: str | os.PathLike[str]) -> Predictor:
+def load_predictor(path: str | os.PathLike[str], *, trust_skops_types: bool = False) -> Predictor:
     """Load the model directory at ``path`` and return a ``Predictor`` for it.
+
+    ``trust_skops_types`` loads a skops model even when it records types outside sklearn, numpy
+    and scipy classes (which can run code): the operator's explicit choice, never the default.
 
     Raises:
         InvalidParameter: there is no MLmodel or no python_function flavor, a model file was
@@ -42,18 +45,24 @@ def load_predictor(path: str | os.PathLike[str]) -> Predictor:
             f"model at {model_dir} has no python_function flavor (flavors: {flavors})"
         )
     loader_module = str(conf.get("loader_module", ""))
-    predictor = Predictor(mlmodel, _runtime(model_dir, mlmodel, loader_module))
+    runtime = _runtime(model_dir, mlmodel, loader_module, trust_skops_types)
+    predictor = Predictor(mlmodel, runtime)
     logger.info("loaded %s model from %s", loader_module, model_dir)
     return predictor
 
 
-def _runtime(model_dir: Path, mlmodel: MLModel, loader_module: str) -> Runtime:
+def _runtime(
+    model_dir: Path, mlmodel: MLModel, loader_module: str, trust_skops_types: bool
+) -> Runtime:
     # Flavor modules are imported on demand: serving an sklearn model never imports xgboost.
     if loader_module == "mlflow.sklearn":
         from registry.models import sklearn
 
         predict_fn = str((mlmodel.python_function or {}).get("predict_fn") or "predict")
-        return sklearn.runtime(sklearn.load_estimator(model_dir, mlmodel), predict_fn)
+        estimator = sklearn.load_estimator(
+            model_dir, mlmodel, trust_recorded_types=trust_skops_types
+        )
+        return sklearn.runtime(estimator, predict_fn)
     if loader_module == "mlflow.xgboost":
         from registry.models import xgboost
 

@@ -1,14 +1,17 @@
 """The scikit-learn flavor: save and load estimators in MLflow's ``sklearn`` format.
 
 ``skops`` (MLflow 3's default) loads without running arbitrary code: the types skops does not
-trust by default are computed at save, recorded as ``skops_trusted_types`` in MLmodel, and at
-load nothing beyond that list is accepted (and never a type from a module that can run code).
+trust by default are computed at save and recorded as ``skops_trusted_types`` in MLmodel. Only
+types on an allow-list are ever trusted (classes from scikit-learn, numpy or scipy, and numpy
+ufuncs): a function such as ``pydoc.pipepager`` listed there could run any command, so a model
+that needs one is refused unless the caller explicitly trusts whatever the MLmodel lists.
 scikit-learn and skops are the ``modelyard[sklearn]`` extra, imported on first use.
 """
 
 from __future__ import annotations
 
 import copy
+import importlib
 import os
 import pickle
 from pathlib import Path
@@ -26,10 +29,7 @@ from registry.models.saving import SaveSpec, SignatureArg, python_function_block
 FLAVOR = "sklearn"
 FORMATS = ("skops", "cloudpickle", "pickle")
 _FILES = {"skops": "model.skops", "cloudpickle": "model.pkl", "pickle": "model.pkl"}
-_UNSAFE_MODULES = frozenset(
-    {"builtins", "os", "posix", "nt", "sys", "subprocess", "importlib", "shutil", "socket",
-     "pickle", "marshal", "runpy", "code", "ctypes", "io", "operator", "functools", "types"}
-)  # fmt: skip
+_TRUSTED_PACKAGES = ("sklearn", "numpy", "scipy")
 _PREDICT_FNS = ("predict", "predict_proba", "predict_log_proba", "predict_joint_log_proba")
 _NEEDS_FRAME = ("ColumnTransformer", "FunctionTransformer")
 
@@ -117,7 +117,7 @@ def _dump_skops(sk_model: Any) -> tuple[list[str], bytes]:
     try:
         data: bytes = skops_io.dumps(sk_model)
         trusted = sorted(skops_io.get_untrusted_types(data=data))
-        _refuse_unsafe(trusted, "the model")
+        _refuse_untrusted(trusted, "the model")
         skops_io.loads(data, trusted=trusted)
     except Exception as exc:
         raise InvalidParameter(
@@ -138,15 +138,20 @@ def load_model(path: str | os.PathLike[str]) -> Any:
 
     Raises:
         InvalidParameter: the directory has no sklearn model, a file was tampered with, or
-            the skops file needs types that were not recorded as trusted at save.
+            the skops file needs types that were not recorded as trusted at save or that are
+            not scikit-learn, numpy or scipy classes (see ``untrusted_types``).
         FlavorNotInstalled: scikit-learn (or skops, for that format) is not installed.
     """
     model_dir = Path(path)
     return load_estimator(model_dir, read_mlmodel(model_dir))
 
 
-def load_estimator(model_dir: Path, mlmodel: MLModel) -> Any:
+def load_estimator(model_dir: Path, mlmodel: MLModel, *, trust_recorded_types: bool = False) -> Any:
     """Load the estimator named by an already parsed MLmodel (hashes are checked first).
+
+    ``trust_recorded_types`` trusts every type the MLmodel lists as ``skops_trusted_types``,
+    functions included: only for a caller that has chosen to run the model's code (serving with
+    ``SERVING_ALLOW_PICKLE=true``).
 
     Raises:
         InvalidParameter: as ``load_model``.
@@ -164,20 +169,51 @@ def load_estimator(model_dir: Path, mlmodel: MLModel) -> Any:
     verify_file_hashes(model_dir, mlmodel, [str(filename)])
     require("sklearn", FLAVOR)
     if serialization_format == "skops":
-        return _load_skops(file, conf.get("skops_trusted_types") or [])
+        recorded = [str(t) for t in conf.get("skops_trusted_types") or []]
+        return _load_skops(file, recorded, trust_recorded_types)
     add_code_dir(model_dir, pyfunc)
     with file.open("rb") as handle:
         return pickle.load(handle)
 
 
-def _refuse_unsafe(types: list[str], what: str) -> None:
-    unsafe = [t for t in types if t.split(".", 1)[0] in _UNSAFE_MODULES]
-    if unsafe:
-        raise InvalidParameter(f"{what} declares unsafe trusted types {unsafe}; refusing")
+def untrusted_types(types: list[str]) -> list[str]:
+    """The skops type names that are not safe to trust: all but sklearn, numpy and scipy classes.
+
+    A name is safe when it resolves (importing only ``sklearn``, ``numpy`` or ``scipy`` modules)
+    to a class defined in one of those packages, or to a numpy ufunc such as ``numpy.log1p``.
+    Any other function, and anything from another package, can run code when skops calls it.
+    """
+    return [name for name in types if not _is_safe_type(name)]
 
 
-def _load_skops(file: Path, recorded: list[str]) -> Any:
-    _refuse_unsafe(recorded, file.name)
+def _is_safe_type(name: str) -> bool:
+    module_name, _, attribute = name.rpartition(".")
+    if module_name.split(".", 1)[0] not in _TRUSTED_PACKAGES or not attribute:
+        return False
+    try:
+        found = getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError):
+        return False
+    if isinstance(found, type):
+        return str(found.__module__).split(".", 1)[0] in _TRUSTED_PACKAGES
+    import numpy as np
+
+    return isinstance(found, np.ufunc)
+
+
+def _refuse_untrusted(types: list[str], what: str) -> None:
+    refused = untrusted_types(types)
+    if refused:
+        raise InvalidParameter(
+            f"{what} needs skops to trust {refused}, which are not scikit-learn, numpy or scipy "
+            "classes and could run code when loaded; refusing",
+            types=refused,
+        )
+
+
+def _load_skops(file: Path, recorded: list[str], trust_recorded: bool) -> Any:
+    if not trust_recorded:
+        _refuse_untrusted(recorded, file.name)
     skops_io = require("skops.io", FLAVOR)
     needed = skops_io.get_untrusted_types(file=file)
     unknown = sorted(set(needed) - set(recorded))

@@ -3,10 +3,12 @@
 Anything a registered model version still references is kept: the run named by its ``run_id``
 or by its ``runs:/<run_id>/...`` source, the logged model named by its ``model_id`` or by its
 ``models:/m-...`` source (and the logged models of a kept run, which a ``runs:/`` source may
-resolve to), whatever its ``mlflow-artifacts:/`` source points into, and the experiments that
-hold them. The decision is taken inside the transaction that deletes the rows, after locking the
-rows it may delete, so a version registered at the same time is either seen or registered
-against a run already gone. Running it again changes nothing more.
+resolve to), whatever its artifact-URI source points into or contains (``mlflow-artifacts:/``,
+``file:`` or a path under the root, in every spelling registration accepts: sources are resolved
+as registration resolves them), and the experiments that hold them. The decision is taken inside
+the transaction that deletes the rows, after locking the rows it may delete, so a version
+registered at the same time is either seen or refused because a row it references is gone.
+Running it again changes nothing more.
 """
 
 from __future__ import annotations
@@ -16,14 +18,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from registry.artifacts import ArtifactStore
-from registry.services.sources import runs_uri_parts
+from registry.config import Config
+from registry.services.sources import artifact_path_of, logged_model_id_of, runs_uri_parts
 from registry.store import lock_for_update, write_transaction
 from registry.store.models import DELETED, Experiment, LoggedModel, ModelVersion, Run
 
 logger = logging.getLogger(__name__)
-
-_ARTIFACT_SCHEME = "mlflow-artifacts:"
-_LOGGED_MODEL_SOURCE = "models:/m-"
 
 
 @dataclass
@@ -45,7 +45,11 @@ class _References:
     paths: list[str] = field(default_factory=list)
 
     def holds_path(self, prefix: str) -> bool:
-        return any(path == prefix or path.startswith(prefix + "/") for path in self.paths)
+        # A source inside the folder, or one that contains it (its digest covers the folder).
+        return any(
+            path in ("", prefix) or path.startswith(prefix + "/") or prefix.startswith(path + "/")
+            for path in self.paths
+        )
 
 
 @dataclass
@@ -56,15 +60,19 @@ class _Plan:
     experiments: list[int]
 
 
-def collect_garbage(artifacts: ArtifactStore, cutoff_ms: int, dry_run: bool = False) -> GcReport:
+def collect_garbage(
+    artifacts: ArtifactStore, config: Config, cutoff_ms: int, dry_run: bool = False
+) -> GcReport:
     """Remove runs and experiments whose deletion is at or before ``cutoff_ms``, with artifacts.
+
+    ``config`` is the server's: its artifact root decides which sources name files in the store.
 
     A run in a deleted experiment counts as deleted at the experiment's deletion time. Rows are
     removed first, artifacts after, so a crash in between leaves orphan files, never rows that
     point at missing files.
     """
     with write_transaction():
-        plan = _plan(cutoff_ms)
+        plan = _plan(cutoff_ms, config)
         if not dry_run:
             _delete_rows(plan)
     if dry_run:
@@ -112,9 +120,9 @@ def _locked(query: Any) -> list[Any]:
     return list(lock_for_update(query))
 
 
-def _plan(cutoff_ms: int) -> _Plan:
+def _plan(cutoff_ms: int, config: Config) -> _Plan:
     expired, candidates, model_candidates = _lock_candidates(cutoff_ms)
-    refs = _version_references()
+    refs = _version_references(config)
     report = GcReport()
     runs = []
     for run in candidates:
@@ -141,27 +149,22 @@ def _plan(cutoff_ms: int) -> _Plan:
     return _Plan(report, runs, models, experiments)
 
 
-def _version_references() -> _References:
+def _version_references(config: Config) -> _References:
     refs = _References()
     query = ModelVersion.select(ModelVersion.run_id, ModelVersion.model_id, ModelVersion.source)
     for version in query:
         source = str(version.source or "")
         refs.runs.update(r for r in (version.run_id, _source_run(source)) if r)
-        refs.models.update(m for m in (version.model_id, _source_model(source)) if m)
-        if source.startswith(_ARTIFACT_SCHEME):
-            refs.paths.append(source[len(_ARTIFACT_SCHEME) :].strip("/"))
+        refs.models.update(m for m in (version.model_id, logged_model_id_of(source)) if m)
+        path = artifact_path_of(source, config)
+        if path is not None:
+            refs.paths.append(path)
     return refs
 
 
 def _source_run(source: str) -> str:
     parts = runs_uri_parts(source)
     return parts[0] if parts else ""
-
-
-def _source_model(source: str) -> str:
-    if not source.startswith(_LOGGED_MODEL_SOURCE):
-        return ""
-    return source[len("models:/") :].split("/", 1)[0]
 
 
 def _experiments_still_in_use(

@@ -10,9 +10,7 @@ a URI under that prefix). Everything is checked after percent-decoding once and 
 
 from __future__ import annotations
 
-import posixpath
 import re
-from pathlib import PurePosixPath
 from urllib.parse import unquote, urlsplit
 
 from registry.artifacts import ArtifactStore
@@ -22,9 +20,11 @@ from registry.store.aliases import version_by_alias
 from registry.store.lineage import find_logged_model, find_run
 from registry.store.model_versions import referenced_version, run_logged_model
 from registry.store.models import LoggedModel, ModelVersion
+from registry.store.validation import in_allowed_locations, path_under_artifact_root
 
 _RUN_ID = re.compile(r"^[0-9A-Za-z][\w\-]{0,31}$")
 _SAFE_SCHEMES = ("runs", "models", "mlflow-artifacts")
+_EXTERNAL_SCHEMES = ("file", "s3")
 MLMODEL = "MLmodel"
 
 
@@ -61,7 +61,7 @@ def validate_source(source: str, run_id: str | None, config: Config) -> None:
         if scheme == "runs":
             _check_runs_uri(parts.path, run_id, source)
         return
-    if _under_artifact_root(source, scheme, config):
+    if path_under_artifact_root(source, config) is not None:
         return
     raise InvalidParameter(
         f"Invalid model version source {source!r}: use a runs:/, models:/ or mlflow-artifacts:/"
@@ -76,32 +76,39 @@ def artifact_path_of(uri: str, config: Config) -> str | None:
     under an S3 root are in the store; anything else is not.
     """
     parts = urlsplit(uri)
-    scheme = parts.scheme.lower()
-    if scheme == "mlflow-artifacts":
+    if parts.scheme.lower() == "mlflow-artifacts":
         return None if parts.netloc else unquote(parts.path).strip("/")
-    if not _under_artifact_root(uri, scheme, config):
-        return None
-    root_path = config.artifact_root_path()
-    if root_path is None:
-        return uri[len(config.artifact_root.rstrip("/")) :].strip("/")
-    path = unquote(parts.path) if scheme == "file" else uri
-    relative = PurePosixPath(posixpath.normpath(path)).relative_to(PurePosixPath(root_path))
-    return relative.as_posix()
+    return path_under_artifact_root(uri, config)
+
+
+def _after_scheme(source: str, scheme: str) -> str | None:
+    # Schemes are case-insensitive (RFC 3986), and validate_source accepts any case.
+    prefix = scheme + ":/"
+    return source[len(prefix) :] if source[: len(prefix)].lower() == prefix else None
 
 
 def runs_uri_parts(source: str) -> tuple[str, str] | None:
     """``(run_id, path)`` of a ``runs:/<run_id>/<path>`` URI, or None for any other URI."""
-    if not source.startswith("runs:/"):
+    rest = _after_scheme(source, "runs")
+    if rest is None:
         return None
-    run_id, _, path = source[len("runs:/") :].strip("/").partition("/")
+    run_id, _, path = rest.strip("/").partition("/")
     return (run_id, path.strip("/")) if run_id else None
+
+
+def logged_model_id_of(source: str) -> str:
+    """The logged-model id of a ``models:/m-<id>[/<path>]`` source, or ``""``."""
+    rest = _after_scheme(source, "models")
+    model_id = (rest or "").strip("/").split("/", 1)[0]
+    return model_id if model_id.startswith("m-") else ""
 
 
 def referenced_version_of(source: str) -> ModelVersion | None:
     """The version a ``models:/<name>/<ref>`` or ``models:/<name>@<alias>`` source names now."""
-    if not source.startswith("models:/") or source.startswith("models:/m-"):
+    rest = _after_scheme(source, "models")
+    if rest is None or logged_model_id_of(source):
         return None
-    rest = source[len("models:/") :].strip("/")
+    rest = rest.strip("/")
     if "@" in rest and "/" not in rest:
         name, alias = rest.split("@", 1)
         row = version_by_alias(name, alias)
@@ -120,11 +127,29 @@ def source_store_path(source: str, config: Config, artifacts: ArtifactStore) -> 
     run_parts = runs_uri_parts(source)
     if run_parts is not None:
         return _run_source(*run_parts, config, artifacts)
-    if source.startswith("models:/m-"):
-        model_id, _, sub = source[len("models:/") :].strip("/").partition("/")
+    model_id = logged_model_id_of(source)
+    if model_id:
+        sub = (_after_scheme(source, "models") or "").strip("/").partition("/")[2]
         logged = find_logged_model(model_id)
         return None if logged is None else _join(_logged_root(logged, config), sub)
     return artifact_path_of(source, config)
+
+
+def external_run_location(source: str, config: Config) -> tuple[str, str] | None:
+    """``(run artifact URI, path)`` of a ``runs:/`` source whose run lives outside the store.
+
+    Only for a run whose ``artifact_uri`` is a ``file:`` or ``s3:`` URI under a prefix the
+    operator allows (``allowed_artifact_locations``): the server reads such a run's files there.
+    """
+    run_parts = runs_uri_parts(source)
+    run = find_run(run_parts[0]) if run_parts else None
+    if run is None or run_parts is None:
+        return None
+    location = str(run.artifact_uri or "")
+    scheme = urlsplit(location).scheme.lower()
+    if artifact_path_of(location, config) is not None or scheme not in _EXTERNAL_SCHEMES:
+        return None
+    return (location, run_parts[1]) if in_allowed_locations(location, config) else None
 
 
 def has_mlmodel(artifacts: ArtifactStore, path: str) -> bool:
@@ -167,23 +192,3 @@ def _check_runs_uri(path: str, run_id: str | None, source: str) -> None:
         raise InvalidParameter(
             f"Invalid model version source: {source!r} does not belong to run {run_id}."
         )
-
-
-def _under_artifact_root(source: str, scheme: str, config: Config) -> bool:
-    root_path = config.artifact_root_path()
-    if root_path is None:
-        root = config.artifact_root.rstrip("/") + "/"
-        return source.startswith(root)
-    if scheme == "file":
-        parts = urlsplit(source)
-        if parts.netloc not in ("", "localhost"):
-            return False
-        path = unquote(parts.path)
-    elif scheme == "":
-        path = source
-    else:
-        return False
-    if not path.startswith("/"):
-        return False
-    normal = PurePosixPath(posixpath.normpath(path))
-    return normal != PurePosixPath(root_path) and normal.is_relative_to(PurePosixPath(root_path))

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from registry.artifacts import ArtifactStore, open_artifact_store
 from registry.config import Config
 from registry.errors import InvalidParameter
-from registry.models.digest import FileEntry, digest_of, stream_entry
+from registry.models.digest import digest_of, stream_entry
 from registry.services.sources import (
+    external_run_location,
     has_mlmodel,
+    logged_model_id_of,
     referenced_version_of,
     runs_uri_parts,
     source_store_path,
@@ -20,7 +22,7 @@ from registry.services.sources import (
 )
 from registry.store import write_transaction
 from registry.store.aliases import aliases_of_version, remove_alias
-from registry.store.lineage import add_model_version_to_logged_model, find_logged_model
+from registry.store.lineage import add_model_version_to_logged_model, find_logged_model, find_run
 from registry.store.model_versions import (
     create_model_version,
     delete_version_row,
@@ -33,8 +35,6 @@ from registry.store.model_versions import (
 from registry.store.models import ModelVersion
 from registry.store.registered_models import lock_registered_model, now_ms
 from registry.store.transitions import ALIAS, STAGE, record_transition
-
-_LOGGED_MODEL_SOURCE = "models:/m-"
 
 
 def register_version(
@@ -55,25 +55,34 @@ def register_version(
     A ``models:/m-...`` source of a known logged model fills in ``model_id`` and, when absent,
     ``run_id`` (the logged model's source run). A version with a ``model_id`` is appended to
     that logged model's ``mlflow.modelVersions`` tag. The digest of the model directory the
-    source names is computed from ``artifacts`` (default: the config's store) and recorded.
+    source names is computed from ``artifacts`` (default: the config's store) and recorded. A
+    ``models:/<name>/<stage|latest>`` or ``models:/<name>@<alias>`` source is stored as the
+    ``models:/<name>/<n>`` it names now, the version whose digest is recorded.
 
     Raises:
-        NotFound: no model has that name.
-        InvalidParameter: the source or run id is not acceptable.
+        NotFound: no model has that name, or a run or logged model the version references was
+            deleted (garbage collected) while it was being registered.
+        InvalidParameter: the source or run id is not acceptable, or the source holds more files
+            or bytes than a registration hashes (``max_digest_files``, ``max_digest_bytes``).
     """
     if run_id:
         validate_run_id(run_id)
     validate_source(source, run_id or None, config)
-    logged_id = model_id or _logged_model_id(source)
+    logged_id = model_id or logged_model_id_of(source)
     logged = find_logged_model(logged_id) if logged_id else None
     if logged is not None:
         model_id = model_id or str(logged.model_id)
         run_id = run_id or (logged.source_run_id or "")
-    digest = source_digest(source, config, artifacts or open_artifact_store(config))
+    referenced = referenced_version_of(source)
+    if referenced is not None:
+        source = f"models:/{referenced.registered_model.name}/{referenced.version}"
     source_run = runs_uri_parts(source)
+    run_ids = [r for r in {run_id, source_run[0] if source_run else ""} if r and find_run(r)]
+    model_ids = [model_id] if logged is not None else []
+    digest = source_digest(source, config, artifacts or open_artifact_store(config))
     with write_transaction():
         model = lock_registered_model(name)
-        lock_references([run_id, source_run[0] if source_run else ""], [model_id])
+        lock_references(run_ids, model_ids)
         version = create_model_version(
             model,
             source=source,
@@ -90,31 +99,68 @@ def register_version(
     return version
 
 
-def source_digest(source: str, config: Config, artifacts: ArtifactStore) -> str | None:
+def source_digest(
+    source: str, config: Config, artifacts: ArtifactStore, *, capped: bool = True
+) -> str | None:
     """The digest of the model directory ``source`` names, read from the artifact store.
 
-    A ``models:/<name>/<ref>`` source takes the recorded digest of the version it names. None
-    when the source holds no ``MLmodel`` (nothing to trust yet).
+    A ``models:/<name>/<ref>`` source takes the recorded digest of the version it names. A
+    ``runs:/`` source of a run in an operator-allowed external location is read from there.
+    None when the source holds no ``MLmodel`` (nothing to trust yet). ``capped`` applies the
+    config's ``max_digest_files`` and ``max_digest_bytes``, checked on the listing before
+    anything is read.
+
+    Raises:
+        InvalidParameter: ``capped`` and the directory holds more than the caps allow.
     """
     referenced = referenced_version_of(source)
     if referenced is not None:
-        return referenced.model_digest
-    path = source_store_path(source, config, artifacts)
+        return None if referenced.model_digest is None else str(referenced.model_digest)
+    external = external_run_location(source, config)
+    if external is not None:
+        # The run's files are where its artifact_uri says, not in our store: read them there.
+        artifacts = open_artifact_store(replace(config, artifact_root=external[0]))
+    path = external[1] if external else source_store_path(source, config, artifacts)
     if path is None or not has_mlmodel(artifacts, path):
         return None
-    return digest_of(_store_entries(artifacts, path, ""))
-
-
-def _store_entries(artifacts: ArtifactStore, root: str, relative: str) -> list[FileEntry]:
+    max_files = config.max_digest_files if capped else 0
+    files: list[tuple[str, int]] = []
+    _list_files(artifacts, path, "", files, max_files)
+    if capped:
+        _check_caps(source, files, config)
     entries = []
-    for info in artifacts.list(posixpath.join(root, relative) if relative else root):
-        child = posixpath.join(relative, info.path) if relative else info.path
+    for child, _ in files:
+        with artifacts.open(posixpath.join(path, child)) as stream:
+            entries.append(stream_entry(child, stream))
+    return digest_of(entries)
+
+
+def _list_files(
+    artifacts: ArtifactStore, root: str, relative: str, files: list[tuple[str, int]], limit: int
+) -> None:
+    # Stops listing one file past the limit: the count alone decides the refusal.
+    for info in artifacts.list(posixpath.join(root, relative)):
+        if limit and len(files) > limit:
+            return
+        child = posixpath.join(relative, info.path)
         if info.is_dir:
-            entries += _store_entries(artifacts, root, child)
+            _list_files(artifacts, root, child, files, limit)
         else:
-            with artifacts.open(f"{root}/{child}") as stream:
-                entries.append(stream_entry(child, stream))
-    return entries
+            files.append((child, info.file_size or 0))
+
+
+def _check_caps(source: str, files: list[tuple[str, int]], config: Config) -> None:
+    size = sum(file_size for _, file_size in files)
+    for setting, limit, found, unit in (
+        ("REGISTRY_MAX_DIGEST_FILES", config.max_digest_files, len(files), "files"),
+        ("REGISTRY_MAX_DIGEST_BYTES", config.max_digest_bytes, size, "bytes"),
+    ):
+        if limit and found > limit:
+            raise InvalidParameter(
+                f"Model version source {source!r} holds more than {limit} {unit}, the most a "
+                f"registration hashes ({setting}); point the source at the model's own folder.",
+                limit=limit,
+            )
 
 
 def version_digest(name: str, version: int) -> str | None:
@@ -142,26 +188,39 @@ def backfill_digests(
     """Compute and record the digest of every version that has none, from today's files.
 
     The operator vouches for the files as they are now: run it only on a store nobody else
-    could have written to since the versions were registered.
+    could have written to since the versions were registered. A version whose ``models:/``
+    source names another version without a digest gets one once that version has one, in
+    whatever order they come (passes repeat until nothing changes). No size caps apply.
     """
-    done = []
-    for found in versions_without_digest():
-        digest = source_digest(found.source, config, artifacts)
-        if digest is not None and not dry_run:
-            set_model_digest(found.id, digest)
-        done.append(Backfilled(found.registered_model.name, found.version, digest))
-    return done
+    pending = versions_without_digest()
+    found: dict[int, str] = {}
+    progress = True
+    while progress:
+        progress = False
+        for version in pending:
+            if version.id in found:
+                continue
+            digest = _backfill_digest(version.source, config, artifacts, found)
+            if digest is not None:
+                found[version.id] = digest
+                progress = True
+                if not dry_run:
+                    set_model_digest(version.id, digest)
+    return [Backfilled(v.registered_model.name, v.version, found.get(v.id)) for v in pending]
 
 
-def _logged_model_id(source: str) -> str:
-    if not source.startswith(_LOGGED_MODEL_SOURCE):
-        return ""
-    return source[len("models:/") :].split("/", 1)[0]
+def _backfill_digest(
+    source: str, config: Config, artifacts: ArtifactStore, found: dict[int, str]
+) -> str | None:
+    referenced = referenced_version_of(source)
+    if referenced is not None and referenced.id in found:
+        return found[referenced.id]
+    return source_digest(source, config, artifacts, capped=False)
 
 
 def download_uri(version: ModelVersion) -> str:
     """Where the version's files are: a logged model's artifact URI, else the stored source."""
-    logged_id = _logged_model_id(version.source)
+    logged_id = logged_model_id_of(version.source)
     if logged_id:
         logged = find_logged_model(logged_id)
         if logged is not None:

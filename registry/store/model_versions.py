@@ -127,17 +127,33 @@ def lock_references(run_ids: Iterable[str], model_ids: Iterable[str]) -> None:
     """Lock the run and logged-model rows a new version will reference, until the transaction ends.
 
     Garbage collection locks the rows it deletes first, so a version and the deletion of what it
-    references are serialised: either gc sees the version, or the version sees the row gone.
+    references are serialised: either gc sees the version, or the rows are gone here and the
+    version is refused. Give only ids that existed when the registration started.
+
+    Raises:
+        NotFound: one of the runs or logged models no longer exists (gc removed it meanwhile).
     """
-    runs = [r for r in run_ids if r]
-    models = [m for m in model_ids if m]
+    runs = sorted({r for r in run_ids if r})
+    models = sorted({m for m in model_ids if m})
     query: Any
     if runs:
         query = Run.select(Run.run_uuid).where(Run.run_uuid.in_(runs))
-        list(lock_for_update(query))
+        rows: list[Any] = list(lock_for_update(query))
+        _refuse_missing("Run", runs, {row.run_uuid for row in rows})
     if models:
         query = LoggedModel.select(LoggedModel.model_id).where(LoggedModel.model_id.in_(models))
-        list(lock_for_update(query))
+        rows = list(lock_for_update(query))
+        _refuse_missing("Logged model", models, {row.model_id for row in rows})
+
+
+def _refuse_missing(kind: str, wanted: list[str], locked: set[str]) -> None:
+    missing = [i for i in wanted if i not in locked]
+    if missing:
+        raise NotFound(
+            f"{kind} {missing[0]} was permanently deleted (garbage collected) while the model "
+            "version was being registered; nothing was registered",
+            missing=missing,
+        )
 
 
 def referenced_version(name: str, ref: str) -> ModelVersion | None:

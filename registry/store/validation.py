@@ -154,9 +154,8 @@ def validate_artifact_location(location: str | None, config: Config) -> None:
     parts = urlsplit(location)
     if parts.scheme == "mlflow-artifacts" and not parts.netloc:
         return
-    if _under_root(location, config) or any(
-        location == prefix or location.startswith(prefix.rstrip("/") + "/")
-        for prefix in _allowed_prefixes(config)
+    if path_under_artifact_root(location, config) is not None or in_allowed_locations(
+        location, config
     ):
         return
     raise InvalidParameter(
@@ -167,22 +166,41 @@ def validate_artifact_location(location: str | None, config: Config) -> None:
     )
 
 
+def in_allowed_locations(location: str, config: Config) -> bool:
+    """True when ``location`` is at or under a prefix of ``allowed_artifact_locations``."""
+    return any(
+        location == prefix or location.startswith(prefix.rstrip("/") + "/")
+        for prefix in _allowed_prefixes(config)
+    )
+
+
 def _allowed_prefixes(config: Config) -> list[str]:
     return [p.strip() for p in config.allowed_artifact_locations.split(",") if p.strip()]
 
 
-def _under_root(location: str, config: Config) -> bool:
+def path_under_artifact_root(location: str, config: Config) -> str | None:
+    """The path, relative to the server's artifact root, of a location strictly inside it.
+
+    A ``file:`` URI (no host, or ``localhost``) or an absolute path, percent-decoded for
+    ``file:`` and normalised, under a local root; a URI starting with an S3 root followed by
+    ``/``. None for anything else, the root itself included. The one containment check that
+    source validation, artifact locations and gc share.
+    """
     root = config.artifact_root_path()
     if root is None:
-        return location.startswith(config.artifact_root.rstrip("/") + "/")
+        prefix = config.artifact_root.rstrip("/") + "/"
+        relative = location[len(prefix) :].strip("/") if location.startswith(prefix) else ""
+        return relative or None
     parts = urlsplit(location)
-    if parts.scheme == "file" and parts.netloc in ("", "localhost"):
+    if parts.scheme.lower() == "file" and parts.netloc in ("", "localhost"):
         path = unquote(parts.path)
     elif not parts.scheme:
         path = location
     else:
-        return False
+        return None
     if not path.startswith("/"):
-        return False
+        return None
     normal = PurePosixPath(posixpath.normpath(path))
-    return normal != PurePosixPath(root) and normal.is_relative_to(PurePosixPath(root))
+    if normal == PurePosixPath(root) or not normal.is_relative_to(PurePosixPath(root)):
+        return None
+    return normal.relative_to(PurePosixPath(root)).as_posix()

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from registry.artifacts.local import LocalArtifactStore
+from registry.config import Config
 from registry.services.gc import collect_garbage
 from registry.store import db, open_database
 from registry.store.models import (
@@ -203,6 +204,24 @@ REFERENCES = {
         "mlflow-artifacts:/{experiment}/{run}/artifacts/model",
         {"run", "logged model"},  # a kept run keeps its logged models
     ),
+    # Every other spelling registration accepts for the same files.
+    "upper-case RUNS:/ source": ("RUNS:/{run}/model", {"run", "logged model"}),
+    "file: URI under the root": (
+        "file://{root}/{experiment}/{run}/artifacts/model",
+        {"run", "logged model"},
+    ),
+    "absolute path under the root": (
+        "{root}/{experiment}/{run}/artifacts/model",
+        {"run", "logged model"},
+    ),
+    "percent-encoded mlflow-artifacts:/": (
+        "mlflow-artifacts:/{experiment}/{run_encoded}/artifacts/model",
+        {"run", "logged model"},
+    ),
+    "mlflow-artifacts:/ source holding the whole experiment": (
+        "mlflow-artifacts:/{experiment}",
+        {"run", "logged model"},
+    ),
 }
 
 
@@ -226,7 +245,13 @@ def test_gc_keeps_what_a_version_references_by_every_route(engine_store: Path, r
     model_file = root / str(exp.experiment_id) / "models" / model_id / "artifacts" / "MLmodel"
     model_file.parent.mkdir(parents=True)
     model_file.write_text("flavors: {}\n")
-    source = template.format(run=run_id, model=model_id, experiment=exp.experiment_id)
+    source = template.format(
+        run=run_id,
+        run_encoded="".join(f"%{ord(c):02X}" for c in run_id),
+        model=model_id,
+        experiment=exp.experiment_id,
+        root=root.resolve(),
+    )
     registered = RegisteredModel.create(
         name="keeper", creation_timestamp=now, last_updated_timestamp=now
     )
@@ -238,7 +263,7 @@ def test_gc_keeps_what_a_version_references_by_every_route(engine_store: Path, r
         source=source,
     )
 
-    report = collect_garbage(LocalArtifactStore(root), now)
+    report = collect_garbage(LocalArtifactStore(root), Config(artifact_root=str(root)), now)
 
     run_kept = Run.select().where(Run.run_uuid == run_id).exists()
     model_kept = LoggedModel.select().where(LoggedModel.model_id == model_id).exists()

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import json
+import pydoc
+import time
+from contextlib import suppress
 
 import numpy as np
 import pytest
@@ -15,7 +18,9 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from registry.errors import InvalidParameter
 from registry.models import load_predictor
 from registry.models import sklearn as sk
+from registry.models.digest import pickle_reason
 from registry.models.mlmodel import read_mlmodel
+from serving.loader import ModelSource
 
 
 @pytest.mark.parametrize("fmt", ["skops", "cloudpickle", "pickle"])
@@ -86,7 +91,7 @@ def test_skops_refuses_dangerous_trusted_types(tmp_path, xy):
     x, y = xy
     sk.save_model(LinearRegression().fit(x, y), tmp_path / "m")
     _set_trusted(tmp_path / "m", ["builtins.eval"])
-    with pytest.raises(InvalidParameter, match="unsafe trusted types"):
+    with pytest.raises(InvalidParameter, match=r"trust \['builtins.eval'\]"):
         sk.load_model(tmp_path / "m")
 
 
@@ -163,7 +168,74 @@ def test_unfitted_estimator_is_refused(tmp_path):
 def test_skops_refuses_at_save_what_it_would_refuse_at_load(tmp_path, xy):
     x, y = xy
     model = make_pipeline(FunctionTransformer(abs), LinearRegression()).fit(x, y)
-    with pytest.raises(InvalidParameter, match=r"unsafe trusted types.*use serialization_format"):
+    with pytest.raises(InvalidParameter, match=r"builtins.abs.*use serialization_format"):
         sk.save_model(model, tmp_path / "m")
     sk.save_model(model, tmp_path / "m", serialization_format="cloudpickle")
     np.testing.assert_allclose(load_predictor(tmp_path / "m").predict(x), model.predict(x))
+
+
+def _attacker_skops_model(model_dir, marker):
+    """A skops model whose MLmodel trusts ``pydoc.pipepager``, set to run ``touch marker``."""
+    x, y = np.array([[1.0], [2.0]]), np.array([1.0, 2.0])
+    step = FunctionTransformer(func=pydoc.pipepager, kw_args={"cmd": f"touch {marker}"})
+    pipe = make_pipeline(step, LinearRegression())
+    pipe.steps[0][1].fit(x)  # fit the pieces: fitting the pipeline would run the command
+    pipe.steps[1][1].fit(x, y)
+    sk.save_model(LinearRegression().fit(x, y), model_dir)
+    data = skops.io.dumps(pipe)
+    assert skops.io.get_untrusted_types(data=data) == ["pydoc.pipepager"]
+    (model_dir / "model.skops").write_bytes(data)
+    doc = yaml.safe_load((model_dir / "MLmodel").read_text())
+    del doc["file_hashes"]
+    doc["flavors"]["sklearn"]["skops_trusted_types"] = ["pydoc.pipepager"]
+    (model_dir / "MLmodel").write_text(yaml.safe_dump(doc))
+
+
+def test_a_skops_model_trusting_a_function_is_refused_and_runs_nothing(tmp_path):
+    marker = tmp_path / "pwned"
+    _attacker_skops_model(tmp_path / "m", marker)
+    reason = pickle_reason(read_mlmodel(tmp_path / "m"))
+    assert reason is not None and "pydoc.pipepager" in reason
+    with pytest.raises(InvalidParameter, match=r"pydoc\.pipepager"):
+        sk.load_model(tmp_path / "m")
+    with pytest.raises(InvalidParameter, match=r"pydoc\.pipepager"):
+        load_predictor(tmp_path / "m").predict(np.array([[1.0]]))
+    served = ModelSource(str(tmp_path / "m"), "sqlite:///unused.db", allow_pickle=False)
+    with pytest.raises(InvalidParameter, match=r"pydoc.pipepager.*SERVING_ALLOW_PICKLE"):
+        served.load()
+    assert not marker.exists()
+
+
+def test_serving_loads_such_a_model_only_when_the_operator_trusts_pickles(tmp_path):
+    marker = tmp_path / "ran"
+    _attacker_skops_model(tmp_path / "m", marker)
+    trusted = ModelSource(str(tmp_path / "m"), "sqlite:///unused.db", allow_pickle=True).load()
+    with suppress(TypeError):  # pipepager starts the command, then fails to write an array
+        trusted.predictor.predict(np.array([[1.0]]))
+    deadline = time.monotonic() + 30  # the shell runs the command on its own
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert marker.exists()  # the operator chose to run the model's code
+
+
+@pytest.mark.parametrize(
+    "trusted",
+    [["sklearn.tree._tree.Tree"], ["numpy.log1p"], ["numpy.ndarray", "scipy.sparse.csr_matrix"]],
+)
+def test_classes_of_sklearn_numpy_scipy_and_numpy_ufuncs_stay_trusted(tmp_path, xy, trusted):
+    x, y = xy
+    model = make_pipeline(FunctionTransformer(np.log1p), RandomForestRegressor(n_estimators=2))
+    sk.save_model(model.fit(x, y), tmp_path / "m")
+    _set_trusted(tmp_path / "m", ["sklearn.tree._tree.Tree", *trusted])
+    assert sk.untrusted_types(trusted) == []
+    assert pickle_reason(read_mlmodel(tmp_path / "m")) is None
+    np.testing.assert_allclose(sk.load_model(tmp_path / "m").predict(x), model.predict(x))
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["pydoc.pipepager", "numpy.load", "scipy.io.loadmat", "sklearn.utils.deprecated.x",
+     "os.system", "numpy", "sklearn.nothing.Here"],
+)  # fmt: skip
+def test_functions_and_foreign_types_are_never_trusted(name):
+    assert sk.untrusted_types([name]) == [name]
