@@ -20,7 +20,7 @@ from serving.api import ServingState, mlflow, ops, state, v2
 from serving.batching import MicroBatcher
 from serving.config import ServingConfig
 from serving.loader import LoadedModel
-from serving.protocols import jsoncodec
+from serving.protocols import encoding, jsoncodec
 from serving.slot import ModelSlot
 from serving.watcher import Watcher
 
@@ -66,10 +66,15 @@ def create_app(
 def _before() -> None:
     g.started = time.perf_counter()
     limit = request.max_content_length
-    if limit is not None and (request.content_length or 0) > limit:
+    length = request.content_length
+    if limit is not None and length is None and request.environ.get("wsgi.input_terminated"):
+        # A chunked body: Werkzeug silently cuts it at the limit, so read one byte past it to
+        # tell a body that fits from one that does not (the views then read the cached copy).
+        request.max_content_length = limit + 1
+        length = len(request.get_data(cache=True))
+    if limit is not None and (length or 0) > limit:
         raise PayloadTooLarge(
-            f"The request body has {request.content_length} bytes; the limit is {limit} "
-            "(SERVING_MAX_REQUEST_BYTES)."
+            f"The request body is over the limit of {limit} bytes (SERVING_MAX_REQUEST_BYTES)."
         )
 
 
@@ -86,11 +91,28 @@ def _after(response: Response) -> Response:
     metrics.LATENCY.labels(route).observe(time.perf_counter() - g.get("started", 0.0))
     if status >= 400 and route in _PREDICTION_ROUTES:
         metrics.PREDICTION_ERRORS.labels(g.get("error_code", str(status))).inc()
+    accept = request.headers.get("Accept-Encoding")
+    if accept is not None:
+        _compress(response, accept)
     return response
 
 
+def _compress(response: Response, accept: str) -> None:
+    response.vary.add("Accept-Encoding")
+    coding = encoding.response_coding(accept)
+    if (
+        coding is None
+        or response.direct_passthrough
+        or "Content-Encoding" in response.headers
+        or (response.content_length or 0) < encoding.MIN_COMPRESSED_BYTES
+    ):
+        return
+    response.set_data(encoding.encode_body(response.get_data(), coding))
+    response.headers["Content-Encoding"] = coding
+
+
 def _error_response(err: RegistryError) -> Response:
-    response = Response(jsoncodec.dumps(err.to_dict()), status=err.http_status)
+    response = Response(jsoncodec.dumps(_error_body(err.to_dict())), status=err.http_status)
     response.mimetype = "application/json"
     g.error_code = err.error_code
     return response
@@ -104,10 +126,17 @@ def _http_error(err: HTTPException) -> Response:
         return _error_response(cls(message))
     code = "METHOD_NOT_ALLOWED" if status == 405 else "INTERNAL_ERROR"
     response = Response(status=status, headers=err.get_headers())
-    response.set_data(jsoncodec.dumps({"error_code": code, "message": message}))
+    response.set_data(jsoncodec.dumps(_error_body({"error_code": code, "message": message})))
     response.mimetype = "application/json"
     g.error_code = code
     return response
+
+
+def _error_body(body: dict[str, object]) -> dict[str, object]:
+    # The Open Inference Protocol's error body is {"error": "..."}; its clients read only that.
+    if request.path.startswith("/v2"):
+        return {"error": body["message"], **body}
+    return body
 
 
 _HTTP_ERRORS: dict[int, type[RegistryError]] = {

@@ -10,6 +10,9 @@ from typing import Any
 ENV_PREFIX = "SERVING_"
 
 
+EXTRA_COLUMNS = ("reject", "drop")
+
+
 @dataclasses.dataclass(frozen=True)
 class ServingConfig:
     """Settings of a ``modelyard serve`` process; every field has a default.
@@ -36,6 +39,8 @@ class ServingConfig:
             ``modelyard serve`` sets a fresh temporary directory); empty for one process.
         allow_pickle: load models whose files are unpickled (pickle or cloudpickle sklearn
             models, custom pyfunc models); off, only skops and native xgboost models load.
+        extra_columns: what ``/invocations`` does with a column the signature does not declare:
+            ``reject`` (400, so a misspelt column is never ignored) or ``drop`` (MLflow's way).
     """
 
     model_uri: str = ""
@@ -54,6 +59,13 @@ class ServingConfig:
     preload: bool = True
     prometheus_multiproc_dir: str = ""
     allow_pickle: bool = False
+    extra_columns: str = "reject"
+
+    def __post_init__(self) -> None:
+        if self.extra_columns not in EXTRA_COLUMNS:
+            raise ValueError(
+                f"SERVING_EXTRA_COLUMNS={self.extra_columns!r}: use {' or '.join(EXTRA_COLUMNS)}"
+            )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> ServingConfig:

@@ -18,6 +18,9 @@ from registry.models.inputs import densify, is_scalar, is_sparse
 from registry.models.schema import NUMERIC_TYPES, ColSpec, ModelSignature, Schema, TensorSpec
 
 _NUMPY_TYPES = {"double": "float64", "float": "float32", "long": "int64", "integer": "int32"}
+# Types whose column holds a null as it is (None, NaT), so MLflow lets a null through even in a
+# required column; a null in a number or boolean column has no value of its type.
+_NULLABLE_TYPES = frozenset({"string", "binary", "datetime"})
 
 
 def coerce_input(data: Any) -> pd.DataFrame | np.ndarray:
@@ -161,7 +164,7 @@ def cast_column(col: pd.Series, spec: ColSpec) -> pd.Series:
         out = _cast_datetime(col, spec)
     else:
         out = col
-    if spec.required:
+    if spec.required and spec.type not in _NULLABLE_TYPES:
         nulls = out.isna().to_numpy()
         if nulls.any():
             row = int(np.argmax(nulls))
@@ -225,19 +228,52 @@ def _cast_binary(col: pd.Series, spec: ColSpec) -> pd.Series:
     # JSON cannot carry bytes, so MLflow's scoring protocol sends binary columns as base64.
     if pd.api.types.infer_dtype(col, skipna=True) == "string":
         try:
-            return col.map(lambda v: None if v is None else base64.b64decode(v, validate=True))
+            return col.map(lambda v: _b64decode(v) if isinstance(v, str) else None)
         except (binascii.Error, ValueError):
             bad = col.map(lambda v: not _is_base64(v)).to_numpy(dtype=bool)
             raise _bad_value(col, spec, bad) from None
     return _cast_kind(col, spec, lambda _: False, ("bytes", "empty"), None)
 
 
+def _b64decode(value: str) -> bytes:
+    # MLflow's NumpyEncoder writes base64.encodebytes: lines of 76 characters, each ending "\n".
+    return base64.b64decode("".join(value.split()), validate=True)
+
+
 def _is_base64(value: object) -> bool:
     try:
-        base64.b64decode(str(value), validate=True)
+        _b64decode(str(value))
     except (binascii.Error, ValueError):
         return False
     return True
+
+
+def cast_request_frame(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
+    """Cast a scoring request's table as MLflow's scoring server does before enforcement.
+
+    MLflow's server casts each declared column with ``astype`` first: a number sent to a
+    string column is kept as it is in an object column (which string columns accept), and a
+    fractional number sent to an integer column is truncated (19.5 -> 19). Everything else is
+    left to ``enforce_schema``.
+    """
+    out = None
+    for spec in schema.columns:
+        if spec.name is None or spec.name not in frame.columns:
+            continue
+        col = frame[spec.name]
+        if spec.type == "string" and not pd.api.types.is_string_dtype(col.dtype):
+            cast = col.astype(object)
+        elif spec.type in ("long", "integer") and pd.api.types.is_float_dtype(col.dtype):
+            values = col.to_numpy()
+            if not np.isfinite(values).all():
+                continue
+            cast = pd.Series(np.trunc(values), index=col.index, name=col.name)
+        else:
+            continue
+        if out is None:
+            out = frame.copy()
+        out[spec.name] = cast
+    return frame if out is None else out
 
 
 def _cast_datetime(col: pd.Series, spec: ColSpec) -> pd.Series:
@@ -311,3 +347,80 @@ def enforce_sparse_tensor(data: Any, spec: TensorSpec) -> Any:
     if (data.dtype.kind in "iub" and target.kind == "f") or np.can_cast(data.dtype, target):
         return data.astype(target)
     raise InvalidParameter(f"expected {expected}, got dtype {data.dtype}")
+
+
+# What MLflow's params enforcement accepts for each type besides the type itself (a JSON int
+# may become a float or double, a JSON float a double); anything else is refused.
+_PARAM_TYPES: dict[str, tuple[type, ...]] = {
+    "boolean": (bool,),
+    "integer": (int,),
+    "long": (int,),
+    "float": (float, int),
+    "double": (float, int),
+    "string": (str,),
+}
+_PARAM_CASTS: dict[str, type] = {"float": float, "double": float}
+
+
+def enforce_params(
+    params: dict[str, Any] | None, declared: list[dict[str, Any]] | None
+) -> tuple[dict[str, Any] | None, list[str]]:
+    """Validate and cast request params against a signature's params schema, as MLflow does.
+
+    Params the schema does not declare are dropped (all of them when there is no schema);
+    declared params missing from the request take their default; an int for a float or double
+    param becomes a float.
+
+    Returns:
+        The params to pass to the model (None without a schema) and the dropped names.
+
+    Raises:
+        InvalidParameter: a declared param has a value of the wrong type or shape.
+    """
+    given = params or {}
+    if not declared:
+        return None, sorted(given)
+    specs = {str(spec["name"]): spec for spec in declared if "name" in spec}
+    dropped = sorted(set(given) - set(specs))
+    out = {}
+    errors = []
+    for name, spec in specs.items():
+        if name not in given:
+            out[name] = spec.get("default")
+            continue
+        try:
+            out[name] = _param_value(given[name], spec)
+        except ValueError as err:
+            errors.append(f"param '{name}': {err}")
+    if errors:
+        raise InvalidParameter(f"Invalid parameters found: {'; '.join(errors)}")
+    return out, dropped
+
+
+def _param_value(value: Any, spec: dict[str, Any]) -> Any:
+    kind = str(spec.get("type"))
+    if spec.get("shape") is None:
+        return _param_scalar(value, kind)
+    if not isinstance(value, list) or any(isinstance(v, list | dict) for v in value):
+        raise ValueError(f"expected a 1-D list of {kind}, got {value!r}")
+    return [_param_scalar(v, kind) for v in value]
+
+
+def _param_scalar(value: Any, kind: str) -> Any:
+    if value is None:
+        return None
+    if kind == "datetime":
+        try:
+            moment = np.datetime64(value).item()
+        except (ValueError, TypeError) as err:
+            raise ValueError(f"cannot read {value!r} as a datetime") from err
+        if isinstance(moment, int):
+            raise ValueError(f"cannot read {value!r} as a date or datetime")
+        return moment
+    allowed = _PARAM_TYPES.get(kind)
+    if allowed is None:
+        return value  # object and other complex types are passed as they are
+    if type(value) not in allowed:
+        raise ValueError(f"cannot safely convert {type(value).__name__} {value!r} to {kind}")
+    cast = _PARAM_CASTS.get(kind)
+    return cast(value) if cast is not None else value

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 
-from flask import current_app, g
+from flask import current_app, g, request
 
 from registry.errors import ModelNotReady
 from serving.batching import MicroBatcher
 from serving.config import ServingConfig
 from serving.loader import LoadedModel
+from serving.protocols.encoding import decode_body
 from serving.slot import ModelSlot
 from serving.watcher import Watcher
 
@@ -52,3 +53,18 @@ def model() -> LoadedModel:
             raise ModelNotReady(f"The model is not loaded yet{detail}")
         g.model = taken
     return taken
+
+
+def request_body() -> bytes:
+    """The request's body, decompressed when it has a ``Content-Encoding`` (gzip, deflate).
+
+    Raises:
+        UnsupportedMediaType: the body's coding is not one we read.
+        PayloadTooLarge: decompressed, it is over ``SERVING_MAX_REQUEST_BYTES``.
+        BadRequest: the compressed data is corrupt.
+    """
+    body = request.get_data(cache=False)
+    encoding = request.headers.get("Content-Encoding")
+    if encoding is None:
+        return body
+    return decode_body(body, encoding, state().config.max_request_bytes)

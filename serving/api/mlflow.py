@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 
 from serving import metrics, scoring
-from serving.api import model, state
+from serving.api import model, request_body, state
 from serving.protocols import jsoncodec
-from serving.protocols.mlflow import parse_invocation, predictions_body
+from serving.protocols.mlflow import CONTENT_TYPE_CSV, parse_invocation, predictions_body
 
 bp = Blueprint("mlflow", __name__)
 
@@ -19,15 +19,25 @@ def invocations() -> Response:
     """Predict on a JSON or CSV body; answer ``{"predictions": [...]}``."""
     served = model()
     max_rows = state().config.max_request_rows
-    inv = parse_invocation(request.get_data(cache=False), request.content_type, max_rows)
+    content_type = request.content_type
+    is_csv = (content_type or "").startswith(CONTENT_TYPE_CSV)
+    dtypes = scoring.csv_dtypes(served.predictor) if is_csv else None
+    inv = parse_invocation(request_body(), content_type, max_rows, dtypes)
+    inv, warning = scoring.with_invocation_params(inv, served.predictor)
     batcher = state().batcher
     array = scoring.as_array(inv, served.predictor) if batcher is not None else None
     if batcher is not None and array is not None:
         predictions = batcher.predict_array(served.predictor, array)
     else:
-        predictions = scoring.predict(served.predictor, inv)
+        drop = state().config.extra_columns == "drop"
+        predictions = scoring.predict(served.predictor, inv, drop_extra=drop)
     metrics.ROWS.inc(inv.row_count)
-    return Response(predictions_body(predictions), mimetype="application/json")
+    response = Response(
+        predictions_body(predictions, wrapped=inv.kind != "llm"), mimetype="application/json"
+    )
+    if warning is not None:
+        response.headers["Warning"] = warning
+    return response
 
 
 @bp.get("/ping")

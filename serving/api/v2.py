@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -9,11 +10,18 @@ from flask import Blueprint, Response, request
 
 from registry.errors import NotFound
 from serving import metrics, scoring
-from serving.api import model, state
+from serving.api import model, request_body, state
 from serving.loader import LoadedModel
 from serving.protocols import jsoncodec
 from serving.protocols.mlflow import Invocation
-from serving.protocols.v2 import InferRequest, datatype_of, infer_response_body, parse_infer_request
+from serving.protocols.v2 import (
+    InferRequest,
+    infer_response,
+    output_names,
+    parse_infer_request,
+    tensor_metadata,
+)
+from serving.protocols.v2_binary import EXTENSION, HEADER_LENGTH
 from serving.version import __version__
 
 bp = Blueprint("v2", __name__, url_prefix="/v2")
@@ -42,7 +50,7 @@ def _named(name: str, version: str | None = None) -> LoadedModel:
 @bp.get("")
 def server_metadata() -> Response:
     """Server metadata: name, version and protocol extensions."""
-    return _json({"name": "modelyard", "version": __version__, "extensions": []})
+    return _json({"name": "modelyard", "version": __version__, "extensions": [EXTENSION]})
 
 
 @bp.get("/health/live")
@@ -69,23 +77,16 @@ def model_ready(name: str, version: str | None = None) -> Response:
 @bp.get("/models/<name>")
 @bp.get("/models/<name>/versions/<version>")
 def model_metadata(name: str, version: str | None = None) -> Response:
-    """Name, versions, platform and the input tensors the model takes."""
+    """Name, versions, platform and the input and output tensors of the model's signature."""
     served = _named(name, version)
-    predictor = served.predictor
-    signature = getattr(predictor, "signature", None)
-    inputs_schema = getattr(signature, "inputs", None)
-    inputs = [
-        {"name": spec.name, "datatype": datatype_of(spec.type), "shape": [-1]}
-        for spec in getattr(inputs_schema, "columns", [])
-        if spec.name is not None
-    ]
+    signature = served.predictor.signature
     return _json(
         {
             "name": name,
             "versions": [served.version],
             "platform": "mlflow",
-            "inputs": inputs,
-            "outputs": [],
+            "inputs": tensor_metadata(signature.inputs if signature else None),
+            "outputs": tensor_metadata(signature.outputs if signature else None, output=True),
         }
     )
 
@@ -95,18 +96,30 @@ def model_metadata(name: str, version: str | None = None) -> Response:
 def infer(name: str, version: str | None = None) -> Response:
     """Predict on V2 input tensors; one tensor is the whole input, several are named columns."""
     served = _named(name, version)
-    req = parse_infer_request(request.get_data(cache=False), state().config.max_request_rows)
+    req = parse_infer_request(
+        request_body(), state().config.max_request_rows, request.headers.get(HEADER_LENGTH)
+    )
     predictor = served.predictor
+    params, warning = scoring.with_params(req.parameters, predictor)
+    if params is not req.parameters:
+        req = dataclasses.replace(req, parameters=params or None)
     tensor = _single_tensor(req, predictor.input_columns)
     if tensor is not None and not predictor.needs_dataframe and not req.parameters:
         predictions = scoring.guarded(predictor.predict_array, tensor, None)
     else:
         predictions = scoring.predict(predictor, _as_invocation(req, predictor.input_columns))
     metrics.ROWS.inc(_rows(req))
-    return Response(
-        infer_response_body(name, served.version, req.id, predictions),
-        mimetype="application/json",
-    )
+    signature = predictor.signature
+    names = output_names(signature.outputs if signature else None)
+    body, header_length = infer_response(name, served.version, req, predictions, names)
+    if header_length is None:
+        response = Response(body, mimetype="application/json")
+    else:
+        response = Response(body, mimetype="application/octet-stream")
+        response.headers[HEADER_LENGTH] = str(header_length)
+    if warning is not None:
+        response.headers["Warning"] = warning
+    return response
 
 
 def _single_tensor(req: InferRequest, columns: list[str] | None) -> np.ndarray | None:

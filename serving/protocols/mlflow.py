@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import pandas as pd
@@ -36,7 +37,10 @@ SCORING_PROTOCOL_CHANGE_INFO = (
     " https://mlflow.org/docs/latest/models.html#deploy-mlflow-models."
 )
 
-Kind = Literal["rows", "records", "columns", "tensor", "frame"]
+# MLflow's unified LLM bodies (chat, completions, embeddings) are passed to the model as a dict.
+LLM_KEYS = frozenset({"messages", "prompt", "input"})
+
+Kind = Literal["rows", "records", "columns", "tensor", "frame", "llm"]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -45,7 +49,8 @@ class Invocation:
 
     Attributes:
         kind: ``rows`` (``columns`` + list of rows), ``records`` (list of dicts), ``columns``
-            (dict of column lists), ``tensor`` (nested lists) or ``frame`` (a DataFrame, CSV).
+            (dict of column lists), ``tensor`` (nested lists), ``frame`` (a DataFrame, CSV) or
+            ``llm`` (a chat, completions or embeddings body, given to the model as a dict).
         data: the payload in the shape ``kind`` names.
         columns: column names for ``rows`` (None when the request gave none).
         params: the optional ``params`` object, passed to ``predict(params=)``.
@@ -59,6 +64,8 @@ class Invocation:
     @property
     def row_count(self) -> int:
         """Number of rows (or tensor entries along the first axis) in the request."""
+        if self.kind == "llm":
+            return 1
         if self.kind == "columns":
             return max(
                 (len(v) if isinstance(v, list) else 1 for v in self.data.values()), default=0
@@ -74,20 +81,29 @@ def media_type(content_type: str | None) -> str:
     """
     mime, _, parameters = (content_type or "").partition(";")
     mime = mime.strip().lower()
+    # MLflow reads only charset; any other parameter is a 415, before the type is looked at.
+    values = dict(pair.strip().partition("=")[::2] for pair in parameters.split(";") if pair)
+    if values.get("charset", "utf-8").strip('"').lower() != "utf-8":
+        raise UnsupportedMediaType("The scoring server only supports UTF-8")
+    unexpected = [key for key in values if key != "charset"]
+    if unexpected:
+        raise UnsupportedMediaType(
+            f"Unrecognized content type parameters: {', '.join(unexpected)}. "
+            f"{SCORING_PROTOCOL_CHANGE_INFO}"
+        )
     if mime not in CONTENT_TYPES:
         raise UnsupportedMediaType(
             "This predictor only supports the following content types:"
             f" Types: {CONTENT_TYPES}. Got '{content_type or ''}'."
         )
-    for parameter in parameters.split(";"):
-        key, _, value = parameter.partition("=")
-        if key.strip().lower() == "charset" and value.strip().strip('"').lower() != "utf-8":
-            raise UnsupportedMediaType("The scoring server only supports UTF-8")
     return mime
 
 
 def parse_invocation(
-    body: bytes, content_type: str | None, max_rows: int | None = None
+    body: bytes,
+    content_type: str | None,
+    max_rows: int | None = None,
+    csv_dtypes: Mapping[str, str] | None = None,
 ) -> Invocation:
     """Parse an ``/invocations`` body of the given Content-Type.
 
@@ -96,6 +112,8 @@ def parse_invocation(
         content_type: its Content-Type header.
         max_rows: refuse more rows than this, before any array or DataFrame is built (None or
             0: no cap).
+        csv_dtypes: the dtype to read each CSV column as, as MLflow reads a signature's
+            columns (``132`` in a string column stays ``"132"``).
 
     Raises:
         UnsupportedMediaType: the content type is not JSON or CSV.
@@ -103,7 +121,7 @@ def parse_invocation(
             than ``max_rows``.
     """
     if media_type(content_type) == CONTENT_TYPE_CSV:
-        frame = parse_csv(body, max_rows)
+        frame = parse_csv(body, max_rows, csv_dtypes)
         check_rows(len(frame), max_rows, counted_all=False)
         return Invocation("frame", frame)
     try:
@@ -117,17 +135,20 @@ def parse_invocation(
     return invocation
 
 
-def parse_csv(body: bytes, max_rows: int | None = None) -> pd.DataFrame:
+def parse_csv(
+    body: bytes, max_rows: int | None = None, dtypes: Mapping[str, str] | None = None
+) -> pd.DataFrame:
     """Read a CSV body (a header row, then rows) into a DataFrame.
 
     With ``max_rows``, reading stops one row past it, so an oversized body is never read whole.
+    ``dtypes`` maps column names to the dtype to read them as.
 
     Raises:
         BadRequest: the body is empty, not UTF-8 or not CSV.
     """
     rows = max_rows + 1 if max_rows else None
     try:
-        return pd.read_csv(io.BytesIO(body), encoding="utf-8", nrows=rows)
+        return pd.read_csv(io.BytesIO(body), encoding="utf-8", nrows=rows, dtype=dtypes or None)
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as err:
         raise BadRequest(f"Invalid input. The body is not valid CSV. Error: '{err}'") from None
 
@@ -145,6 +166,8 @@ def parse_document(document: Any) -> Invocation:
         raise BadRequest(
             f"{REQUIRED_INPUT_FORMAT}. Received unexpected input type '{type(document)}."
         )
+    if not LLM_KEYS.isdisjoint(document):
+        return Invocation("llm", document)
     keys = _FORMAT_KEYS.intersection(document)
     if len(keys) != 1:
         received = [key for key in document if key != "params"]
@@ -178,12 +201,14 @@ def _split(payload: Any, params: dict[str, Any] | None) -> Invocation:
 
     if not isinstance(payload, dict) or not isinstance(payload.get("data"), list):
         raise invalid("expected an object with 'columns' and 'data' (a list of rows)")
+    extra = set(payload).difference(_SPLIT_KEYS)
+    if extra:
+        raise BadRequest(
+            "Invalid input. Dataframe split format must have 'data' field and optionally "
+            f"'columns' and 'index' fields. Got {sorted(payload)}."
+        )
     rows = payload["data"]
-    columns = payload.get("columns")
-    if columns is not None and (
-        not isinstance(columns, list) or not all(isinstance(c, str) for c in columns)
-    ):
-        raise invalid("'columns' must be a list of strings")
+    columns = _column_names(payload.get("columns"), invalid)
     if rows and not isinstance(rows[0], list):
         rows = [[value] for value in rows] if columns is None or len(columns) == 1 else None
         if rows is None:
@@ -195,7 +220,26 @@ def _split(payload: Any, params: dict[str, Any] | None) -> Invocation:
     if lengths - {width}:
         found = next(iter(lengths - {width}))
         raise invalid(f"{width} columns passed, passed data had {found} columns")
+    index = payload.get("index")
+    if index is not None and (not isinstance(index, list) or len(index) != len(rows)):
+        given = len(index) if isinstance(index, list) else type(index).__name__
+        raise invalid(f"Shape of passed values is ({len(rows)}, {width}), indices imply {given}")
     return Invocation("rows", rows, columns=columns, params=params)
+
+
+_SPLIT_KEYS = frozenset({"columns", "data", "index"})
+
+
+def _column_names(columns: Any, invalid: Any) -> list[str] | None:
+    # pandas takes any scalar as a column name, and MLflow's clients send integer ones
+    # (``pd.DataFrame(X).to_dict("split")``); signatures name columns by their string form.
+    if columns is None:
+        return None
+    if not isinstance(columns, list) or not all(
+        isinstance(c, str | int | float | bool) for c in columns
+    ):
+        raise invalid("'columns' must be a list of column names")
+    return [c if isinstance(c, str) else str(c) for c in columns]
 
 
 def _tensor_input(key: str, payload: Any, params: dict[str, Any] | None) -> Invocation:
@@ -215,10 +259,13 @@ def _is_records(payload: Any) -> bool:
     return isinstance(payload, list) and all(isinstance(row, dict) for row in payload)
 
 
-def predictions_body(predictions: Any) -> bytes:
-    """The ``{"predictions": ...}`` body MLflow returns for a model's output."""
+def predictions_body(predictions: Any, wrapped: bool = True) -> bytes:
+    """The ``{"predictions": ...}`` body MLflow returns for a model's output.
+
+    ``wrapped`` False gives the output alone, as MLflow answers an LLM-style body.
+    """
     if isinstance(predictions, pd.DataFrame):
         predictions = predictions.to_dict(orient="records")
     elif isinstance(predictions, pd.Series):
         predictions = predictions.to_frame().to_dict(orient="records")
-    return jsoncodec.dumps({"predictions": predictions})
+    return jsoncodec.dumps({"predictions": predictions} if wrapped else predictions)

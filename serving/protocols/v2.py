@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 
 from registry.errors import BadRequest
-from serving.protocols import jsoncodec
+from registry.models.schema import ColSpec, Schema, TensorSpec
+from serving.protocols import jsoncodec, v2_binary
 from serving.protocols.limits import check_rows
 
 _DTYPES: dict[str, str] = {
@@ -31,27 +32,66 @@ _DTYPES: dict[str, str] = {
 _DATATYPES = {np.dtype(v): k for k, v in _DTYPES.items()}
 
 
+# Request parameters that steer the protocol, not the model (Triton's reserved names and
+# MLServer's codec hint): they never reach ``predict(params=)``.
+_PROTOCOL_PARAMETERS = frozenset(
+    {
+        "binary_data_output",
+        "sequence_id",
+        "sequence_start",
+        "sequence_end",
+        "priority",
+        "timeout",
+        "headers",
+        "content_type",
+    }
+)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RequestedOutput:
+    """One entry of a request's ``outputs``: a name and, if given, whether to send it binary."""
+
+    name: str
+    binary: bool | None = None
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class InferRequest:
-    """A parsed V2 inference request: named input tensors and request parameters."""
+    """A parsed V2 inference request.
+
+    Attributes:
+        id: the request id, echoed in the response.
+        inputs: named input tensors.
+        parameters: the model's params (protocol parameters removed), or None.
+        outputs: the outputs asked for, or None for all of them.
+        binary_output: ``parameters.binary_data_output``: send outputs as binary by default.
+    """
 
     id: str | None
     inputs: dict[str, np.ndarray]
     parameters: dict[str, Any] | None
+    outputs: tuple[RequestedOutput, ...] | None = None
+    binary_output: bool = False
 
 
-def parse_infer_request(body: bytes, max_rows: int | None = None) -> InferRequest:
+def parse_infer_request(
+    body: bytes, max_rows: int | None = None, header_length: str | None = None
+) -> InferRequest:
     """Parse a ``POST /v2/models/{name}/infer`` body into numpy tensors of their shapes.
 
     ``max_rows`` caps each tensor's first dimension, checked on its declared shape before its
-    data becomes an array (None or 0: no cap).
+    data becomes an array (None or 0: no cap). ``header_length`` is the request's
+    ``Inference-Header-Content-Length``: the body is then a JSON header followed by the raw
+    data of the inputs that declare ``parameters.binary_data_size``.
 
     Raises:
         BadRequest: malformed JSON, a missing field, an unknown datatype, data whose length
             does not match the shape, or a first dimension over ``max_rows``.
     """
+    header, binary = v2_binary.split_body(body, header_length)
     try:
-        document = jsoncodec.loads(body)
+        document = jsoncodec.loads(header)
     except jsoncodec.JSONDecodeError as err:
         raise BadRequest(f"Invalid input. The body is not valid JSON. Error: '{err!r}'") from None
     if not isinstance(document, dict) or not isinstance(document.get("inputs"), list):
@@ -61,18 +101,53 @@ def parse_infer_request(body: bytes, max_rows: int | None = None) -> InferReques
     parameters = document.get("parameters")
     if parameters is not None and not isinstance(parameters, dict):
         raise BadRequest("Invalid input. 'parameters' must be an object.")
+    parameters = parameters or {}
     inputs = {}
+    offset = 0
     for spec in document["inputs"]:
-        name, tensor = _tensor(spec, max_rows)
+        name, tensor, offset = _tensor(spec, max_rows, binary, offset)
         inputs[name] = tensor
+    if binary is not None and offset != len(binary):
+        raise BadRequest(
+            f"Invalid input. The binary part holds {len(binary)} bytes; the inputs' "
+            f"binary_data_size add up to {offset}."
+        )
     request_id = document.get("id")
-    return InferRequest(None if request_id is None else str(request_id), inputs, parameters or None)
+    model_params = {k: v for k, v in parameters.items() if k not in _PROTOCOL_PARAMETERS}
+    return InferRequest(
+        None if request_id is None else str(request_id),
+        inputs,
+        model_params or None,
+        _requested_outputs(document.get("outputs")),
+        parameters.get("binary_data_output") is True,
+    )
 
 
-def _tensor(spec: Any, max_rows: int | None) -> tuple[str, np.ndarray]:
+def _requested_outputs(outputs: Any) -> tuple[RequestedOutput, ...] | None:
+    if outputs is None:
+        return None
+    if not isinstance(outputs, list) or not all(
+        isinstance(o, dict) and isinstance(o.get("name"), str) for o in outputs
+    ):
+        raise BadRequest("Invalid input. 'outputs' must be a list of objects with a 'name'.")
+    requested = []
+    for output in outputs:
+        parameters = output.get("parameters") or {}
+        binary = parameters.get("binary_data") if isinstance(parameters, dict) else None
+        requested.append(
+            RequestedOutput(output["name"], binary if binary is None else bool(binary))
+        )
+    return tuple(requested)
+
+
+def _tensor(
+    spec: Any, max_rows: int | None, binary: memoryview | None, offset: int
+) -> tuple[str, np.ndarray, int]:
     if not isinstance(spec, dict):
         raise BadRequest("Invalid input. Each input is an object with name, shape, datatype, data.")
-    missing = [k for k in ("name", "shape", "datatype", "data") if k not in spec]
+    size = _binary_size(spec)
+    required = ("name", "shape", "datatype") if size is not None else _TENSOR_FIELDS
+    missing = [k for k in required if k not in spec]
     if missing:
         raise BadRequest(f"Invalid input. Input tensor is missing {missing}.")
     name, shape, datatype = spec["name"], spec["shape"], spec["datatype"]
@@ -84,6 +159,15 @@ def _tensor(spec: Any, max_rows: int | None) -> tuple[str, np.ndarray]:
     if not isinstance(shape, list) or not all(isinstance(d, int) and d >= 0 for d in shape):
         raise BadRequest(f"Invalid input. Input '{name}': shape must be a list of sizes.")
     check_rows(shape[0] if shape else 1, max_rows)
+    if size is not None:
+        if binary is None or offset + size > len(binary):
+            raise BadRequest(
+                f"Invalid input. Input '{name}' declares binary_data_size {size}, but the body "
+                f"has no binary data for it (send {v2_binary.HEADER_LENGTH})."
+            )
+        raw = binary[offset : offset + size]
+        array = v2_binary.decode_tensor(str(name), raw, datatype, _DTYPES[datatype], shape)
+        return str(name), array, offset + size
     try:
         flat = np.asarray(spec["data"], dtype=_DTYPES[datatype]).reshape(-1)
     except (ValueError, TypeError) as err:
@@ -93,43 +177,187 @@ def _tensor(spec: Any, max_rows: int | None) -> tuple[str, np.ndarray]:
             f"Invalid input. Input '{name}': shape {shape} needs {math.prod(shape)} values, "
             f"data has {flat.size}."
         )
-    return str(name), flat.reshape(shape)
+    return str(name), flat.reshape(shape), offset
+
+
+_TENSOR_FIELDS = ("name", "shape", "datatype", "data")
+
+
+def _binary_size(spec: dict[str, Any]) -> int | None:
+    parameters = spec.get("parameters")
+    size = parameters.get("binary_data_size") if isinstance(parameters, dict) else None
+    if size is None:
+        return None
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        raise BadRequest(
+            f"Invalid input. Input '{spec.get('name')}': binary_data_size must be a size in bytes."
+        )
+    return size
+
+
+def infer_response(
+    model_name: str,
+    model_version: str,
+    req: InferRequest,
+    predictions: Any,
+    names: list[str] | None = None,
+) -> tuple[bytes, int | None]:
+    """The V2 inference response body, and its JSON header's length when outputs are binary.
+
+    ``names`` are the signature's output names, used to name a single array output (or each
+    column of a 2-D one). Only the outputs ``req`` asks for are sent, in its order.
+
+    Raises:
+        BadRequest: the request asks for an output the model does not produce.
+    """
+    tensors = _select(_tensors(predictions, names), req.outputs)
+    chunks: list[bytes] = []
+    outputs = []
+    for tensor, binary in tensors:
+        wants_binary = req.binary_output if binary is None else binary
+        if wants_binary:
+            raw = v2_binary.encode_tensor(tensor.datatype, tensor.data)
+            chunks.append(raw)
+            outputs.append(tensor.header({"binary_data_size": len(raw)}))
+        else:
+            outputs.append(tensor.as_json())
+    body: dict[str, Any] = {
+        "model_name": model_name,
+        "model_version": model_version,
+        "outputs": outputs,
+    }
+    if req.id is not None:
+        body["id"] = req.id
+    header = jsoncodec.dumps(body)
+    if not chunks:
+        return header, None
+    return header + b"".join(chunks), len(header)
 
 
 def infer_response_body(
     model_name: str, model_version: str, request_id: str | None, predictions: Any
 ) -> bytes:
-    """The V2 inference response: one output tensor per prediction column."""
-    body: dict[str, Any] = {
-        "model_name": model_name,
-        "model_version": model_version,
-        "outputs": output_tensors(predictions),
-    }
-    if request_id is not None:
-        body["id"] = request_id
-    return jsoncodec.dumps(body)
+    """The V2 JSON inference response with every output: one tensor per prediction column."""
+    req = InferRequest(request_id, {}, None)
+    return infer_response(model_name, model_version, req, predictions)[0]
 
 
-def output_tensors(predictions: Any) -> list[dict[str, Any]]:
-    """Shape a model's output as V2 output tensors (a DataFrame gives one per column)."""
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Tensor:
+    name: str
+    datatype: str
+    shape: list[int]
+    data: np.ndarray  # flat
+
+    def header(self, parameters: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "shape": self.shape,
+            "datatype": self.datatype,
+            "parameters": parameters,
+        }
+
+    def as_json(self) -> dict[str, Any]:
+        data = self.data
+        return {
+            "name": self.name,
+            "shape": self.shape,
+            "datatype": self.datatype,
+            "data": _texts(data) if self.datatype == "BYTES" else np.ascontiguousarray(data),
+        }
+
+
+def _texts(data: np.ndarray) -> list[Any]:
+    # JSON carries text only; binary outputs carry bytes as they are.
+    return [v.decode("utf-8", "replace") if isinstance(v, bytes) else v for v in data.tolist()]
+
+
+def output_tensors(predictions: Any, names: list[str] | None = None) -> list[dict[str, Any]]:
+    """Shape a model's output as V2 JSON output tensors (a DataFrame gives one per column)."""
+    return [t.as_json() for t in _tensors(predictions, names)]
+
+
+def _tensors(predictions: Any, names: list[str] | None) -> list[_Tensor]:
     if isinstance(predictions, pd.DataFrame):
         return [_output(str(col), predictions[col].to_numpy()) for col in predictions.columns]
     if isinstance(predictions, pd.Series):
         predictions = predictions.to_numpy()
-    return [_output("predict", np.asarray(predictions))]
+    array = np.asarray(predictions)
+    if names and len(names) > 1 and array.ndim == 2 and array.shape[1] == len(names):
+        return [_output(name, array[:, i]) for i, name in enumerate(names)]
+    return [_output(names[0] if names and len(names) == 1 else DEFAULT_OUTPUT, array)]
 
 
-def _output(name: str, array: np.ndarray) -> dict[str, Any]:
+DEFAULT_OUTPUT = "predict"
+"""The name of a model's output when its signature names none (MLServer's method name)."""
+
+
+def _select(
+    tensors: list[_Tensor], requested: tuple[RequestedOutput, ...] | None
+) -> list[tuple[_Tensor, bool | None]]:
+    if requested is None:
+        return [(t, None) for t in tensors]
+    by_name = {t.name: t for t in tensors}
+    if len(tensors) == 1:
+        by_name.setdefault(DEFAULT_OUTPUT, tensors[0])
+    unknown = [r.name for r in requested if r.name not in by_name]
+    if unknown:
+        raise BadRequest(
+            f"Invalid input. Unknown output(s) {', '.join(map(repr, unknown))}: the model "
+            f"produces {', '.join(map(repr, by_name))}."
+        )
+    return [(_renamed(by_name[r.name], r.name), r.binary) for r in requested]
+
+
+def _renamed(tensor: _Tensor, name: str) -> _Tensor:
+    return tensor if tensor.name == name else dataclasses.replace(tensor, name=name)
+
+
+def _output(name: str, array: np.ndarray) -> _Tensor:
     datatype = _DATATYPES.get(array.dtype, "BYTES")
     data = array.reshape(-1)
     if datatype == "BYTES":
-        data = np.asarray([str(v) for v in data.tolist()], dtype=object)
-    return {
-        "name": name,
-        "shape": list(array.shape),
-        "datatype": datatype,
-        "data": data.tolist() if datatype == "BYTES" else np.ascontiguousarray(data),
-    }
+        data = np.asarray(
+            [v if isinstance(v, bytes | str) else str(v) for v in data.tolist()], dtype=object
+        )
+    return _Tensor(name, datatype, list(array.shape), data)
+
+
+def tensor_metadata(schema: Schema | None, output: bool = False) -> list[dict[str, Any]]:
+    """V2 metadata tensors (name, datatype, shape) of a signature's inputs or outputs schema.
+
+    A column is a 1-D tensor of any length named after the column (its position when
+    unnamed); a tensor spec keeps its dtype and shape (``input-0``, ... when unnamed). Outputs
+    the signature does not name are one tensor, ``predict``, as inference answers them.
+    """
+    if schema is None or not schema.specs:
+        return []
+    if output and output_names(schema) is None:
+        return [{**_spec_metadata(0, schema.specs[0]), "name": DEFAULT_OUTPUT}]
+    return [_spec_metadata(i, spec) for i, spec in enumerate(schema.specs)]
+
+
+def _spec_metadata(i: int, spec: ColSpec | TensorSpec) -> dict[str, Any]:
+    if isinstance(spec, TensorSpec):
+        name = spec.name or f"input-{i}"
+        return {"name": name, "datatype": _datatype_of_dtype(spec.dtype), "shape": list(spec.shape)}
+    name = spec.name if spec.name is not None else str(i)
+    return {"name": name, "datatype": datatype_of(spec.type), "shape": [-1]}
+
+
+def _datatype_of_dtype(dtype: str) -> str:
+    try:
+        return _DATATYPES.get(np.dtype(dtype), "BYTES")
+    except TypeError:
+        return "BYTES"
+
+
+def output_names(schema: Schema | None) -> list[str] | None:
+    """The names a signature's outputs schema gives the model's output tensors, if any."""
+    if schema is None or not schema.specs:
+        return None
+    names = [spec.name for spec in schema.specs]
+    return None if any(n is None for n in names) else [str(n) for n in names]
 
 
 def datatype_of(type_name: str) -> str:

@@ -25,6 +25,7 @@ import registry.xgboost
 from registry.client import Client
 from registry.client.tracking_uri import reset_tracking_uri
 from registry.models.pyfunc import PythonModel
+from registry.models.signature import ModelSignature, infer_schema
 from tests.conftest import free_port
 from tests.mlflow_env import MLFLOW_3, mlflow_python
 from tests.servers import process, registry_server
@@ -140,8 +141,14 @@ def test_xgboost_and_custom_pyfunc_models(server: str, tmp_path: Path) -> None:
         registry.xgboost.log_model(
             booster, name="model", input_example=ROWS, registered_model_name="boost"
         )
+        # Params reach the model only when its signature declares them (MLflow drops the rest).
+        offset = {"name": "offset", "type": "double", "default": 0.0, "shape": None}
+        signature = ModelSignature(inputs=infer_schema(ROWS), params=[offset])
         registry.pyfunc.log_model(
-            name="custom", python_model=Doubler(), registered_model_name="custom"
+            name="custom",
+            python_model=Doubler(),
+            registered_model_name="custom",
+            signature=signature,
         )
     promote(server, "boost", "1")
     promote(server, "custom", "1")
