@@ -150,6 +150,7 @@ def mlflow_command(
                     and not from_artifacts,
                     dry_run=dry_run,
                     since=_since(since),
+                    config=config,
                 )
                 report = run_import(source, options, bars)
         finally:

@@ -13,13 +13,15 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import TypeVar
 
-from registry.artifacts import ArtifactStore
+from registry.artifacts import ArtifactStore, open_artifact_store
+from registry.config import Config
 from registry.errors import InvalidParameter, RegistryError
 from registry.importers.artifact_copy import ArtifactCopier, TreeOpener
 from registry.importers.checks import run_checks
 from registry.importers.report import ImportReport, NoProgress, Progress, TableCounts
 from registry.importers.source import MlflowSource
 from registry.importers.uris import COPY, UriMapper
+from registry.services.versions import backfill_digests
 from registry.store.imports import (
     ImportedExperiment,
     ImportedLoggedModel,
@@ -60,6 +62,9 @@ class ImportOptions:
         proxy_source: the source serves its artifacts itself (an MLflow server over REST).
         dry_run: compare and count, write nothing.
         since: only runs, logged models and registered models touched at or after (ms).
+        config: the target server's settings; with it, the imported versions' model digests
+            are recorded from the imported files (the import vouches for them, as a
+            registration does), so our client and serving load them.
     """
 
     artifacts: str = COPY
@@ -69,6 +74,7 @@ class ImportOptions:
     proxy_source: bool = False
     dry_run: bool = False
     since: int | None = None
+    config: Config | None = None
 
 
 @dataclass
@@ -114,8 +120,24 @@ def run_import(
     _logged_models(ctx)
     _registry(ctx)
     if not options.dry_run:
+        _record_digests(ctx)
         run_checks(ctx, selected)
     return report
+
+
+def _record_digests(ctx: ImportContext) -> None:
+    config = ctx.options.config
+    if config is None:
+        return
+    names = {model.name for model in ctx.source.registered_models(ctx.options.since)}
+    store = ctx.options.dest or open_artifact_store(config)
+    for version in backfill_digests(config, store, names=names):
+        if version.digest is None:
+            ctx.report.problems.append(
+                f"version {version.version} of {version.name}: no model files to digest where its"
+                " source points; our client and serving refuse it until"
+                " `modelyard models digest --backfill` records one"
+            )
 
 
 def _attempt(ctx: ImportContext, table: str, what: str, write: Callable[[], None]) -> bool:

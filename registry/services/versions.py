@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 
 from registry.artifacts import ArtifactStore, open_artifact_store
@@ -183,9 +183,14 @@ class Backfilled:
 
 
 def backfill_digests(
-    config: Config, artifacts: ArtifactStore, dry_run: bool = False
+    config: Config,
+    artifacts: ArtifactStore,
+    dry_run: bool = False,
+    names: Collection[str] | None = None,
 ) -> list[Backfilled]:
     """Compute and record the digest of every version that has none, from today's files.
+
+    ``names`` limits it to those registered models (an import vouches only for what it brought).
 
     The operator vouches for the files as they are now: run it only on a store nobody else
     could have written to since the versions were registered. A version whose ``models:/``
@@ -193,6 +198,8 @@ def backfill_digests(
     whatever order they come (passes repeat until nothing changes). No size caps apply.
     """
     pending = versions_without_digest()
+    if names is not None:
+        pending = [v for v in pending if v.registered_model.name in names]
     found: dict[int, str] = {}
     progress = True
     while progress:

@@ -8,11 +8,17 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+import registry
+import registry.pyfunc
+from registry.client.tracking_uri import reset_tracking_uri
+from registry.store.model_versions import DELETED as DELETED_VERSION
 from tests.importers.conftest import MlflowStore, MlflowStores, modelyard
 from tests.importers.report_lines import imported_counts, table_rows
 from tests.registry.artifacts.moto_s3 import moto_s3, new_bucket
+from tests.servers import registry_server
 
 pytestmark = [pytest.mark.timeout(600)]
 
@@ -243,3 +249,23 @@ def test_keep_leaves_artifacts_in_place_and_uris_unchanged(
         (f"mlflow-artifacts:/1/{parent}/artifacts",)
     ]
     assert not (tmp_path / "dest").exists()
+
+
+def test_imported_versions_are_trusted_and_load_with_our_client(
+    store: MlflowStore, tmp_path: Path
+) -> None:
+    result = modelyard(*import_args(store, tmp_path), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    live = f"FROM model_versions WHERE current_stage != '{DELETED_VERSION}'"
+    assert rows(tmp_path, f"SELECT COUNT(*) {live} AND model_digest IS NULL") == [(0,)]
+    assert rows(tmp_path, f"SELECT COUNT(*) {live}") == [(2,)]
+
+    database = f"sqlite:///{tmp_path / 'modelyard.db'}"
+    with registry_server(tmp_path, database, artifact_root=str(tmp_path / "dest")) as base:
+        registry.set_tracking_uri(base)
+        try:
+            for uri in ("models:/imp-regressor/Production", "models:/imp-regressor@challenger"):
+                model = registry.pyfunc.load_model(uri)
+                assert len(model.predict(np.array([[1.0, 2.0], [3.0, 4.0]]))) == 2, uri
+        finally:
+            reset_tracking_uri()

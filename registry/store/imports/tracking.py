@@ -1,18 +1,10 @@
-"""Writes that bring another tracking server's data in with its own ids and times kept.
-
-The normal write functions give out new ids and stamp the current time; an import must keep the
-source's run ids, experiment ids, version numbers and timestamps. Each function here owns its
-transaction and lands one whole entity (a run with its params, tags, metric history and inputs;
-a model version with its tags and stage), so nothing half-imported is ever visible. Writing the
-same entity again converges on the source's state and duplicates nothing.
-"""
+"""Tracking writes of an import: experiments, runs with their history, logged models."""
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import Any
 
 import peewee
@@ -20,8 +12,14 @@ import peewee
 from registry.errors import AlreadyExists
 from registry.store import db, engine_name, write_transaction
 from registry.store.datasets import DatasetInput
+from registry.store.imports.entities import (
+    DEFAULT_EXPERIMENT_ID,
+    ImportedExperiment,
+    ImportedLoggedModel,
+    ImportedRun,
+    RunSummary,
+)
 from registry.store.metrics import MetricPoint, insert_points
-from registry.store.model_versions import DELETED as DELETED_VERSION
 from registry.store.models import (
     DELETED,
     Dataset,
@@ -31,142 +29,14 @@ from registry.store.models import (
     LoggedModelParam,
     LoggedModelTag,
     Metric,
-    ModelVersion,
-    ModelVersionTag,
     Param,
-    RegisteredModel,
-    RegisteredModelAlias,
-    RegisteredModelTag,
     Run,
     RunInput,
     RunModelInput,
     RunModelOutput,
     RunTag,
 )
-from registry.store.transitions import ALIAS, STAGE, record_transition
 from registry.store.upserts import upsert_key_values
-
-DEFAULT_EXPERIMENT_ID = 0
-IMPORT_COMMENT = "imported from MLflow"
-"""The comment of the history entries that record a stage or alias found at import."""
-
-
-@dataclass(frozen=True)
-class ImportedExperiment:
-    """An experiment as the source holds it."""
-
-    experiment_id: int
-    name: str
-    artifact_location: str
-    lifecycle_stage: str
-    creation_time: int
-    last_update_time: int
-    tags: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class RunSummary:
-    """What decides whether a run changed: its row, params, tags and the size of its history.
-
-    MLflow's metric history is append-only, so the number of points and the newest timestamp
-    change whenever a point is added.
-    """
-
-    fields: tuple[Any, ...]
-    params: dict[str, str]
-    tags: dict[str, str]
-    points: int
-    last_timestamp: int | None
-    inputs: int
-
-
-@dataclass(frozen=True)
-class ImportedRun:
-    """A run with everything that lands with it."""
-
-    run_id: str
-    experiment_id: int
-    name: str
-    user_id: str
-    status: str
-    start_time: int | None
-    end_time: int | None
-    lifecycle_stage: str
-    artifact_uri: str
-    deleted_time: int | None
-    params: dict[str, str] = field(default_factory=dict)
-    tags: dict[str, str] = field(default_factory=dict)
-    metrics: Sequence[MetricPoint] = ()
-    datasets: Sequence[DatasetInput] = ()
-    model_inputs: Sequence[str] = ()
-    model_outputs: Sequence[tuple[str, int]] = ()
-
-    def row_fields(self) -> tuple[Any, ...]:
-        """The run row's own values, in ``RunSummary.fields`` order."""
-        return (
-            self.experiment_id,
-            self.name,
-            self.user_id,
-            self.status,
-            self.start_time,
-            self.end_time,
-            self.lifecycle_stage,
-            self.deleted_time,
-        )
-
-
-@dataclass(frozen=True)
-class ImportedLoggedModel:
-    """An MLflow 3 logged model with its params and tags."""
-
-    model_id: str
-    experiment_id: int
-    name: str
-    model_type: str
-    source_run_id: str | None
-    status: str
-    status_message: str
-    artifact_uri: str
-    lifecycle_stage: str
-    creation_timestamp_ms: int
-    last_updated_timestamp_ms: int
-    params: dict[str, str] = field(default_factory=dict)
-    tags: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class ImportedRegisteredModel:
-    """A registered model with its tags and aliases (alias -> version)."""
-
-    name: str
-    description: str
-    creation_timestamp: int
-    last_updated_timestamp: int
-    tags: dict[str, str] = field(default_factory=dict)
-    aliases: dict[str, int] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class ImportedModelVersion:
-    """A model version, kept under its own number (deleted ones as tombstones)."""
-
-    name: str
-    version: int
-    description: str
-    user_id: str
-    creation_timestamp: int
-    last_updated_timestamp: int
-    current_stage: str
-    source: str
-    run_id: str | None
-    run_link: str
-    model_id: str | None
-    status: str
-    status_message: str
-    tags: dict[str, str] = field(default_factory=dict)
-
-
-# --- tracking -----------------------------------------------------------------------------------
 
 
 def read_experiments() -> dict[int, ImportedExperiment]:
@@ -224,7 +94,7 @@ def import_experiment(experiment: ImportedExperiment) -> None:
                     f"Experiment id {experiment.experiment_id} is already used here by"
                     f" '{found.name}', a different experiment."
                 )
-            _replace_tags(
+            replace_tags(
                 ExperimentTag, ExperimentTag.experiment, experiment.experiment_id, experiment.tags
             )
     except peewee.IntegrityError:
@@ -330,7 +200,7 @@ def _write_run(run: ImportedRun) -> None:
     if not Run.update(**values).where(Run.run_uuid == run.run_id).execute():
         Run.insert(run_uuid=run.run_id, **values).execute()
     upsert_key_values(Param, Param.run, run.run_id, run.params)
-    _replace_tags(RunTag, RunTag.run, run.run_id, run.tags)
+    replace_tags(RunTag, RunTag.run, run.run_id, run.tags)
     if run.metrics:
         insert_points(run.run_id, run.metrics)
     for dataset in run.datasets:
@@ -374,9 +244,10 @@ def _link_dataset(run: ImportedRun, dataset: DatasetInput) -> None:
     ).on_conflict_ignore().execute()
 
 
-def _replace_tags(
+def replace_tags(
     model: Any, owner: peewee.ForeignKeyField, owner_id: Any, tags: dict[str, str]
 ) -> None:
+    """Make the owner's tags exactly ``tags``: drop the others, upsert these."""
     stale = model.delete().where(owner == owner_id)
     if tags:
         stale = stale.where(model.key.not_in(list(tags)))
@@ -427,183 +298,8 @@ def import_logged_model(model: ImportedLoggedModel) -> None:
         where = LoggedModel.model_id == model.model_id
         if not LoggedModel.update(**values).where(where).execute():
             LoggedModel.insert(model_id=model.model_id, **values).execute()
-        _replace_tags(LoggedModelParam, LoggedModelParam.model, model.model_id, model.params)
-        _replace_tags(LoggedModelTag, LoggedModelTag.model, model.model_id, model.tags)
-
-
-# --- registry -----------------------------------------------------------------------------------
-
-
-def read_registered_models(names: Iterable[str]) -> dict[str, ImportedRegisteredModel]:
-    """The registered models among ``names`` that the store holds, with tags and aliases."""
-    wanted = list(names)
-    found: dict[str, ImportedRegisteredModel] = {}
-    for start in range(0, len(wanted), 500):
-        rows = list(
-            RegisteredModel.select().where(RegisteredModel.name.in_(wanted[start : start + 500]))
-        )
-        ids = [row.id for row in rows]
-        tags: dict[int, dict[str, str]] = defaultdict(dict)
-        for tag in RegisteredModelTag.select().where(RegisteredModelTag.registered_model.in_(ids)):
-            tags[tag.registered_model_id][tag.key] = tag.value
-        aliases: dict[int, dict[str, int]] = defaultdict(dict)
-        for alias in RegisteredModelAlias.select().where(
-            RegisteredModelAlias.registered_model.in_(ids)
-        ):
-            aliases[alias.registered_model_id][alias.alias_name] = alias.version
-        for row in rows:
-            found[row.name] = ImportedRegisteredModel(
-                row.name,
-                row.description,
-                row.creation_timestamp,
-                row.last_updated_timestamp,
-                dict(tags[row.id]),
-                dict(aliases[row.id]),
-            )
-    return found
-
-
-def import_registered_model(model: ImportedRegisteredModel) -> None:
-    """Create or update a registered model (description, times, tags); aliases come later.
-
-    Raises:
-        AlreadyExists: a model of this name exists here with another creation time.
-    """
-    with write_transaction():
-        row = RegisteredModel.get_or_none(RegisteredModel.name == model.name)
-        if row is None:
-            row = RegisteredModel.create(
-                name=model.name,
-                description=model.description,
-                creation_timestamp=model.creation_timestamp,
-                last_updated_timestamp=model.last_updated_timestamp,
-            )
-        elif row.creation_timestamp != model.creation_timestamp:
-            raise AlreadyExists(
-                f"Registered model '{model.name}' already exists here and was not imported."
-            )
-        else:
-            row.description = model.description
-            row.last_updated_timestamp = model.last_updated_timestamp
-            row.save()
-        _replace_tags(RegisteredModelTag, RegisteredModelTag.registered_model, row.id, model.tags)
-
-
-def read_model_versions(name: str) -> dict[int, ImportedModelVersion]:
-    """Every version (tombstones included) of model ``name`` held here, by number."""
-    query = ModelVersion.select().join(RegisteredModel).where(RegisteredModel.name == name)
-    rows = list(query)
-    tags: dict[int, dict[str, str]] = defaultdict(dict)
-    for tag in ModelVersionTag.select().where(
-        ModelVersionTag.model_version.in_([row.id for row in rows])
-    ):
-        tags[tag.model_version_id][tag.key] = tag.value
-    return {
-        row.version: ImportedModelVersion(
-            name,
-            row.version,
-            row.description,
-            row.user_id,
-            row.creation_timestamp,
-            row.last_updated_timestamp,
-            row.current_stage,
-            row.source,
-            row.run_id,
-            row.run_link,
-            row.model_id,
-            row.status,
-            row.status_message,
-            dict(tags[row.id]),
-        )
-        for row in rows
-    }
-
-
-def import_model_version(version: ImportedModelVersion) -> None:
-    """Write one version whole under its own number; a new stage is recorded in the history.
-
-    The stage entry carries the version's last-updated time and ``IMPORT_COMMENT``. Versions
-    are imported with the model's ``exclusive_stages`` off, as MLflow allows two holders.
-    """
-    values = {
-        "description": version.description,
-        "user_id": version.user_id,
-        "creation_timestamp": version.creation_timestamp,
-        "last_updated_timestamp": version.last_updated_timestamp,
-        "current_stage": version.current_stage,
-        "exclusive_stage": None,
-        "source": version.source,
-        "run_id": version.run_id,
-        "run_link": version.run_link,
-        "model_id": version.model_id,
-        "status": version.status,
-        "status_message": version.status_message,
-    }
-    with write_transaction():
-        model = RegisteredModel.get(RegisteredModel.name == version.name)
-        row = ModelVersion.get_or_none(
-            (ModelVersion.registered_model == model.id) & (ModelVersion.version == version.version)
-        )
-        before = "None" if row is None else row.current_stage
-        if row is None:
-            row = ModelVersion.create(registered_model=model, version=version.version, **values)
-        else:
-            ModelVersion.update(**values).where(ModelVersion.id == row.id).execute()
-        _replace_tags(ModelVersionTag, ModelVersionTag.model_version, row.id, version.tags)
-        if version.current_stage not in (before, DELETED_VERSION):
-            record_transition(
-                model,
-                kind=STAGE,
-                version=version.version,
-                from_value=before,
-                to_value=version.current_stage,
-                user_id="",
-                timestamp=version.last_updated_timestamp,
-                comment=IMPORT_COMMENT,
-            )
-
-
-def import_aliases(name: str, aliases: Mapping[str, int], timestamp: int) -> None:
-    """Make the model's aliases exactly ``aliases``; each change is recorded in the history.
-
-    Entries carry ``timestamp`` (the model's last-updated time in the source: MLflow keeps no
-    time per alias) and ``IMPORT_COMMENT``.
-    """
-    with write_transaction():
-        model = RegisteredModel.get(RegisteredModel.name == name)
-        current = {
-            row.alias_name: row.version
-            for row in RegisteredModelAlias.select().where(
-                RegisteredModelAlias.registered_model == model.id
-            )
-        }
-        for alias in sorted(set(current) | set(aliases)):
-            before, after = current.get(alias), aliases.get(alias)
-            if before == after:
-                continue
-            owned = (RegisteredModelAlias.registered_model == model.id) & (
-                RegisteredModelAlias.alias_name == alias
-            )
-            if after is None:
-                RegisteredModelAlias.delete().where(owned).execute()
-            elif before is None:
-                RegisteredModelAlias.create(registered_model=model, alias_name=alias, version=after)
-            else:
-                RegisteredModelAlias.update(version=after).where(owned).execute()
-            record_transition(
-                model,
-                kind=ALIAS,
-                alias_name=alias,
-                version=after if after is not None else before,
-                from_value="" if before is None else str(before),
-                to_value="" if after is None else str(after),
-                user_id="",
-                timestamp=timestamp,
-                comment=IMPORT_COMMENT,
-            )
-        RegisteredModel.update(last_updated_timestamp=timestamp).where(
-            RegisteredModel.id == model.id
-        ).execute()
+        replace_tags(LoggedModelParam, LoggedModelParam.model, model.model_id, model.params)
+        replace_tags(LoggedModelTag, LoggedModelTag.model, model.model_id, model.tags)
 
 
 def read_run(run_id: str) -> ImportedRun | None:
