@@ -27,7 +27,17 @@ class Config:
         workers: gunicorn worker processes.
         sqlite_busy_timeout_ms: how long a SQLite writer waits for the lock.
         database_pool_size: connections kept per process for PostgreSQL and MySQL.
+        database_connect_timeout_seconds: how long opening a PostgreSQL or MySQL connection
+            may take before the request fails with 503 (libpq's minimum is 2).
         max_upload_bytes: largest artifact a single PUT may carry (0 = unlimited).
+        max_digest_files: most files a registration hashes for the version's digest; a source
+            holding more is a 400 (0 = unlimited).
+        max_digest_bytes: most bytes a registration hashes for the version's digest; a source
+            holding more is a 400 (0 = unlimited).
+        max_request_bytes: largest body of any other request (JSON API, UI forms); bigger
+            gets 413 (0 = unlimited).
+        allowed_artifact_locations: comma-separated URI prefixes a client may give as an
+            experiment's ``artifact_location``, besides ``mlflow-artifacts:/`` and the root.
         serve_ui: serve the web UI at ``/``.
         auto_migrate: create or upgrade the schema on start (the embedded default).
     """
@@ -41,7 +51,12 @@ class Config:
     workers: int = 2
     sqlite_busy_timeout_ms: int = 30000
     database_pool_size: int = 8
+    database_connect_timeout_seconds: int = 2
     max_upload_bytes: int = 0
+    max_digest_files: int = 10_000
+    max_digest_bytes: int = 4 * 1024 * 1024 * 1024
+    max_request_bytes: int = 16 * 1024 * 1024
+    allowed_artifact_locations: str = ""
     serve_ui: bool = True
     auto_migrate: bool = False
 

@@ -10,18 +10,29 @@ from dataclasses import dataclass
 from typing import Any
 
 import peewee
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, current_app, jsonify, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from registry.artifacts import ArtifactStore, open_artifact_store
 from registry.config import Config
-from registry.errors import InvalidParameter, RegistryError
+from registry.errors import InvalidParameter, PayloadTooLarge, RegistryError
 from registry.server import api, prometheus
-from registry.store import db, open_database, translate_operational_error
+from registry.store import (
+    DATABASE_UNAVAILABLE,
+    db,
+    open_database,
+    retry_deadlocks,
+    translate_operational_error,
+    use_database,
+)
 from registry.store.migrate import check_schema, upgrade
 
 logger = logging.getLogger(__name__)
+
+_RETRY_AFTER_SECONDS = "1"
+
+_ARTIFACT_UPLOADS = "/api/2.0/mlflow-artifacts/artifacts/"
 
 _HTTP_CODES = {
     400: "BAD_REQUEST",
@@ -49,7 +60,7 @@ def create_app(config: Config | None = None) -> Flask:
             (unless ``config.auto_migrate`` is set, in which case it is upgraded here).
     """
     config = config or Config.from_env()
-    app = Flask("registry.server")
+    app = _RegistryFlask("registry.server")
     app.config["SECRET_KEY"] = config.secret_key
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.config["SESSION_COOKIE_HTTPONLY"] = True
@@ -58,8 +69,9 @@ def create_app(config: Config | None = None) -> Flask:
         config.database_url,
         busy_timeout_ms=config.sqlite_busy_timeout_ms,
         pool_size=config.database_pool_size,
+        connect_timeout=config.database_connect_timeout_seconds,
     )
-    with database.connection_context():
+    with use_database(database), database.connection_context():
         if config.auto_migrate:
             upgrade()
         check_schema()
@@ -71,9 +83,27 @@ def create_app(config: Config | None = None) -> Flask:
         _register_blueprints(app, ui, "bp")
     _register_error_handlers(app)
     prometheus.install(app, os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+    app.before_request(_limit_body)
     app.before_request(_connect)
     app.teardown_request(_close)
+    app.wsgi_app = _bound_to(database, app.wsgi_app)  # type: ignore[method-assign]
     return app
+
+
+class _RegistryFlask(Flask):
+    def dispatch_request(self) -> Any:
+        # A transaction the database aborted to break a deadlock is run again (the cure MySQL
+        # and PostgreSQL document), so the client sees the deadlock only if it persists.
+        return retry_deadlocks(super().dispatch_request)
+
+
+def _bound_to(database: peewee.Database, wsgi_app: Any) -> Any:
+    # Each request of this app uses this app's database, whatever other apps share the process.
+    def bound(environ: Any, start_response: Any) -> Any:
+        with use_database(database):
+            return wsgi_app(environ, start_response)
+
+    return bound
 
 
 def _register_blueprints(app: Flask, package: Any, attribute: str) -> None:
@@ -83,6 +113,27 @@ def _register_blueprints(app: Flask, package: Any, attribute: str) -> None:
         blueprint = getattr(module, attribute, None)
         if blueprint is not None:
             app.register_blueprint(blueprint)
+
+
+def _limit_body() -> None:
+    # Artifact uploads stream to storage under their own limit (max_upload_bytes).
+    if request.method == "PUT" and request.path.startswith(_ARTIFACT_UPLOADS):
+        return
+    limit = current_app.extensions["registry"].config.max_request_bytes
+    if limit <= 0:
+        return
+    length = request.content_length
+    if length is None and request.environ.get("wsgi.input_terminated"):
+        # A chunked body: Werkzeug silently cuts it at max_content_length, so read one byte
+        # past the limit to tell a body that fits from one that does not.
+        request.max_content_length = limit + 1
+        length = len(request.get_data(cache=True))
+    if length is not None and length > limit:
+        raise PayloadTooLarge(
+            f"The request body is over the limit of {limit} bytes (REGISTRY_MAX_REQUEST_BYTES).",
+            limit=limit,
+        )
+    request.max_content_length = limit
 
 
 def _connect() -> None:
@@ -98,14 +149,17 @@ def _register_error_handlers(app: Flask) -> None:
     app.register_error_handler(RegistryError, _registry_error)
     app.register_error_handler(ValidationError, _validation_error)
     app.register_error_handler(HTTPException, _http_error)
-    app.register_error_handler(peewee.OperationalError, _database_unavailable)
-    app.register_error_handler(peewee.InterfaceError, _database_unavailable)
+    for database_error in DATABASE_UNAVAILABLE:
+        app.register_error_handler(database_error, _database_unavailable)
     app.register_error_handler(Exception, _unexpected_error)
 
 
 def error_response(err: RegistryError) -> tuple[Response, int]:
-    """The JSON body and status for one of our errors."""
-    return jsonify(err.to_dict()), err.http_status
+    """The JSON body and status for one of our errors (a 503 also says when to retry)."""
+    response = jsonify(err.to_dict())
+    if err.http_status == 503:
+        response.headers["Retry-After"] = _RETRY_AFTER_SECONDS
+    return response, err.http_status
 
 
 def _registry_error(err: RegistryError) -> tuple[Response, int]:

@@ -15,7 +15,12 @@ from registry.store.models import SchemaVersion
 
 logger = logging.getLogger(__name__)
 
-MIGRATIONS: tuple[tuple[int, str], ...] = ((1, "m0001_initial"), (2, "m0002_model_metric_index"))
+MIGRATIONS: tuple[tuple[int, str], ...] = (
+    (1, "m0001_initial"),
+    (2, "m0002_model_metric_index"),
+    (3, "m0003_version_digest"),
+    (4, "m0004_binary_collation"),
+)
 LATEST_VERSION = MIGRATIONS[-1][0]
 
 
