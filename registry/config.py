@@ -40,6 +40,15 @@ class Config:
             experiment's ``artifact_location``, besides ``mlflow-artifacts:/`` and the root.
         serve_ui: serve the web UI at ``/``.
         auto_migrate: create or upgrade the schema on start (the embedded default).
+        allowed_hosts: comma-separated Host names the server answers (DNS rebinding guard);
+            empty or ``*`` = any (``modelyard server`` fills in its bound address, localhost
+            and 127.0.0.1).
+        allowed_origins: comma-separated foreign origins (``https://app.example``) allowed to
+            call cross-origin, ``*`` for any; other foreign origins get 403.
+        auth: require users, passwords or tokens, and enforce permissions.
+        insecure_no_auth: allow binding a non-loopback address without ``auth``.
+        default_permission: a user's level on objects nobody granted them anything on
+            (READ, EDIT, MANAGE or NO_PERMISSIONS).
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -59,6 +68,11 @@ class Config:
     allowed_artifact_locations: str = ""
     serve_ui: bool = True
     auto_migrate: bool = False
+    allowed_hosts: str = ""
+    allowed_origins: str = ""
+    auth: bool = False
+    insecure_no_auth: bool = False
+    default_permission: str = "READ"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Config:

@@ -6,6 +6,8 @@ carries its MLflow ``error_code`` and its HTTP status, so raise sites never choo
     RegistryError                  INTERNAL_ERROR            500
     ├── InvalidParameter           INVALID_PARAMETER_VALUE   400
     │   └── BadRequest             BAD_REQUEST               400
+    ├── Unauthenticated            UNAUTHENTICATED           401
+    ├── PermissionDenied           PERMISSION_DENIED         403
     ├── NotFound                   RESOURCE_DOES_NOT_EXIST   404
     │   └── ArtifactNotFound       RESOURCE_DOES_NOT_EXIST   404
     ├── AlreadyExists              RESOURCE_ALREADY_EXISTS   400  (MLflow answers 400, not 409)
@@ -55,6 +57,20 @@ class RegistryError(Exception):
             cls = _BY_STATUS.get(http_status or 500, RegistryError)
         err = cls(message, **(details or {}))
         return err
+
+
+class Unauthenticated(RegistryError):
+    """No credentials, or credentials that do not identify a user."""
+
+    error_code = "UNAUTHENTICATED"
+    http_status = 401
+
+
+class PermissionDenied(RegistryError):
+    """The user is known but may not do this (also: a foreign Origin)."""
+
+    error_code = "PERMISSION_DENIED"
+    http_status = 403
 
 
 class InvalidParameter(RegistryError):
@@ -143,6 +159,8 @@ _BY_CODE: dict[str, type[RegistryError]] = {
     for cls in (
         InvalidParameter,
         BadRequest,
+        Unauthenticated,
+        PermissionDenied,
         NotFound,
         AlreadyExists,
         InvalidState,
@@ -157,6 +175,8 @@ _BY_CODE["ENDPOINT_NOT_FOUND"] = NotFound
 _BY_CODE["ALREADY_EXISTS"] = AlreadyExists
 _BY_STATUS: dict[int, type[RegistryError]] = {
     400: InvalidParameter,
+    401: Unauthenticated,
+    403: PermissionDenied,
     404: NotFound,
     409: InvalidState,
     413: PayloadTooLarge,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import click
 
+from registry.cli.auth import secure_config
 from registry.cli.preflight import prepare_database
 from registry.config import DEFAULT_ARTIFACT_ROOT, DEFAULT_DATABASE_URL, Config
 
@@ -35,6 +37,38 @@ def _server_options(func: Any) -> Any:
             help="Gunicorn worker processes (default 2).",
         ),
         click.option(
+            "--auth/--no-auth",
+            "auth",
+            default=None,
+            help="Require users and tokens, enforce permissions (REGISTRY_AUTH).",
+        ),
+        click.option(
+            "--insecure-no-auth",
+            "insecure_no_auth",
+            is_flag=True,
+            default=None,
+            help="Allow a non-loopback --host without --auth (anyone who reaches it can write).",
+        ),
+        click.option(
+            "--allowed-hosts",
+            "allowed_hosts",
+            default=None,
+            help="Comma-separated Host names to answer (default: --host, localhost, 127.0.0.1).",
+        ),
+        click.option(
+            "--allowed-origins",
+            "allowed_origins",
+            default=None,
+            help="Comma-separated foreign origins allowed to call cross-origin (default: none).",
+        ),
+        click.option(
+            "--default-permission",
+            "default_permission",
+            type=click.Choice(["READ", "EDIT", "MANAGE", "NO_PERMISSIONS"]),
+            default=None,
+            help="A user's level on objects nobody granted them anything on (default READ).",
+        ),
+        click.option(
             "--threads",
             type=click.IntRange(min=1),
             default=4,
@@ -54,6 +88,7 @@ def _run(threads: int, legacy_artifact_root: str | None, **flags: Any) -> None:
     except ValueError as err:
         raise click.UsageError(str(err)) from None
     prepare_database(config)
+    config = secure_config(config, os.environ)
     from registry.server.gunicorn_app import run_server
 
     click.echo(

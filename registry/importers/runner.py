@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import TypeVar
 
-from registry.artifacts import ArtifactStore, open_artifact_store
+from registry.artifacts import ArtifactStore
 from registry.config import Config
 from registry.errors import InvalidParameter, RegistryError
 from registry.importers.artifact_copy import ArtifactCopier, TreeOpener
@@ -130,8 +130,15 @@ def _record_digests(ctx: ImportContext) -> None:
     if config is None:
         return
     names = {model.name for model in ctx.source.registered_models(ctx.options.since)}
-    store = ctx.options.dest or open_artifact_store(config)
-    for version in backfill_digests(config, store, names=names):
+    if ctx.options.dest is None:
+        if names:
+            ctx.report.problems.append(
+                "model digests not recorded: with --artifacts keep the files stay outside this"
+                " server's store; list their location in REGISTRY_ALLOWED_ARTIFACT_LOCATIONS and"
+                " run `modelyard models digest --backfill` once you have checked them"
+            )
+        return
+    for version in backfill_digests(config, ctx.options.dest, names=names):
         if version.digest is None:
             ctx.report.problems.append(
                 f"version {version.version} of {version.name}: no model files to digest where its"

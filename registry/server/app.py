@@ -17,7 +17,7 @@ from werkzeug.exceptions import HTTPException
 from registry.artifacts import ArtifactStore, open_artifact_store
 from registry.config import Config
 from registry.errors import InvalidParameter, PayloadTooLarge, RegistryError
-from registry.server import api, prometheus
+from registry.server import api, hardening, prometheus
 from registry.store import (
     DATABASE_UNAVAILABLE,
     db,
@@ -86,6 +86,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.before_request(_limit_body)
     app.before_request(_connect)
     app.teardown_request(_close)
+    hardening.install(app, config)
     app.wsgi_app = _bound_to(database, app.wsgi_app)  # type: ignore[method-assign]
     return app
 

@@ -12,6 +12,7 @@ import peewee
 from registry.errors import AlreadyExists, InvalidParameter, NotFound
 from registry.search.paging import decode_page_token, encode_page_token
 from registry.store import write_transaction
+from registry.store.auth import visible_experiments
 from registry.store.filters import search_experiments_query
 from registry.store.models import ACTIVE, DELETED, Experiment, ExperimentTag, Run
 from registry.store.upserts import upsert_key_values
@@ -256,6 +257,7 @@ def search_experiments(
         )
     offset = decode_page_token(page_token)
     query = search_experiments_query(filter_string, order_by, view_type)
+    query = query.where(visible_experiments(Experiment.experiment_id))
     rows = list(query.offset(offset).limit(max_results + 1))
     token = encode_page_token(offset + max_results) if len(rows) > max_results else None
     return with_tags(rows[:max_results]), token

@@ -20,6 +20,7 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
     (2, "m0002_model_metric_index"),
     (3, "m0003_version_digest"),
     (4, "m0004_binary_collation"),
+    (5, "m0005_auth"),
 )
 LATEST_VERSION = MIGRATIONS[-1][0]
 

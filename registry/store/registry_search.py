@@ -8,6 +8,7 @@ import peewee
 
 from registry.errors import InvalidParameter
 from registry.search.paging import decode_page_token, encode_page_token
+from registry.store.auth import visible_models
 from registry.store.filters import search_model_versions_query, search_registered_models_query
 from registry.store.model_versions import DELETED
 from registry.store.models import ModelVersion, RegisteredModel
@@ -27,6 +28,7 @@ def search_registered_models(
     """
     limit = _limit(max_results, MODELS_DEFAULT_MAX, MODELS_LIMIT)
     query = search_registered_models_query(filter_string, order_by)
+    query = query.where(visible_models(RegisteredModel.id))
     return _page(query, decode_page_token(page_token), limit)
 
 
@@ -41,6 +43,7 @@ def search_model_versions(
     limit = _limit(max_results, VERSIONS_DEFAULT_MAX, VERSIONS_LIMIT)
     query = search_model_versions_query(filter_string, order_by)
     query = query.where(ModelVersion.current_stage != DELETED)
+    query = query.where(visible_models(ModelVersion.registered_model))
     offset = decode_page_token(page_token)
     rows = version_rows(query.offset(offset).limit(limit + 1))
     token = encode_page_token(offset + limit) if len(rows) > limit else None

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from registry.errors import InvalidParameter
 from registry.search.paging import decode_page_token, encode_page_token
+from registry.store.auth import visible_experiments
 from registry.store.experiments import parse_experiment_id
 from registry.store.filters import search_runs_query
+from registry.store.models import Run
 from registry.store.runs import RunRecord, load_records
 
 MAX_RESULTS = 50000
@@ -37,6 +39,7 @@ def search_runs(
     ids = [parse_experiment_id(value) for value in experiment_ids]
     offset = decode_page_token(page_token)
     query = search_runs_query(ids, filter_string, order_by, view_type)
+    query = query.where(visible_experiments(Run.experiment))
     rows = list(query.offset(offset).limit(max_results + 1))
     token = encode_page_token(offset + max_results) if len(rows) > max_results else None
     return load_records(rows[:max_results]), token

@@ -93,7 +93,7 @@ def test_an_upload_cut_off_mid_body_is_never_visible_and_leaves_no_temp_file(
     target = root / "cut" / "model.bin"
     with socket.create_connection((parts.hostname or "", parts.port or 80)) as sock:
         sock.sendall(
-            f"PUT {BASE}/cut/model.bin HTTP/1.1\r\nHost: x\r\n"
+            f"PUT {BASE}/cut/model.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n"
             f"Content-Length: {16 * 1024 * 1024}\r\n\r\n".encode()
         )
         sock.sendall(b"p" * (4 * 1024 * 1024))
@@ -144,7 +144,7 @@ def test_an_s3_root_round_trips_and_a_cut_upload_leaves_nothing(tmp_path: Path) 
             parts = urlsplit(base)
             with socket.create_connection((parts.hostname or "", parts.port or 80)) as sock:
                 sock.sendall(
-                    f"PUT {BASE}/1/r/artifacts/cut.bin HTTP/1.1\r\nHost: x\r\n"
+                    f"PUT {BASE}/1/r/artifacts/cut.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                     f"Content-Length: {20 * 1024 * 1024}\r\n\r\n".encode()
                 )
                 sock.sendall(b"p" * (12 * 1024 * 1024))
