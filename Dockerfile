@@ -13,6 +13,7 @@ FROM python:3.11-slim AS runtime
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     REGISTRY_HOST=0.0.0.0 \
+    REGISTRY_AUTH=true \
     REGISTRY_DATABASE_URL=sqlite:////data/mlflow.db \
     REGISTRY_ARTIFACT_ROOT=/data/artifacts \
     PROMETHEUS_MULTIPROC_DIR=/tmp/prometheus

@@ -103,10 +103,30 @@ def _embedded_app(uri: str) -> Any:
 
 
 def _auth_headers(environ: Mapping[str, str]) -> dict[str, str]:
-    token = environ.get("MLFLOW_TRACKING_TOKEN")
+    token = _token(environ)
     if token:
         return {"Authorization": f"Bearer {token}"}
     return {}
+
+
+def _token(environ: Mapping[str, str]) -> str:
+    """The bearer token: ``MLFLOW_TRACKING_TOKEN``, else the file's first line.
+
+    The file is the one ``MODELYARD_TRACKING_TOKEN_FILE`` names (a mounted Kubernetes or Docker
+    secret); empty when neither is set.
+
+    Raises:
+        InvalidParameter: the token file cannot be read.
+    """
+    token = environ.get("MLFLOW_TRACKING_TOKEN", "")
+    path = environ.get("MODELYARD_TRACKING_TOKEN_FILE", "")
+    if token or not path:
+        return token
+    try:
+        lines = Path(path).read_text().splitlines()
+    except OSError as err:
+        raise InvalidParameter(f"MODELYARD_TRACKING_TOKEN_FILE={path!r}: {err.strerror}") from None
+    return lines[0].strip() if lines else ""
 
 
 def _basic_auth(environ: Mapping[str, str]) -> httpx.BasicAuth | None:
@@ -114,7 +134,7 @@ def _basic_auth(environ: Mapping[str, str]) -> httpx.BasicAuth | None:
         environ.get("MLFLOW_TRACKING_USERNAME"),
         environ.get("MLFLOW_TRACKING_PASSWORD"),
     )
-    if user and password is not None and not environ.get("MLFLOW_TRACKING_TOKEN"):
+    if user and password is not None and not _token(environ):
         return httpx.BasicAuth(user, password)
     return None
 

@@ -89,13 +89,16 @@ def test_serving_loads_a_model_with_a_read_only_service_account_token(
     args = [sys.executable, "-m", "registry.cli", "serve", "models:/guarded/1"]
     args += ["--tracking-uri", server, "--port", str(port), "--workers", "1"]
     url = f"http://127.0.0.1:{port}"
-    with process(
-        args, f"{url}/ping", tmp_path / "serve.log", env={"MLFLOW_TRACKING_TOKEN": secret}
+    (tmp_path / "token").write_text(secret + "\n")  # a mounted secret, as on Kubernetes
+    body = {"dataframe_split": frame.to_dict(orient="split", index=False)}
+    for env in (
+        {"MLFLOW_TRACKING_TOKEN": secret},
+        {"MODELYARD_TRACKING_TOKEN_FILE": str(tmp_path / "token")},
     ):
-        body = {"dataframe_split": frame.to_dict(orient="split", index=False)}
-        reply = httpx.post(f"{url}/invocations", json=body, timeout=30)
-        assert reply.status_code == 200
-        assert reply.json()["predictions"] == pytest.approx((frame["a"] * 2).tolist())
+        with process(args, f"{url}/ping", tmp_path / "serve.log", env=env):
+            reply = httpx.post(f"{url}/invocations", json=body, timeout=30)
+            assert reply.status_code == 200, env
+            assert reply.json()["predictions"] == pytest.approx((frame["a"] * 2).tolist())
     refused = httpx.post(
         f"{server}{API}/registered-models/set-tag",
         json={"name": "guarded", "key": "k", "value": "v"},
