@@ -17,7 +17,8 @@ carries its MLflow ``error_code`` and its HTTP status, so raise sites never choo
     ├── NotImplementedYet          NOT_IMPLEMENTED           501
     │   └── FlavorNotInstalled     NOT_IMPLEMENTED           501  (also an ImportError)
     ├── ModelNotReady              MODEL_NOT_READY           503
-    └── TemporarilyUnavailable     TEMPORARILY_UNAVAILABLE   503
+    ├── TemporarilyUnavailable     TEMPORARILY_UNAVAILABLE   503
+    └── InsufficientStorage        INSUFFICIENT_STORAGE      507
 
 ``RegistryError.from_dict`` turns an error body back into the same class, so a client can catch
 ``NotFound`` whether the server was local or remote.
@@ -154,6 +155,13 @@ class TemporarilyUnavailable(RegistryError):
     http_status = 503
 
 
+class InsufficientStorage(RegistryError):
+    """The artifact store is full (disk or quota); nothing of the upload was kept."""
+
+    error_code = "INSUFFICIENT_STORAGE"
+    http_status = 507
+
+
 _BY_CODE: dict[str, type[RegistryError]] = {
     cls.error_code: cls
     for cls in (
@@ -169,6 +177,7 @@ _BY_CODE: dict[str, type[RegistryError]] = {
         NotImplementedYet,
         ModelNotReady,
         TemporarilyUnavailable,
+        InsufficientStorage,
     )
 }
 _BY_CODE["ENDPOINT_NOT_FOUND"] = NotFound
@@ -183,4 +192,5 @@ _BY_STATUS: dict[int, type[RegistryError]] = {
     415: UnsupportedMediaType,
     501: NotImplementedYet,
     503: TemporarilyUnavailable,
+    507: InsufficientStorage,
 }

@@ -9,20 +9,15 @@ whose master dies exits at once instead of serving on, unsupervised, for its gra
 from __future__ import annotations
 
 import gc
-import os
-import threading
-import time
 from typing import Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
+from registry.gunicorn_workers import WORKER_CLASS, exit_with_master
 from serving import metrics
 from serving.config import ServingConfig
 from serving.loader import LoadedModel, ModelSource
-
-ORPHAN_POLL_SECONDS = 0.2
-"""How often a worker checks that its master is alive (it exits within this of losing it)."""
 
 
 class ServingServer(BaseApplication):  # type: ignore[misc]
@@ -39,7 +34,7 @@ class ServingServer(BaseApplication):  # type: ignore[misc]
         settings: dict[str, Any] = {
             "bind": f"{config.host}:{config.port}",
             "workers": config.workers,
-            "worker_class": "gthread",
+            "worker_class": WORKER_CLASS,
             "threads": config.threads,
             "timeout": config.timeout,
             "graceful_timeout": 20,
@@ -47,7 +42,7 @@ class ServingServer(BaseApplication):  # type: ignore[misc]
             "accesslog": None,
             "control_socket_disable": True,
             "preload_app": self.model is not None,
-            "post_fork": _exit_with_master,
+            "post_fork": exit_with_master,
             "post_worker_init": _post_worker_init,
             "child_exit": _child_exit,
         }
@@ -64,20 +59,6 @@ class ServingServer(BaseApplication):  # type: ignore[misc]
 def _post_worker_init(worker: Any) -> None:
     if worker.cfg.preload_app:
         worker.wsgi.extensions["serving"].start()
-
-
-def _exit_with_master(_server: Any, worker: Any) -> None:
-    # gunicorn itself notices a dead master only between events and then drains connections
-    # for up to graceful_timeout. An orphan has no supervisor: leave at once, as a crash would.
-    master = worker.ppid
-
-    def watch() -> None:
-        while os.getppid() == master:
-            time.sleep(ORPHAN_POLL_SECONDS)
-        worker.log.warning("master %s is gone; worker %s exits", master, os.getpid())
-        os._exit(1)
-
-    threading.Thread(target=watch, name="master-watch", daemon=True).start()
 
 
 def _child_exit(server: Any, worker: Any) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import shutil
@@ -12,7 +13,7 @@ from typing import BinaryIO
 
 from registry.artifacts import CHUNK_SIZE, FileInfo, Readable
 from registry.artifacts.paths import safe_relative_path
-from registry.errors import ArtifactNotFound, InvalidParameter
+from registry.errors import ArtifactNotFound, InsufficientStorage, InvalidParameter
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +34,7 @@ class LocalArtifactStore:
         Raises:
             InvalidParameter: the path is unsafe, empty, or collides with a directory or a file
                 used as a directory.
+            InsufficientStorage: the disk or the user's quota filled up; nothing was kept.
         """
         target = self._resolve(path, allow_root=False)
         try:
@@ -50,9 +52,14 @@ class LocalArtifactStore:
                 out.flush()
                 os.fsync(out.fileno())
             os.replace(temp_name, target)
-        except BaseException:
+        except BaseException as err:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(temp_name)
+            if isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT):
+                logger.error("artifact store full while writing %r: %s", path, err)
+                raise InsufficientStorage(
+                    f"Cannot store artifact {path!r}: the artifact store is full", path=path
+                ) from None
             raise
         return written
 

@@ -15,6 +15,7 @@ from registry.artifacts import FileInfo, Readable
 from registry.artifacts.paths import safe_relative_path
 from registry.errors import (
     ArtifactNotFound,
+    InsufficientStorage,
     InvalidParameter,
     RegistryError,
     TemporarilyUnavailable,
@@ -25,6 +26,8 @@ logger = logging.getLogger(__name__)
 MIB = 1024 * 1024
 _NOT_FOUND_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
 _TRANSIENT_CODES = frozenset({"SlowDown", "Throttling", "RequestTimeout", "ServiceUnavailable"})
+# AWS has no "disk full"; MinIO answers 507 XMinioStorageFull, and a bucket quota refusal.
+_FULL_CODES = frozenset({"XMinioStorageFull", "XMinioAdminBucketQuotaExceeded"})
 _DELETE_BATCH = 1000  # the most keys one DeleteObjects call accepts
 
 
@@ -79,6 +82,8 @@ class S3ArtifactStore:
         Raises:
             InvalidParameter: the path is unsafe or empty.
             TemporarilyUnavailable: S3 is unreachable or throttling.
+            InsufficientStorage: the store is full or over quota (boto3 aborts a multipart
+                upload that fails, so no object appears).
         """
         key = self._key(path, allow_root=False)
         counted = _CountingReader(src)
@@ -93,6 +98,8 @@ class S3ArtifactStore:
             InvalidParameter: the path is unsafe.
             ArtifactNotFound: there is no object at ``path``.
             TemporarilyUnavailable: S3 is unreachable or throttling.
+            InsufficientStorage: the store is full or over quota (boto3 aborts a multipart
+                upload that fails, so no object appears).
         """
         key = self._key(path, allow_root=False)
         with self._translated(path):
@@ -194,6 +201,11 @@ def _from_client_error(err: Any, path: str) -> RegistryError:
     status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
     if code in _NOT_FOUND_CODES:
         return ArtifactNotFound(f"No such artifact: '{path}'", path=path)
+    if code in _FULL_CODES or status == 507:
+        logger.error("S3 store full (%s) on %r", code or status, path)
+        return InsufficientStorage(
+            f"Cannot store artifact {path!r}: the artifact store is full", path=path
+        )
     if code in _TRANSIENT_CODES or status in (429, 500, 502, 503, 504):
         logger.warning("S3 transient error %s on %r", code, path)
         return TemporarilyUnavailable("Artifact storage is busy; retry later")

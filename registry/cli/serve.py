@@ -55,10 +55,14 @@ def serve(model_uri: str | None, model_uri_option: str | None, **flags: Any) -> 
     # Downloaded model versions land here too (workers inherit it), and go when we exit.
     tempfile.tempdir = work_dir
     config = dataclasses.replace(config, prometheus_multiproc_dir=multiproc_dir)
+    master = os.getpid()
     try:
         _run(config)
     finally:
-        shutil.rmtree(work_dir, ignore_errors=True)
+        # A gunicorn worker leaves through this frame too (SystemExit): only the master, once
+        # its workers are gone, may remove what they write to.
+        if os.getpid() == master:
+            shutil.rmtree(work_dir, ignore_errors=True)
 
 
 def _use_multiprocess_metrics() -> None:

@@ -70,6 +70,7 @@ def create_app(config: Config | None = None) -> Flask:
         busy_timeout_ms=config.sqlite_busy_timeout_ms,
         pool_size=config.database_pool_size,
         connect_timeout=config.database_connect_timeout_seconds,
+        statement_timeout_ms=config.statement_timeout_ms,
     )
     with use_database(database), database.connection_context():
         if config.auto_migrate:

@@ -2,32 +2,31 @@
 
 Workers build the app after the fork (no preload), so no database connection crosses it, and a
 worker whose master dies exits at once instead of serving on, unsupervised, for its graceful
-timeout.
+timeout. Workers read each new request's head in their event loop, so idle and slowloris
+connections never hold a thread; the master removes the metrics folder it created on exit.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
-import threading
-import time
 from typing import Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
 from registry.config import Config
-
-ORPHAN_POLL_SECONDS = 0.2
-"""How often a worker checks that its master is alive (it exits within this of losing it)."""
+from registry.gunicorn_workers import WORKER_CLASS, exit_with_master
 
 
 class RegistryServer(BaseApplication):  # type: ignore[misc]
     """A gunicorn application whose workers each build the app from one Config."""
 
-    def __init__(self, config: Config, threads: int) -> None:
+    def __init__(self, config: Config, threads: int, owned_metrics_dir: str | None = None) -> None:
         self.registry_config = config
         self.threads = threads
+        self.owned_metrics_dir = owned_metrics_dir
         super().__init__()
 
     def load_config(self) -> None:
@@ -35,17 +34,18 @@ class RegistryServer(BaseApplication):  # type: ignore[misc]
         settings = {
             "bind": f"{self.registry_config.host}:{self.registry_config.port}",
             "workers": self.registry_config.workers,
-            "worker_class": "gthread",
+            "worker_class": WORKER_CLASS,
             "threads": self.threads,
             "timeout": 120,
             "graceful_timeout": 20,
             "keepalive": 30,
             "accesslog": None,
             "child_exit": _child_exit,
-            "post_fork": _exit_with_master,
+            "post_fork": exit_with_master,
             # gunicorn 27's control socket lives at one fixed path per user: two servers on one
             # machine would fight over it.
             "control_socket_disable": True,
+            "on_exit": self._remove_owned_metrics_dir,
         }
         for key, value in settings.items():
             self.cfg.set(key, value)
@@ -56,19 +56,10 @@ class RegistryServer(BaseApplication):  # type: ignore[misc]
 
         return create_app(self.registry_config)
 
-
-def _exit_with_master(_server: Any, worker: Any) -> None:
-    # gunicorn itself notices a dead master only between events and then drains connections
-    # for up to graceful_timeout. An orphan has no supervisor: leave at once, as a crash would.
-    master = worker.ppid
-
-    def watch() -> None:
-        while os.getppid() == master:
-            time.sleep(ORPHAN_POLL_SECONDS)
-        worker.log.warning("master %s is gone; worker %s exits", master, os.getpid())
-        os._exit(1)
-
-    threading.Thread(target=watch, name="master-watch", daemon=True).start()
+    def _remove_owned_metrics_dir(self, _arbiter: Any) -> None:
+        # on_exit runs in the master only, once every worker has stopped writing to the folder.
+        if self.owned_metrics_dir:
+            shutil.rmtree(self.owned_metrics_dir, ignore_errors=True)
 
 
 def _child_exit(_server: Any, worker: Any) -> None:
@@ -79,7 +70,13 @@ def _child_exit(_server: Any, worker: Any) -> None:
 
 
 def run_server(config: Config, threads: int = 4) -> None:
-    """Serve until stopped, with a fresh Prometheus multiprocess directory for the workers."""
+    """Serve until stopped, with a fresh Prometheus multiprocess directory for the workers.
+
+    A directory this function creates is removed when the server exits; one the user set in
+    ``PROMETHEUS_MULTIPROC_DIR`` is left alone.
+    """
+    owned = None
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="modelyard-metrics-")
-    RegistryServer(config, threads).run()
+        owned = tempfile.mkdtemp(prefix="modelyard-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = owned
+    RegistryServer(config, threads, owned).run()

@@ -1,5 +1,8 @@
 """Connection lifecycle: fail fast when the database is down, retry deadlocks, survive fork().
 
+A statement timeout bounds every query on PostgreSQL and MySQL/MariaDB, so one pathological
+search cannot hold a connection (and a worker thread) for minutes.
+
 No connection is shared across ``fork()``. Used by the store's ``open_database`` and
 ``write_transaction`` and by the server's request dispatch; nothing here knows models or queries.
 """
@@ -69,6 +72,57 @@ def retry_deadlocks(call: Callable[[], T]) -> T:
         # A short random pause, so the two sides of the deadlock do not meet again.
         time.sleep(random.uniform(0.005, 0.05) * attempt)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+STATEMENT_TIMEOUT_ERRORS = {"57014", 1969, 3024}
+"""PostgreSQL's query_canceled, MariaDB's ER_STATEMENT_TIMEOUT, MySQL's ER_QUERY_TIMEOUT."""
+
+
+def apply_statement_timeout(database: peewee.Database, timeout_ms: int) -> None:
+    """Make the server cancel any statement of ``database`` running over ``timeout_ms`` (0: none).
+
+    PostgreSQL gets ``statement_timeout`` as a startup option (no extra round trip); a MySQL
+    connection runs one ``SET SESSION`` when it is opened, not each time the pool lends it:
+    MariaDB's ``max_statement_time`` (seconds) covers every statement, MySQL's
+    ``max_execution_time`` read-only SELECTs only. SQLite has no such setting.
+    """
+    if timeout_ms <= 0:
+        return
+    if isinstance(database, peewee.PostgresqlDatabase):
+        params = database.connect_params
+        params["options"] = f"{params.get('options', '')} -c statement_timeout={timeout_ms}".strip()
+    elif isinstance(database, peewee.MySQLDatabase):
+        _set_session_timeout_on_connect(database, timeout_ms)
+
+
+def _set_session_timeout_on_connect(database: Any, timeout_ms: int) -> None:
+    # Any: types-peewee does not declare the private _connect that the pool wraps.
+    connect: Callable[[], Any] = database._connect
+    prepared: weakref.WeakSet[Any] = weakref.WeakSet()
+
+    def connect_with_timeout() -> Any:
+        conn = connect()
+        if conn not in prepared:
+            with conn.cursor() as cursor:
+                if "mariadb" in conn.get_server_info().lower():
+                    cursor.execute("SET SESSION max_statement_time = %s", (timeout_ms / 1000,))
+                else:
+                    cursor.execute("SET SESSION max_execution_time = %s", (timeout_ms,))
+            prepared.add(conn)
+        return conn
+
+    database._connect = connect_with_timeout
+
+
+def is_statement_timeout(exc: BaseException) -> bool:
+    """True when the database cancelled the statement for running over the statement timeout."""
+    for cause in (exc, exc.__context__, exc.__cause__):
+        if cause is None:
+            continue
+        code = getattr(cause, "pgcode", None) or (getattr(cause, "args", None) or [None])[0]
+        if code in STATEMENT_TIMEOUT_ERRORS:
+            return True
+    return False
 
 
 _pools: weakref.WeakSet[Any] = weakref.WeakSet()

@@ -1,0 +1,112 @@
+"""gunicorn worker plumbing that the registry server and serving share.
+
+A worker that reads request heads in its event loop, and one that leaves when its master dies.
+It depends on gunicorn only, so serving may use it.
+"""
+
+from __future__ import annotations
+
+import collections
+import errno
+import os
+import selectors
+import threading
+import time
+from functools import partial
+from typing import Any
+
+from gunicorn.workers.gthread import TConn, ThreadWorker
+
+WORKER_CLASS = "registry.gunicorn_workers.HeadBufferingWorker"
+"""gunicorn's ``worker_class`` setting for ``HeadBufferingWorker``."""
+ORPHAN_POLL_SECONDS = 0.2
+"""How often a worker checks that its master is alive (it exits within this of losing it)."""
+
+
+HEAD_TIMEOUT_SECONDS = 10.0
+"""How long a new connection may take to send its request head before it is closed."""
+MAX_BUFFERED_HEAD = 64 * 1024
+"""Past this many bytes without the end of the head, the parser takes over (and refuses it)."""
+
+
+class HeadBufferingWorker(ThreadWorker):  # type: ignore[misc]
+    """gunicorn's gthread worker, but a new connection takes a thread only once its head is in.
+
+    The stock worker hands each accepted connection to a thread, which waits up to 5 s for a
+    first byte and then blocks reading the head for as long as the client drips it: 200 idle
+    connections, or a few slowloris clients, queue every other request behind them. Here the
+    worker's event loop reads the head without blocking and closes a connection that has not
+    sent it within ``HEAD_TIMEOUT_SECONDS``; threads only ever run requests whose head arrived.
+    """
+
+    def init_process(self) -> None:
+        """Set up the queue of connections still sending their head, then run the worker."""
+        self.head_conns: collections.deque[TConn] = collections.deque()
+        super().init_process()
+
+    def accept(self, listener: Any) -> None:
+        """Accept a connection and wait, in the event loop, for its request head."""
+        if self.cfg.is_ssl:  # TLS bytes cannot be read ahead of the handshake: stock path
+            super().accept(listener)
+            return
+        try:
+            client_sock, client_addr = listener.accept()
+        except OSError as err:
+            if err.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
+                raise
+            return
+        self.nr_conns += 1
+        conn = TConn(self.cfg, client_sock, client_addr, listener.getsockname())
+        conn.head = bytearray()
+        conn.timeout = time.monotonic() + HEAD_TIMEOUT_SECONDS
+        self.head_conns.append(conn)
+        self.poller.register(client_sock, selectors.EVENT_READ, partial(self._read_head, conn))
+
+    def _read_head(self, conn: TConn, _client: Any) -> None:
+        try:
+            chunk = conn.sock.recv(65536)
+        except BlockingIOError:
+            return
+        except OSError:
+            chunk = b""
+        if not chunk:
+            self._close_head_conn(conn)
+            return
+        conn.head += chunk
+        if b"\r\n\r\n" in conn.head or len(conn.head) > MAX_BUFFERED_HEAD:
+            self._unwatch(conn)
+            conn.data_ready = True
+            conn.init()
+            conn.parser.unreader.unread(bytes(conn.head))
+            self.enqueue_req(conn)
+
+    def _unwatch(self, conn: TConn) -> None:
+        self.poller.unregister(conn.sock)
+        self.head_conns.remove(conn)
+
+    def _close_head_conn(self, conn: TConn) -> None:
+        self._unwatch(conn)
+        self.nr_conns -= 1
+        conn.close()
+
+    def murder_pending(self) -> None:
+        """Close connections that did not send their head in time (and gunicorn's own)."""
+        super().murder_pending()
+        now = time.monotonic()
+        while self.head_conns and self.head_conns[0].timeout <= now:
+            self._close_head_conn(self.head_conns[0])
+
+
+def exit_with_master(_server: Any, worker: Any) -> None:
+    """Exit the worker within ``ORPHAN_POLL_SECONDS`` of losing its master (``post_fork``)."""
+    # gunicorn itself notices a dead master only between events and then drains connections
+    # for up to graceful_timeout. An orphan has no supervisor: leave at once, as a crash would.
+    master = worker.ppid
+
+    def watch() -> None:
+        while os.getppid() == master:
+            time.sleep(ORPHAN_POLL_SECONDS)
+        worker.log.warning("master %s is gone; worker %s exits", master, os.getpid())
+        os._exit(1)
+
+    threading.Thread(target=watch, name="master-watch", daemon=True).start()
