@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Re-resolve every lock in this folder from pyproject.toml and the *.in files (uv is in [dev]).
+# Re-resolve every lock in this folder from pyproject.toml and the *.in files (uv is in [test]).
 #   bash requirements/refresh.sh            # newest versions that satisfy the ranges
 #   bash requirements/refresh.sh --upgrade-package NAME   # move one package, keep the rest
 set -euo pipefail

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import importlib.util
 import json
 import os
 import platform
@@ -54,14 +55,14 @@ def _remove_unused(name: str) -> None:
 
 
 def _pip(python: Path, *args: str) -> None:
-    result = subprocess.run(
-        [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    # uv (in [test]) installs a lock in seconds where pip takes a minute; pip is the fallback.
+    if importlib.util.find_spec("uv") is not None:
+        command = [sys.executable, "-m", "uv", "pip", "install", "-q", "--python", str(python)]
+    else:
+        command = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+    result = subprocess.run([*command, *args], capture_output=True, text=True, check=False)
     if result.returncode != 0:
-        raise RuntimeError(f"pip install {' '.join(args)} failed:\n{result.stderr[-3000:]}")
+        raise RuntimeError(f"installing {' '.join(args)} failed:\n{result.stderr[-3000:]}")
 
 
 def mlflow_python(name: str = MLFLOW_3, *, with_project: bool = False) -> Path:
