@@ -1,20 +1,24 @@
 """Cost of ``--auth``: the same calls against a server with auth off and one with auth on.
 
-    python -m benchmarks.auth [--calls 400] [--runs 200]
+    python -m benchmarks.auth [--calls 400] [--runs 200] [--out results.json]
 
 Starts two ``modelyard server`` processes (2 workers, fresh SQLite files, free loopback ports),
 one with ``--auth``. Measures log-metric requests/s (one client; on the auth server with a
 password via Basic and with a token via Bearer), ``runs/search`` p50 over ``--runs`` runs, and
 ``/invocations`` requests/s of ``modelyard serve`` loading a model from each server (serving
 answers its own clients without auth either way; what differs is how it loaded the model).
-Prints a markdown table; every loop is bounded and every process is stopped.
+Prints a markdown table; every loop is bounded and every process is stopped. ``--out`` also
+writes the rows as JSON with the commit, the machine and its load average before and after.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import platform
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -147,7 +151,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=400)
     parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--out", type=Path, help="also write the rows and the setting as JSON")
     args = parser.parse_args()
+    load_before = os.getloadavg()
     rows: list[tuple[str, float, float, bool]] = []
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         off_root, on_root = Path(tmp, "off"), Path(tmp, "on")
@@ -194,6 +200,38 @@ def main() -> None:
     for name, without, with_auth, higher in rows:
         cost = (without / with_auth - 1) if higher else (with_auth / without - 1)
         print(f"| {name} | {without:.1f} | {with_auth:.1f} | {cost:+.1%} |")
+    if args.out is not None:
+        setting = {"calls": calls, "runs": runs, "load_before": load_before}
+        args.out.write_text(json.dumps({**setting, **machine(), "rows": rows}, indent=1) + "\n")
+
+
+def machine() -> dict[str, Any]:
+    """The commit measured (and whether the tree differs from it), the machine, its load now."""
+    root = Path(__file__).resolve().parent.parent
+
+    def git(*argv: str) -> str:
+        found = subprocess.run(["git", *argv], cwd=root, capture_output=True, text=True)
+        return found.stdout.strip()
+
+    return {
+        "commit": git("rev-parse", "HEAD"),
+        "tree_differs": bool(git("status", "--porcelain", "--untracked-files=no")),
+        "cpus": os.cpu_count(),
+        "cpu": next(
+            (line.split(":", 1)[1].strip() for line in _cpuinfo() if line.startswith("model name")),
+            platform.processor(),
+        ),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "load_after": os.getloadavg(),
+    }
+
+
+def _cpuinfo() -> list[str]:
+    try:
+        return Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return []
 
 
 if __name__ == "__main__":

@@ -29,6 +29,8 @@ class Config:
         database_pool_size: connections kept per process for PostgreSQL and MySQL.
         database_connect_timeout_seconds: how long opening a PostgreSQL or MySQL connection
             may take before the request fails with 503 (libpq's minimum is 2).
+        statement_timeout_ms: longest a PostgreSQL or MySQL/MariaDB statement may run before
+            the database cancels it and the request fails with 503 (0 = no limit).
         max_upload_bytes: largest artifact a single PUT may carry (0 = unlimited).
         max_digest_files: most files a registration hashes for the version's digest; a source
             holding more is a 400 (0 = unlimited).
@@ -61,6 +63,7 @@ class Config:
     sqlite_busy_timeout_ms: int = 30000
     database_pool_size: int = 8
     database_connect_timeout_seconds: int = 2
+    statement_timeout_ms: int = 30000
     max_upload_bytes: int = 0
     max_digest_files: int = 10_000
     max_digest_bytes: int = 4 * 1024 * 1024 * 1024

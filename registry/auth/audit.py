@@ -1,11 +1,18 @@
-"""The audit log writer, and MANAGE for the creator of an experiment or registered model."""
+"""A request's audit row, and MANAGE for the creator of an experiment or registered model.
+
+``prepare`` builds the row before the view runs; the store appends it inside the request's
+first committing write transaction (``registry.store.audit``), where the creator's grant is
+made too, so a write, its grant and its row commit or roll back together.
+"""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
-from registry.store import auth as store
+from registry.store import permissions
+from registry.store.audit import AuditRecord, PendingAudit
 
 _KINDS = (
     # (endpoint prefix, object type, request fields that name the object, in order)
@@ -28,55 +35,76 @@ _KINDS = (
     ("auth_api.delete_experiment_permission", "experiment", ("experiment_id",)),
     ("auth_api.", "user", ("username",)),
 )
+_CREATES_EXPERIMENT = "api_experiments.create"
+_CREATES_MODEL = "registered_models.create"
 
 
-def object_of(endpoint: str, fields: Mapping[str, Any], body: Any = None) -> tuple[str, str]:
-    """``(object_type, object_id)`` of a write from its route and fields (empty when unknown).
-
-    ``body`` is the JSON answer: it names what a create made (a new experiment's id).
-    """
-    answer = body if isinstance(body, dict) else {}
-    for prefix, kind, keys in _KINDS:
-        if not endpoint.startswith(prefix):
-            continue
-        values = [fields.get(key) for key in keys] + [answer.get(keys[0])]
-        found = next((str(v) for v in values if v not in (None, "")), "")
-        if kind == "registered_model" and fields.get("version") not in (None, ""):
-            found = f"{found}/{fields['version']}"
-        return kind, found[:256]
-    return "", ""
+def object_of(endpoint: str, fields: Mapping[str, Any]) -> tuple[str, str]:
+    """``(object_type, object_id)`` of a write from its route and fields (empty when unknown)."""
+    kind, keys = _kind_of(endpoint)
+    found = next((str(v) for v in map(fields.get, keys) if v not in (None, "")), "")
+    if kind == "registered_model" and fields.get("version") not in (None, ""):
+        found = f"{found}/{fields['version']}"
+    return kind, found[:256]
 
 
-def record(
+@functools.cache
+def _kind_of(endpoint: str) -> tuple[str, tuple[str, ...]]:
+    # Routes are a fixed set: each endpoint is matched against the table once per process.
+    return next(
+        ((kind, keys) for prefix, kind, keys in _KINDS if endpoint.startswith(prefix)), ("", ())
+    )
+
+
+def prepare(
     *,
-    username: str,
     endpoint: str,
     method: str,
     path: str,
     fields: Mapping[str, Any],
-    body: Any,
-    status: int,
     remote_addr: str,
-) -> None:
-    """Append one write (allowed or refused) to the audit log."""
-    object_type, object_id = object_of(endpoint, fields, body)
-    store.append_audit(
+    username: str,
+    user_id: int | None,
+) -> PendingAudit:
+    """The audit row of a write request by ``username`` (empty: anonymous), before its view runs.
+
+    On a create, the store's transaction also grants its creator (``user_id``) MANAGE.
+    """
+    object_type, object_id = object_of(endpoint, fields)
+    record = AuditRecord(
         username=username[:256],
         action=endpoint[:128],
         method=method[:8],
         path=path[:1000],
         object_type=object_type,
         object_id=object_id,
-        status=status,
         remote_addr=remote_addr[:64],
     )
+    pending = PendingAudit(record)
+    if endpoint == _CREATES_EXPERIMENT:
+        name = str(fields.get("name") or "")
+        pending.in_transaction = _CreatorGrant("experiment", name, user_id)
+    elif endpoint == _CREATES_MODEL:
+        pending.in_transaction = _CreatorGrant("model", object_id, user_id)
+    return pending
 
 
-def grant_creator(endpoint: str, user_id: int, body: Any) -> None:
-    """Give the user who just created an experiment or a registered model MANAGE on it."""
-    if not isinstance(body, dict):
-        return
-    if endpoint == "api_experiments.create" and body.get("experiment_id"):
-        store.set_experiment_permission(int(body["experiment_id"]), user_id, "MANAGE")
-    elif endpoint == "registered_models.create" and isinstance(body.get("registered_model"), dict):
-        store.set_model_permission(str(body["registered_model"]["name"]), user_id, "MANAGE")
+class _CreatorGrant:
+    """In the create's own transaction: find the new object, grant its creator MANAGE."""
+
+    def __init__(self, kind: str, name: str, user_id: int | None) -> None:
+        self.kind = kind
+        self.name = name
+        self.user_id = user_id
+
+    def __call__(self, record: AuditRecord) -> None:
+        if self.kind == "model":
+            if self.user_id is not None and self.name:
+                permissions.set_model_permission(self.name, self.user_id, "MANAGE")
+            return
+        experiment_id = permissions.experiment_id_by_name(self.name) if self.name else None
+        if experiment_id is None:
+            return
+        record.object_id = str(experiment_id)
+        if self.user_id is not None:
+            permissions.set_experiment_permission(experiment_id, self.user_id, "MANAGE")

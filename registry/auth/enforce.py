@@ -10,7 +10,7 @@ from registry.auth.levels import Level, parse_level
 from registry.auth.memo import MISSING, AuthMemo
 from registry.auth.rules import Check, Rule
 from registry.errors import PermissionDenied, Unauthenticated
-from registry.store import auth as store
+from registry.store import permissions as store
 from registry.store.experiments import DEFAULT_EXPERIMENT_ID, parse_experiment_id
 
 _MISSING = object()

@@ -18,6 +18,7 @@ from registry.auth.levels import SCOPES
 from registry.auth.tokens import new_token
 from registry.config import DEFAULT_DATABASE_URL, Config
 from registry.errors import RegistryError
+from registry.store import audit as audit_store
 from registry.store import auth as store
 from registry.store import close_database, open_database, use_database
 
@@ -138,7 +139,7 @@ def audit_command(
 ) -> None:
     """Print the newest audit entries as JSON lines."""
     with _database(database_url):
-        entries, _ = store.search_audit(username, object_type, object_id, max_results, None)
+        entries, _ = audit_store.search_audit(username, object_type, object_id, max_results, None)
         for entry in entries:
             click.echo(
                 json.dumps(

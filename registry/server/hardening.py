@@ -31,7 +31,10 @@ from registry.auth.rules import Rule, rule_for
 from registry.config import Config
 from registry.errors import BadRequest, InvalidParameter, PermissionDenied, UnsupportedMediaType
 from registry.search.tokens import OP, tokenize
+from registry.store import audit as audit_store
 from registry.store import auth as auth_store
+from registry.store import permissions
+from registry.store.audit import PendingAudit
 
 ARTIFACT_PREFIX = "/api/2.0/mlflow-artifacts/"
 DRAIN_LIMIT_BYTES = 64 * 1024 * 1024
@@ -239,26 +242,49 @@ def _authorize() -> BaseResponse | None:
     if request.endpoint is not None and rule is None:
         raise PermissionDenied(f"No permission rule for {request.endpoint}: refused.")
     if principal is not None and not principal.is_admin:
-        g.viewer_token = auth_store.bind_viewer(_viewer(principal, rule))
+        g.viewer_token = permissions.bind_viewer(_viewer(principal, rule))
+    fields = _fields() if rule is not None else {}
+    if _audited(rule):
+        # Appended by the request's committing write transaction, else settled after it.
+        g.audit = _audit_row(fields)
+        g.audit_token = audit_store.arm(g.audit)
     if principal is None and rule is not None and rule.access != "public" and _is_page():
         target = request.full_path.rstrip("?") if request.method == "GET" else None
         return redirect(url_for("auth_ui.login", next=target), code=303)
     if rule is not None:
-        authorize(principal, rule, _fields(), default_level(_config()), auth_memo())
+        authorize(principal, rule, fields, default_level(_config()), auth_memo())
     return None
 
 
-def _viewer(principal: Principal, rule: Rule | None) -> auth_store.Viewer:
+def _audited(rule: Rule | None) -> bool:
+    # Reads (searches sent as POST included) are not audited.
+    return rule is not None and rule.level != Level.READ and request.method in _WRITE_METHODS
+
+
+def _audit_row(fields: dict[str, Any]) -> PendingAudit:
+    principal = current_principal()
+    return audit.prepare(
+        endpoint=request.endpoint or "",
+        method=request.method,
+        path=request.path,
+        fields=fields,
+        remote_addr=request.remote_addr or "",
+        username=principal.username if principal else "",
+        user_id=principal.user_id if principal else None,
+    )
+
+
+def _viewer(principal: Principal, rule: Rule | None) -> permissions.Viewer:
     readable = min(default_level(_config()), principal.cap) >= Level.READ
     if rule is None or rule.access != "user":
-        return auth_store.Viewer(principal.user_id, readable)
+        return permissions.Viewer(principal.user_id, readable)
     # A listing: filter on the user's few exceptions (remembered a moment) over a subquery.
     key = (principal.user_id, readable)
     listed = auth_memo().exceptions.get(key)
     if not isinstance(listed, tuple):
-        listed = auth_store.exceptions_of(principal.user_id, readable)
+        listed = permissions.exceptions_of(principal.user_id, readable)
         auth_memo().exceptions.put(key, listed)
-    return auth_store.Viewer(principal.user_id, readable, listed[0], listed[1])
+    return permissions.Viewer(principal.user_id, readable, listed[0], listed[1])
 
 
 def _is_page() -> bool:
@@ -305,30 +331,23 @@ def _fields() -> dict[str, Any]:
 
 
 def _after_write(response: Response) -> Response:
-    rule = rule_for(request.endpoint)
-    principal = current_principal()
-    if rule is None or rule.level == Level.READ or request.method not in _WRITE_METHODS:
-        return response  # reads (searches sent as POST included) are not audited
-    body = response.get_json(silent=True) if response.is_json else None
+    pending: PendingAudit | None = g.get("audit")
+    if pending is None:  # refused before the rule was checked (a bad credential, a 415)
+        if not _audited(rule_for(request.endpoint)):
+            return response
+        pending = _audit_row(_fields())
     endpoint = request.endpoint or ""
-    if principal is not None and response.status_code < 400:
-        audit.grant_creator(endpoint, principal.user_id, body)
-        if endpoint.startswith(("auth_api.", "auth_ui.")) or endpoint in _CHANGES_GRANTS:
-            auth_memo().forget()  # a user, token or grant changed: applied at once here
-    audit.record(
-        username=principal.username if principal else "",
-        endpoint=request.endpoint or "",
-        method=request.method,
-        path=request.path,
-        fields=_fields(),
-        body=body,
-        status=response.status_code,
-        remote_addr=request.remote_addr or "",
-    )
+    changes_grants = endpoint.startswith(("auth_api.", "auth_ui.")) or endpoint in _CHANGES_GRANTS
+    if changes_grants and current_principal() is not None and response.status_code < 400:
+        auth_memo().forget()  # a user, token or grant changed: applied at once here
+    audit_store.settle(pending, response.status_code)
     return response
 
 
 def _unbind_viewer(_exc: BaseException | None) -> None:
     token = g.pop("viewer_token", None)
     if token is not None:
-        auth_store.unbind_viewer(token)
+        permissions.unbind_viewer(token)
+    audit_token = g.pop("audit_token", None)
+    if audit_token is not None:
+        audit_store.disarm(audit_token)

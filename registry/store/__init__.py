@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import parse_qsl, urlsplit
 
 import peewee
@@ -32,6 +32,8 @@ from registry.errors import InvalidParameter, TemporarilyUnavailable
 from registry.store.connections import (
     DATABASE_UNAVAILABLE,
     FailFastConnect,
+    apply_statement_timeout,
+    is_statement_timeout,
     mark_committed,
     retry_deadlocks,
     track_pool,
@@ -39,7 +41,9 @@ from registry.store.connections import (
 
 __all__ = [
     "DATABASE_UNAVAILABLE",
+    "CommitHook",
     "close_database",
+    "commit_hook",
     "db",
     "open_database",
     "retry_deadlocks",
@@ -110,6 +114,7 @@ def open_database(
     busy_timeout_ms: int = 30000,
     pool_size: int = 8,
     connect_timeout: int = CONNECT_TIMEOUT_SECONDS,
+    statement_timeout_ms: int = 0,
 ) -> peewee.Database:
     """Open (lazily) the database named by ``url`` and make it the process default.
 
@@ -147,6 +152,7 @@ def open_database(
         for key in dict(parse_qsl(parts.query)):
             params.pop(key, None)
         database = db_url.connect(target, **params)  # type: ignore[no-untyped-call]
+        apply_statement_timeout(database, statement_timeout_ms)
     _timed_execute(database)
     database.connect = FailFastConnect(database)  # type: ignore[method-assign]
     if isinstance(database, PooledDatabase):
@@ -203,23 +209,45 @@ def engine_name() -> str:
     return "mysql"
 
 
+class CommitHook(Protocol):
+    """Work an outermost write transaction does for its context (``registry.store.audit``)."""
+
+    def before_commit(self) -> None:
+        """Run inside the transaction, after its body, just before it commits."""
+
+    def after_commit(self) -> None:
+        """Run once the transaction committed."""
+
+
+commit_hook: ContextVar[CommitHook | None] = ContextVar("registry_commit_hook", default=None)
+"""The hook of the current context (a request's audit row), None when there is none."""
+
+
 @contextmanager
 def write_transaction() -> Iterator[None]:
     """A transaction that takes the write lock at its start on SQLite (BEGIN IMMEDIATE).
 
     Taking the lock up front means two SQLite writers queue on the busy timeout instead of one of
-    them failing with "database is locked" when it upgrades a read lock.
+    them failing with "database is locked" when it upgrades a read lock. When outermost, it runs
+    the context's ``commit_hook`` just before committing, so the hook's rows share its fate.
     """
     obj = db.obj
     outermost = not obj.in_transaction()
+    hook = commit_hook.get() if outermost else None
     if isinstance(obj, peewee.SqliteDatabase) and outermost:
         with obj.atomic("IMMEDIATE"):
             yield
+            if hook is not None:
+                hook.before_commit()
     else:
         with db.atomic():
             yield
+            if hook is not None:
+                hook.before_commit()
     if outermost:
         mark_committed()
+        if hook is not None:
+            hook.after_commit()
 
 
 def lock_for_update(query: peewee.ModelSelect) -> peewee.ModelSelect:
@@ -239,6 +267,11 @@ def translate_operational_error(exc: BaseException) -> TemporarilyUnavailable:
     logger.warning("database unavailable: %s", exc)
     if isinstance(exc, MaxConnectionsExceeded):
         return TemporarilyUnavailable("The database is busy: no free connection; retry later")
+    if is_statement_timeout(exc):
+        return TemporarilyUnavailable(
+            "The query ran over the statement timeout (REGISTRY_STATEMENT_TIMEOUT_MS); retry it"
+            " or narrow it"
+        )
     return TemporarilyUnavailable(f"The database is unavailable: {exc}")
 
 

@@ -12,9 +12,9 @@ import peewee
 from registry.errors import AlreadyExists, InvalidParameter, NotFound
 from registry.search.paging import decode_page_token, encode_page_token
 from registry.store import write_transaction
-from registry.store.auth import visible_experiments
 from registry.store.filters import search_experiments_query
 from registry.store.models import ACTIVE, DELETED, Experiment, ExperimentTag, Run
+from registry.store.permissions import visible_experiments
 from registry.store.upserts import upsert_key_values
 from registry.store.validation import (
     MAX_EXPERIMENT_TAG_VALUE_LENGTH,

@@ -8,10 +8,10 @@ import peewee
 
 from registry.errors import InvalidParameter
 from registry.search.paging import decode_page_token, encode_page_token
-from registry.store.auth import visible_models
 from registry.store.filters import search_model_versions_query, search_registered_models_query
 from registry.store.model_versions import DELETED
 from registry.store.models import ModelVersion, RegisteredModel
+from registry.store.permissions import visible_models
 from registry.store.version_rows import VersionRow, version_rows
 
 MODELS_DEFAULT_MAX, MODELS_LIMIT = 100, 1000

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from registry.errors import InvalidParameter
 from registry.search.paging import decode_page_token, encode_page_token
-from registry.store.auth import visible_experiments
 from registry.store.experiments import parse_experiment_id
 from registry.store.filters import search_runs_query
 from registry.store.models import Run
+from registry.store.permissions import visible_experiments
 from registry.store.runs import RunRecord, load_records
 
 MAX_RESULTS = 50000

@@ -21,7 +21,9 @@ from registry.errors import NotFound, PermissionDenied
 from registry.server.api import OUR_PREFIX, config, parse
 from registry.server.api.openapi_schemas import OPERATIONS, EmptySchema, Operation, ResponseBody
 from registry.server.hardening import current_principal, default_level
+from registry.store import audit as audit_store
 from registry.store import auth as store
+from registry.store import permissions
 from registry.store.auth_models import ApiToken, AuditEntry, User
 from registry.store.experiments import parse_experiment_id
 
@@ -46,7 +48,7 @@ def _user_json(user: User, *, with_permissions: bool = False) -> dict[str, Any]:
         "is_service_account": bool(user.is_service_account),
     }
     if with_permissions:
-        experiments, models = store.permissions_of(int(user.id))
+        experiments, models = permissions.permissions_of(int(user.id))
         body["experiment_permissions"] = [
             {"experiment_id": str(p.experiment_id), "user_id": user.id, "permission": p.permission}
             for p in experiments
@@ -131,7 +133,7 @@ def delete_user() -> Response:
 def _experiment_permission(args: dict[str, Any]) -> dict[str, Any]:
     user = store.get_user(args["username"])
     experiment_id = parse_experiment_id(args["experiment_id"])
-    permission = store.experiment_permission(int(user.id), experiment_id)
+    permission = permissions.experiment_permission(int(user.id), experiment_id)
     if permission is None:
         raise NotFound(
             f"Experiment permission with experiment_id={experiment_id} and "
@@ -144,7 +146,9 @@ def _set_experiment_permission() -> Response:
     args = parse(wire.ExperimentGrantArgs())
     user = store.get_user(args["username"])
     level = parse_level(args["permission"] or "").name
-    store.set_experiment_permission(parse_experiment_id(args["experiment_id"]), int(user.id), level)
+    permissions.set_experiment_permission(
+        parse_experiment_id(args["experiment_id"]), int(user.id), level
+    )
     return jsonify({"experiment_permission": _experiment_permission(args)})
 
 
@@ -174,7 +178,9 @@ def delete_experiment_permission() -> Response:
     """Remove a user's grant on an experiment (MANAGE on it)."""
     args = parse(wire.ExperimentGrantArgs())
     user = store.get_user(args["username"])
-    store.delete_experiment_permission(parse_experiment_id(args["experiment_id"]), int(user.id))
+    permissions.delete_experiment_permission(
+        parse_experiment_id(args["experiment_id"]), int(user.id)
+    )
     return jsonify({})
 
 
@@ -183,7 +189,7 @@ def delete_experiment_permission() -> Response:
 
 def _model_permission(args: dict[str, Any]) -> dict[str, Any]:
     user = store.get_user(args["username"])
-    permission = store.model_permission(int(user.id), args["name"])
+    permission = permissions.model_permission(int(user.id), args["name"])
     if permission is None:
         raise NotFound(
             f"Registered model permission with name={args['name']} and "
@@ -195,7 +201,7 @@ def _model_permission(args: dict[str, Any]) -> dict[str, Any]:
 def _set_model_permission() -> Response:
     args = parse(wire.ModelGrantArgs())
     user = store.get_user(args["username"])
-    store.set_model_permission(
+    permissions.set_model_permission(
         args["name"], int(user.id), parse_level(args["permission"] or "").name
     )
     return jsonify({"registered_model_permission": _model_permission(args)})
@@ -225,7 +231,7 @@ def delete_model_permission() -> Response:
     """Remove a user's grant on a registered model (MANAGE on it)."""
     args = parse(wire.ModelGrantArgs())
     user = store.get_user(args["username"])
-    store.delete_model_permission(args["name"], int(user.id))
+    permissions.delete_model_permission(args["name"], int(user.id))
     return jsonify({})
 
 
@@ -240,9 +246,9 @@ def grant_permission() -> Response:
     level = parse_level(args["permission"] or "").name
     if args["resource_type"] == "experiment":
         experiment_id = parse_experiment_id(args["resource_id"])
-        store.set_experiment_permission(experiment_id, int(user.id), level)
+        permissions.set_experiment_permission(experiment_id, int(user.id), level)
     else:
-        store.set_model_permission(args["resource_id"], int(user.id), level)
+        permissions.set_model_permission(args["resource_id"], int(user.id), level)
     return jsonify({})
 
 
@@ -253,9 +259,9 @@ def revoke_permission() -> Response:
     user = store.get_user(args["username"])
     if args["resource_type"] == "experiment":
         experiment_id = parse_experiment_id(args["resource_id"])
-        store.delete_experiment_permission(experiment_id, int(user.id))
+        permissions.delete_experiment_permission(experiment_id, int(user.id))
     else:
-        store.delete_model_permission(args["resource_id"], int(user.id))
+        permissions.delete_model_permission(args["resource_id"], int(user.id))
     return jsonify({})
 
 
@@ -267,12 +273,12 @@ def get_permission() -> Response:
     if user.is_admin:
         level = Level.MANAGE
     elif args["resource_type"] == "experiment":
-        granted = store.experiment_permission(
+        granted = permissions.experiment_permission(
             int(user.id), parse_experiment_id(args["resource_id"])
         )
         level = default_level(config()) if granted is None else parse_level(granted)
     else:
-        granted = store.model_permission(int(user.id), args["resource_id"])
+        granted = permissions.model_permission(int(user.id), args["resource_id"])
         level = default_level(config()) if granted is None else parse_level(granted)
     return jsonify({"allowed": level >= Level.READ, "permission": level.name})
 
@@ -338,7 +344,7 @@ def revoke_token() -> Response:
     principal = current_principal()
     owner = None if principal is not None and principal.acts_as_admin else _principal_user_id()
     store.revoke_token(args["id"], owner)
-    return jsonify({})
+    return jsonify({"id": args["id"], "revoked": True})
 
 
 @bp.post(f"{OUR_PREFIX}/service-accounts/create")
@@ -353,15 +359,15 @@ def create_service_account() -> Response:
 def get_protections() -> Response:
     """The stages and aliases of a model that only MANAGE may move (READ on it)."""
     name = parse(wire.ModelNameArgs())["name"]
-    return jsonify({"name": name, **store.protections_of(name)})
+    return jsonify({"name": name, **permissions.protections_of(name)})
 
 
 @bp.post(f"{OUR_PREFIX}/registered-models/protections")
 def set_protections() -> Response:
     """Set which stages and aliases of a model only MANAGE may move (MANAGE on it)."""
     args = parse(wire.ProtectionArgs())
-    store.set_protections(args["name"], args["stages"], args["aliases"])
-    return jsonify({"name": args["name"], **store.protections_of(args["name"])})
+    permissions.set_protections(args["name"], args["stages"], args["aliases"])
+    return jsonify({"name": args["name"], **permissions.protections_of(args["name"])})
 
 
 def _audit_json(entry: AuditEntry) -> dict[str, Any]:
@@ -383,7 +389,7 @@ def _audit_json(entry: AuditEntry) -> dict[str, Any]:
 def audit() -> Response:
     """A page of the audit log, newest first, filtered by user and object (admin)."""
     args = parse(wire.AuditArgs())
-    entries, token = store.search_audit(
+    entries, token = audit_store.search_audit(
         args["username"],
         args["object_type"],
         args["object_id"],
@@ -456,7 +462,10 @@ OPERATIONS.update(
         "auth_api.list_tokens": Operation(
             wire.TokenListArgs, _response("TokensResponse", tokens=fields.List(fields.Dict()))
         ),
-        "auth_api.revoke_token": Operation(wire.TokenIdArgs, EmptySchema),
+        "auth_api.revoke_token": Operation(
+            wire.TokenIdArgs,
+            _response("RevokedToken", id=fields.Integer(), revoked=fields.Boolean()),
+        ),
         "auth_api.create_service_account": Operation(wire.UsernameArgs, _USER),
         "auth_api.get_protections": Operation(wire.ModelNameArgs, _PROTECTIONS),
         "auth_api.set_protections": Operation(wire.ProtectionArgs, _PROTECTIONS),

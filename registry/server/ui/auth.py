@@ -15,6 +15,7 @@ from registry.errors import Unauthenticated
 from registry.server.hardening import auth_memo, current_principal, default_level
 from registry.server.ui.pages import make_blueprint
 from registry.store import auth as store
+from registry.store import permissions
 
 bp = make_blueprint("auth_ui", __name__)
 
@@ -79,7 +80,7 @@ def logout() -> Response:
 def admin() -> str:
     """Users, their tokens and grants (admin)."""
     users = store.list_users()
-    grants = {int(u.id): store.permissions_of(int(u.id)) for u in users}
+    grants = {int(u.id): permissions.permissions_of(int(u.id)) for u in users}
     tokens = store.list_tokens(None)
     return render_template(
         "auth/admin.html", users=users, grants=grants, tokens=tokens, levels=list(Level)
@@ -98,9 +99,11 @@ def admin_action() -> Response:
         user = store.get_user(form.get("username", ""))
         level = parse_level(form.get("permission", "")).name
         if form.get("resource_type") == "experiment":
-            store.set_experiment_permission(int(form.get("resource_id", "-1")), int(user.id), level)
+            permissions.set_experiment_permission(
+                int(form.get("resource_id", "-1")), int(user.id), level
+            )
         else:
-            store.set_model_permission(form.get("resource_id", ""), int(user.id), level)
+            permissions.set_model_permission(form.get("resource_id", ""), int(user.id), level)
         flash(f"{level} granted to {user.username}.", "info")
     elif action == "revoke_token":
         store.revoke_token(int(form.get("token_id", "-1")), None)

@@ -1,4 +1,7 @@
-"""Read-only queries of the models pages, and reading a version's MLmodel from its artifacts."""
+"""Read-only queries of the models pages, and reading a version's MLmodel from its artifacts.
+
+Lists keep only the models and runs the request's user may read (the store's visibility filters).
+"""
 
 from __future__ import annotations
 
@@ -14,7 +17,8 @@ from registry.artifacts import ArtifactStore
 from registry.errors import ArtifactNotFound, InvalidParameter
 from registry.store.aliases import aliases_by_model
 from registry.store.model_versions import DELETED, STAGES
-from registry.store.models import LoggedModel, ModelVersion, RegisteredModel, Run
+from registry.store.models import Experiment, LoggedModel, ModelVersion, RegisteredModel, Run
+from registry.store.permissions import visible_experiments, visible_models
 
 EXAMPLE_BYTES = 64 * 1024
 
@@ -31,15 +35,16 @@ class ModelSummary:
 
 
 def model_summaries() -> list[ModelSummary]:
-    """Every registered model by name, with what the list page shows about its versions."""
-    models = list(RegisteredModel.select().order_by(RegisteredModel.name))
+    """The registered models the user may read, by name, with their versions' stages."""
+    visible = visible_models(RegisteredModel.id)
+    models = list(RegisteredModel.select().where(visible).order_by(RegisteredModel.name))
     ids = [m.id for m in models]
     versions: dict[int, list[tuple[int, str]]] = {i: [] for i in ids}
     query = (
         ModelVersion.select(
             ModelVersion.registered_model, ModelVersion.version, ModelVersion.current_stage
         )
-        .where(ModelVersion.current_stage != DELETED)
+        .where(ModelVersion.current_stage != DELETED, visible_models(ModelVersion.registered_model))
         .tuples()
     )
     for model_id, number, stage in cast(Iterable[tuple[int, int, str]], query):
@@ -80,9 +85,41 @@ def version_aliases(model: RegisteredModel) -> dict[int, list[str]]:
 
 
 def run_names(run_ids: list[str]) -> dict[str, str]:
-    """Run names by id (for source-run links)."""
-    query = Run.select(Run.run_uuid, Run.name).where(Run.run_uuid.in_(run_ids)).tuples()
-    return dict(cast(Iterable[tuple[str, str]], query))
+    """Names by id of the runs the user may read (for source-run links)."""
+    query = Run.select(Run.run_uuid, Run.name).where(
+        Run.run_uuid.in_(run_ids), visible_experiments(Run.experiment)
+    )
+    return dict(cast(Iterable[tuple[str, str]], query.tuples()))
+
+
+def model_names() -> list[str]:
+    """Names of the registered models the user may read (for the register form's suggestions)."""
+    query = RegisteredModel.select(RegisteredModel.name).where(visible_models(RegisteredModel.id))
+    return [m.name for m in query.order_by(RegisteredModel.name)]
+
+
+def visible_lineage(lineage: dict[str, Any]) -> dict[str, Any]:
+    """``lineage`` without the run or logged model of an experiment the user may not read."""
+    shown = dict(lineage)
+    experiment_ids = {
+        int(part["experiment_id"])
+        for part in (lineage.get("run"), lineage.get("logged_model"))
+        if part and str(part.get("experiment_id", "")).isdigit()
+    }
+    query = Experiment.select(Experiment.experiment_id).where(
+        Experiment.experiment_id.in_(list(experiment_ids)),
+        visible_experiments(Experiment.experiment_id),
+    )
+    readable = {experiment.experiment_id for experiment in query}
+    for part, details in (
+        ("run", ("run", "git_commit", "source_name", "user")),
+        ("logged_model", ("logged_model",)),
+    ):
+        found = lineage.get(part)
+        if found and int(found.get("experiment_id", -1)) not in readable:
+            for key in details:
+                shown.pop(key, None)
+    return shown
 
 
 def stage_choices() -> tuple[str, ...]:

@@ -52,7 +52,7 @@ def version(name: str, version: str) -> str:
         "models/version.html",
         name=name,
         version=found,
-        lineage=lineage,
+        lineage=model_reads.visible_lineage(lineage),
         mlmodel=mlmodel,
         aliases=model_reads.version_aliases(found.registered_model).get(found.version, []),
     )

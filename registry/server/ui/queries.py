@@ -1,6 +1,8 @@
 """Read-only queries the tracking pages need and the store does not offer.
 
 Every function here reads; writes go through ``registry.store`` so that its rules apply.
+Lists of experiments and runs keep only what the request's user may read (the store's
+``visible_experiments`` filter, a no-op with auth off or for an admin).
 Queries fetch a page's worth of rows with one statement per kind of value (never one per run),
 which is what keeps the runs table fast at 100,000 runs.
 """
@@ -30,6 +32,7 @@ from registry.store.models import (
     RunInput,
     RunTag,
 )
+from registry.store.permissions import visible_experiments
 
 PARENT_TAG = "mlflow.parentRunId"
 MAX_POINTS = 2000
@@ -71,7 +74,7 @@ class RunRow:
 
 
 def experiment_summaries(deleted: bool = False) -> list[ExperimentSummary]:
-    """Experiments (active, or deleted ones) with run counts, most recently created first."""
+    """Experiments (active, or deleted ones) the user may read, with run counts, newest first."""
     stage = DELETED if deleted else ACTIVE
     # COUNT(*) rather than COUNT(run_uuid): SQLite then answers from the covering
     # (experiment, lifecycle_stage, start_time) index without reading rows (36 ms, not 580).
@@ -91,6 +94,7 @@ def experiment_summaries(deleted: bool = False) -> list[ExperimentSummary]:
     experiments = (
         Experiment.select()
         .where(Experiment.lifecycle_stage == stage)
+        .where(visible_experiments(Experiment.experiment_id))
         .order_by(Experiment.creation_time.desc(), Experiment.experiment_id)
     )
     summaries = []
@@ -138,9 +142,9 @@ def _keys_in_experiment(
 
 
 def experiment_names() -> list[Experiment]:
-    """Active experiments by name, for the sidebar (no run counts: those cost a scan)."""
+    """Active experiments the user may read, by name, for the sidebar (no run counts)."""
     query = Experiment.select(Experiment.experiment_id, Experiment.name).where(
-        Experiment.lifecycle_stage == ACTIVE
+        Experiment.lifecycle_stage == ACTIVE, visible_experiments(Experiment.experiment_id)
     )
     return list(query.order_by(Experiment.name))
 
@@ -272,9 +276,19 @@ def _thin(points: dict[str, list[Any]]) -> dict[str, list[Any]]:
 
 
 def runs_by_id(run_ids: list[str]) -> list[Run]:
-    """The runs with these ids, in the order given (unknown ids are skipped)."""
-    found = {run.run_uuid: run for run in Run.select().where(Run.run_uuid.in_(run_ids))}
+    """The runs with these ids that the user may read, in the order given (others skipped)."""
+    query = Run.select().where(Run.run_uuid.in_(run_ids), visible_experiments(Run.experiment))
+    found = {run.run_uuid: run for run in query}
     return [found[i] for i in run_ids if i in found]
+
+
+def runs_outside(experiment_id: int, run_ids: list[str]) -> list[str]:
+    """The ids among ``run_ids`` that are not runs of this experiment."""
+    query = Run.select(Run.run_uuid).where(
+        Run.run_uuid.in_(run_ids), Run.experiment == experiment_id
+    )
+    inside = {run.run_uuid for run in query}
+    return [i for i in run_ids if i not in inside]
 
 
 def keys_of_runs(run_ids: list[str]) -> dict[str, list[str]]:

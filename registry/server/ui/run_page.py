@@ -8,12 +8,12 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from werkzeug.wrappers import Response
 
 from registry.errors import AlreadyExists, InvalidParameter, NotFound
-from registry.server.ui import artifact_files, queries
+from registry.server.ui import artifact_files, model_reads, queries
 from registry.server.ui.pages import artifact_store, back, make_blueprint
 from registry.services.versions import register_version
 from registry.store import run_data
 from registry.store import runs as run_store
-from registry.store.models import LoggedModel, RegisteredModel
+from registry.store.models import LoggedModel
 from registry.store.registered_models import create_registered_model
 
 bp = make_blueprint("run", __name__, url_prefix="/runs")
@@ -32,9 +32,6 @@ def show(run_id: str) -> str:
     shown = None
     if selected and kind not in ("none", "image"):
         shown = artifact_files.preview(store, f"{root}/{selected}", kind)
-    model_names = [
-        m.name for m in RegisteredModel.select(RegisteredModel.name).order_by(RegisteredModel.name)
-    ]
     return render_template(
         "runs/show.html",
         detail=detail,
@@ -46,7 +43,7 @@ def show(run_id: str) -> str:
         selected=selected,
         kind=kind,
         shown=shown,
-        model_names=model_names,
+        model_names=model_reads.model_names(),
         model_dirs=artifact_files.model_dirs(nodes),
     )
 

@@ -73,6 +73,10 @@ def act_on_selected(experiment_id: int) -> Response | str:
         return redirect(f"{url_for('compare.compare')}?{query}", code=303)
     if action not in ("delete", "restore"):
         raise InvalidParameter(f"Unknown action {action!r}.")
+    # The route's permission is on this experiment: a run of another one is not acted on.
+    outside = queries.runs_outside(experiment_id, run_ids)
+    if outside:
+        raise InvalidParameter(f"Run {outside[0]} is not in experiment {experiment_id}.")
     for run_id in run_ids:
         if action == "delete":
             run_store.delete_run(run_id)

@@ -48,6 +48,20 @@
     });
   }
 
+  // Compare is a read: open it with GET, so that a reader (who may not delete) can compare too.
+  // Past 100 runs the URL grows too long and the form posts instead.
+  var runsForm = document.getElementById("runs-form");
+  if (runsForm) {
+    runsForm.addEventListener("submit", function (event) {
+      if (!event.submitter || event.submitter.value !== "compare") { return; }
+      var ids = Array.prototype.map.call(
+        document.querySelectorAll("#runs-table input[name=run]:checked"), function (box) { return box.value; });
+      if (ids.length === 0 || ids.length > 100) { return; }
+      event.preventDefault();
+      window.location.assign(config.compare_url + "?runs=" + ids.map(encodeURIComponent).join(","));
+    });
+  }
+
   // Collapse a parent: hide the rows after it that are nested deeper, up to its next sibling.
   document.querySelectorAll("button.toggle").forEach(function (button) {
     button.addEventListener("click", function () {
