@@ -35,8 +35,10 @@ _KINDS = (
     ("auth_api.delete_experiment_permission", "experiment", ("experiment_id",)),
     ("auth_api.", "user", ("username",)),
 )
-_CREATES_EXPERIMENT = "api_experiments.create"
+_CREATES_EXPERIMENT = ("api_experiments.create", "experiments.create")
 _CREATES_MODEL = "registered_models.create"
+_MAY_CREATE_MODEL = "run.register"
+"""Registering from a run page creates the model when the name is new."""
 
 
 def object_of(endpoint: str, fields: Mapping[str, Any]) -> tuple[str, str]:
@@ -81,11 +83,15 @@ def prepare(
         remote_addr=remote_addr[:64],
     )
     pending = PendingAudit(record)
-    if endpoint == _CREATES_EXPERIMENT:
-        name = str(fields.get("name") or "")
+    if endpoint in _CREATES_EXPERIMENT:
+        name = str(fields.get("name") or "").strip()
         pending.in_transaction = _CreatorGrant("experiment", name, user_id)
     elif endpoint == _CREATES_MODEL:
         pending.in_transaction = _CreatorGrant("model", object_id, user_id)
+    elif endpoint == _MAY_CREATE_MODEL:
+        name = str(fields.get("name") or "").strip()
+        if name and not permissions.model_exists(name):
+            pending.in_transaction = _CreatorGrant("model", name, user_id)
     return pending
 
 

@@ -90,6 +90,10 @@ def _check(
         if check.moves and _moves_protected(str(object_id), fields):
             needed = Level.MANAGE
         if level_on(principal, kind, object_id, default, memo) < needed:
+            if kind == "model" and not store.model_exists(str(object_id)):
+                # A model that does not exist protects nothing: the view answers 404, or
+                # creates it (registering from a run page), which any signed-in user may.
+                continue
             raise PermissionDenied(
                 f"Permission denied: {needed.name} on {kind} {object_id!s} is needed."
             )

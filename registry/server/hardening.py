@@ -42,7 +42,9 @@ DRAIN_LIMIT_BYTES = 64 * 1024 * 1024
 _CHANGES_GRANTS = frozenset(
     {
         "api_experiments.create",
+        "experiments.create",
         "registered_models.create",
+        "run.register",
         "registered_models.rename",
         "registered_models.delete",
     }

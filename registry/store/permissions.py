@@ -152,6 +152,11 @@ def _upsert(model: Any, owner: Any, owner_id: int, user_id: int, permission: str
         model.update(permission=permission).where(where).execute()
 
 
+def model_exists(model_name: str) -> bool:
+    """Whether a registered model of that name exists."""
+    return bool(RegisteredModel.select().where(RegisteredModel.name == model_name).exists())
+
+
 def _model_id(model_name: str) -> int:
     model_id: int | None = (
         RegisteredModel.select(RegisteredModel.id)

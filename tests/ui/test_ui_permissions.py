@@ -273,3 +273,30 @@ def test_deleting_selected_runs_acts_only_inside_the_managed_experiment(world: W
     for run_id in (world.open_run, world.secret_run):
         run = world.admin.get(f"{API}/runs/get?run_id={run_id}").get_json()["run"]
         assert run["info"]["lifecycle_stage"] == "active"
+
+
+def test_what_a_user_creates_in_the_ui_is_theirs_to_manage(world: World) -> None:
+    bob, token = _login(world, "bob")
+    created = bob.post("/experiments/create", data={"csrf_token": token, "name": " bobs-exp "})
+    assert created.status_code == 303
+    assert "bobs-exp" in _html(bob, created.headers["Location"])  # readable: bob manages it
+
+    form = {"csrf_token": token, "name": "bobs-model", "artifact_path": "model"}
+    registered = bob.post(f"/runs/{world.open_run}/register", data=form)
+    assert registered.status_code == 303
+    assert "Permission denied" not in _html(bob, registered.headers["Location"])
+    deleted = bob.delete(f"{API}/registered-models/delete", json={"name": "bobs-model"})
+    assert deleted.status_code == 200, deleted.get_json()  # MANAGE on the model bob created
+
+
+def test_registering_into_an_existing_model_grants_nothing_more(world: World) -> None:
+    grant = {"name": "open-model", "username": "bob", "permission": "EDIT"}
+    updated = world.admin.patch(f"{API}/registered-models/permissions/update", json=grant)
+    assert updated.status_code == 200, updated.get_json()
+    bob, token = _login(world, "bob")
+    form = {"csrf_token": token, "name": "open-model", "artifact_path": "model"}
+    registered = bob.post(f"/runs/{world.open_run}/register", data=form)
+    assert registered.status_code == 303
+    assert "Permission denied" not in _html(bob, registered.headers["Location"])
+    deleted = bob.delete(f"{API}/registered-models/delete", json={"name": "open-model"})
+    assert deleted.status_code == 403  # EDIT stays EDIT
