@@ -13,6 +13,7 @@ from typing import Any
 
 from registry.store import permissions
 from registry.store.audit import AuditRecord, PendingAudit
+from registry.store.auth_models import AuditEntry
 
 _KINDS = (
     # (endpoint prefix, object type, request fields that name the object, in order)
@@ -39,6 +40,22 @@ _CREATES_EXPERIMENT = ("api_experiments.create", "experiments.create")
 _CREATES_MODEL = "registered_models.create"
 _MAY_CREATE_MODEL = "run.register"
 """Registering from a run page creates the model when the name is new."""
+
+
+def entry_json(entry: AuditEntry) -> dict[str, Any]:
+    """The one JSON shape of an audit entry (the API's ``entries`` and the CLI's lines)."""
+    return {
+        "id": entry.id,
+        "timestamp": entry.at,
+        "username": entry.username,
+        "action": entry.action,
+        "method": entry.method,
+        "path": entry.path,
+        "object_type": entry.object_type,
+        "object_id": entry.object_id,
+        "status": entry.status,
+        "remote_addr": entry.remote_addr,
+    }
 
 
 def object_of(endpoint: str, fields: Mapping[str, Any]) -> tuple[str, str]:

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 import click
 
 from registry.auth import bootstrap as first_admin
+from registry.auth.audit import entry_json
 from registry.auth.levels import SCOPES
 from registry.auth.tokens import new_token
 from registry.config import DEFAULT_DATABASE_URL, Config
@@ -141,21 +142,7 @@ def audit_command(
     with _database(database_url):
         entries, _ = audit_store.search_audit(username, object_type, object_id, max_results, None)
         for entry in entries:
-            click.echo(
-                json.dumps(
-                    {
-                        "timestamp": entry.at,
-                        "username": entry.username,
-                        "action": entry.action,
-                        "method": entry.method,
-                        "path": entry.path,
-                        "object_type": entry.object_type,
-                        "object_id": entry.object_id,
-                        "status": entry.status,
-                        "remote_addr": entry.remote_addr,
-                    }
-                )
-            )
+            click.echo(json.dumps(entry_json(entry)))
 
 
 commands = (auth,)

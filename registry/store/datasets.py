@@ -50,10 +50,10 @@ def log_inputs(
         require_active_run(run_id)
         experiment_id = Run.select(Run.experiment).where(Run.run_uuid == run_id).scalar()
         for dataset in datasets:
-            dataset_id = _dataset_id(experiment_id, dataset)
+            found = dataset_id(experiment_id, dataset)
             tags = [{"key": k, "value": v} for k, v in dataset.tags.items()]
             RunInput.insert(
-                run=run_id, dataset=dataset_id, tags_json=json.dumps(tags)
+                run=run_id, dataset=found, tags_json=json.dumps(tags)
             ).on_conflict_ignore().execute()
         if model_ids:
             RunModelInput.insert_many(
@@ -61,7 +61,8 @@ def log_inputs(
             ).on_conflict_ignore().execute()
 
 
-def _dataset_id(experiment_id: int, dataset: DatasetInput) -> int:
+def dataset_id(experiment_id: int, dataset: DatasetInput) -> int:
+    """The id of the experiment's dataset (name and digest), inserted when new."""
     Dataset.insert(
         experiment=experiment_id,
         name=dataset.name,

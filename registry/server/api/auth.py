@@ -14,6 +14,7 @@ from flask import Blueprint, Response, jsonify
 from marshmallow import fields
 
 from registry.auth import wire
+from registry.auth.audit import entry_json
 from registry.auth.levels import Level, parse_level, parse_scope
 from registry.auth.passwords import hash_password, verify_password
 from registry.auth.tokens import new_token
@@ -24,7 +25,7 @@ from registry.server.hardening import current_principal, default_level
 from registry.store import audit as audit_store
 from registry.store import auth as store
 from registry.store import permissions
-from registry.store.auth_models import ApiToken, AuditEntry, User
+from registry.store.auth_models import ApiToken, User
 from registry.store.experiments import parse_experiment_id
 
 bp = Blueprint("auth_api", __name__)
@@ -370,21 +371,6 @@ def set_protections() -> Response:
     return jsonify({"name": args["name"], **permissions.protections_of(args["name"])})
 
 
-def _audit_json(entry: AuditEntry) -> dict[str, Any]:
-    return {
-        "id": entry.id,
-        "timestamp": entry.at,
-        "username": entry.username,
-        "action": entry.action,
-        "method": entry.method,
-        "path": entry.path,
-        "object_type": entry.object_type,
-        "object_id": entry.object_id,
-        "status": entry.status,
-        "remote_addr": entry.remote_addr,
-    }
-
-
 @bp.get(f"{OUR_PREFIX}/audit")
 def audit() -> Response:
     """A page of the audit log, newest first, filtered by user and object (admin)."""
@@ -396,7 +382,7 @@ def audit() -> Response:
         args["max_results"],
         args["page_token"],
     )
-    body: dict[str, Any] = {"entries": [_audit_json(e) for e in entries]}
+    body: dict[str, Any] = {"entries": [entry_json(e) for e in entries]}
     if token:
         body["next_page_token"] = token
     return jsonify(body)

@@ -11,7 +11,7 @@ import peewee
 
 from registry.errors import AlreadyExists
 from registry.store import db, engine_name, write_transaction
-from registry.store.datasets import DatasetInput
+from registry.store.datasets import DatasetInput, dataset_id
 from registry.store.imports.entities import (
     DEFAULT_EXPERIMENT_ID,
     ImportedExperiment,
@@ -220,28 +220,9 @@ def _write_run(run: ImportedRun) -> None:
 
 
 def _link_dataset(run: ImportedRun, dataset: DatasetInput) -> None:
-    Dataset.insert(
-        experiment=run.experiment_id,
-        name=dataset.name,
-        digest=dataset.digest,
-        source_type=dataset.source_type,
-        source=dataset.source,
-        schema=dataset.schema,
-        profile=dataset.profile,
-    ).on_conflict_ignore().execute()
-    dataset_id = (
-        Dataset.select(Dataset.id)
-        .where(
-            Dataset.experiment == run.experiment_id,
-            Dataset.name == dataset.name,
-            Dataset.digest == dataset.digest,
-        )
-        .scalar()
-    )
+    found = dataset_id(run.experiment_id, dataset)
     tags = json.dumps([{"key": k, "value": v} for k, v in dataset.tags.items()])
-    RunInput.insert(
-        run=run.run_id, dataset=dataset_id, tags_json=tags
-    ).on_conflict_ignore().execute()
+    RunInput.insert(run=run.run_id, dataset=found, tags_json=tags).on_conflict_ignore().execute()
 
 
 def replace_tags(
