@@ -44,27 +44,27 @@ def test_search_pages_are_full_for_a_user_who_sees_one_experiment_in_many(
     admin.environ_base["HTTP_AUTHORIZATION"] = basic("admin", ADMIN_PASSWORD)["Authorization"]
     ana = make_user(auth_app, "ana")
     with use_database(auth_app.extensions["registry"].database):
-        ids = [create_experiment(f"e{i:03d}", None, {}).experiment_id for i in range(60)]
-    _grant(auth_app, ids[37], "ana", "READ")
+        ids = [create_experiment(f"e{i:04d}", None, {}).experiment_id for i in range(1000)]
+    _grant(auth_app, ids[637], "ana", "READ")  # one experiment in 1,000
     client = auth_app.test_client()
     page = client.post(f"{API}/experiments/search", json={"max_results": 1}, headers=ana)
     assert page.status_code == 200
-    assert [e["name"] for e in page.get_json()["experiments"]] == ["e037"]
+    assert [e["name"] for e in page.get_json()["experiments"]] == ["e0637"]
     assert "next_page_token" not in page.get_json()
     hidden = client.get(f"{API}/experiments/get?experiment_id={ids[3]}", headers=ana)
     assert hidden.status_code == 403
-    everything = admin.post(f"{API}/experiments/search", json={"max_results": 100})
-    assert len(everything.get_json()["experiments"]) == 61
-    run = client.post(f"{API}/runs/create", json={"experiment_id": str(ids[37])}, headers=ana)
+    everything = admin.post(f"{API}/experiments/search", json={"max_results": 1000})
+    assert len(everything.get_json()["experiments"]) == 1000  # and a next page: Default
+    run = client.post(f"{API}/runs/create", json={"experiment_id": str(ids[637])}, headers=ana)
     assert run.status_code == 403
     admin.post(f"{API}/runs/create", json={"experiment_id": str(ids[3])})
-    admin.post(f"{API}/runs/create", json={"experiment_id": str(ids[37])})
+    admin.post(f"{API}/runs/create", json={"experiment_id": str(ids[637])})
     runs = client.post(
         f"{API}/runs/search",
-        json={"experiment_ids": [str(ids[3]), str(ids[37])], "max_results": 1},
+        json={"experiment_ids": [str(ids[3]), str(ids[637])], "max_results": 1},
         headers=ana,
     ).get_json()
-    assert [r["info"]["experiment_id"] for r in runs["runs"]] == [str(ids[37])]
+    assert [r["info"]["experiment_id"] for r in runs["runs"]] == [str(ids[637])]
     assert "next_page_token" not in runs
 
 
