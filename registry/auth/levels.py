@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import IntEnum
 
 from registry.errors import InvalidParameter
+from registry.wire.auth import SCOPES as SCOPES
 
 
 class Level(IntEnum):
@@ -15,10 +16,6 @@ class Level(IntEnum):
     EDIT = 2
     MANAGE = 3
 
-
-SCOPES = ("read", "write", "admin")
-"""Token scopes: ``read`` reads, ``write`` also edits and manages objects, ``admin`` also
-reaches the admin endpoints (for an admin user)."""
 
 _SCOPE_CAP = {"read": Level.READ, "write": Level.MANAGE, "admin": Level.MANAGE}
 

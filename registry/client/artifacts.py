@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import posixpath
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -71,13 +72,14 @@ class ArtifactsMixin(ClientBase):
     def list_artifact_uri(self, artifact_uri: str, path: str | None = None) -> list[FileInfo]:
         """The entries directly under ``artifact_uri/path``, with paths relative to the URI."""
         base = _join(proxy_path(artifact_uri), path)
+        infos = [FileInfo.from_dict(f) for f in self._transport.list_artifacts(base)]
         return [
-            FileInfo(
-                _join(path, _check_relative(f["path"].rsplit("/", 1)[-1])),
-                bool(f.get("is_dir")),
-                f.get("file_size") if not f.get("is_dir") else None,
+            replace(
+                info,
+                path=_join(path, _check_relative(info.path.rsplit("/", 1)[-1])),
+                file_size=None if info.is_dir else info.file_size,
             )
-            for f in self._transport.list_artifacts(base)
+            for info in infos
         ]
 
     def download_artifact_uri(

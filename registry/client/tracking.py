@@ -19,6 +19,7 @@ from registry.entities import (
     ViewType,
 )
 from registry.errors import InvalidParameter
+from registry.wire.base import encoder
 
 _KEY = re.compile(r"[\w\-. :/]{1,250}")
 
@@ -49,20 +50,12 @@ def metric_value(key: str, value: Any) -> float:
     return float(value)
 
 
-def _metric_dict(metric: Metric) -> dict[str, Any]:
-    d: dict[str, Any] = {
-        "key": metric.key,
-        "value": metric.value,
-        "timestamp": metric.timestamp,
-        "step": metric.step,
-    }
-    if metric.model_id:
-        d["model_id"] = metric.model_id
-    return d
+_metric_dict = encoder(Metric.Schema)
+_param_dict = encoder(Param.Schema)
 
 
 def _pairs(items: Iterable[Param | RunTag]) -> list[dict[str, str]]:
-    return [{"key": i.key, "value": str(i.value)} for i in items]
+    return [_param_dict(item) for item in items]
 
 
 class TrackingMixin(ClientBase):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from registry.schemas.common import double_to_json
 from registry.store.lineage import (
     find_logged_model,
     find_run,
@@ -16,7 +15,8 @@ from registry.store.lineage import (
 )
 from registry.store.metrics import logged_value
 from registry.store.model_versions import get_model_version
-from registry.store.models import LoggedModel, ModelVersion, Run
+from registry.store.rows import LoggedModel, ModelVersion, Run
+from registry.wire.fields import double_to_json
 
 GIT_COMMIT_TAG = "mlflow.source.git.commit"
 SOURCE_NAME_TAG = "mlflow.source.name"

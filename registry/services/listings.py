@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from registry.schemas.registry_entities import JSON, model_version_json, registered_model_json
 from registry.store.aliases import aliases_by_model
+from registry.store.api_reads import model_version_json, registered_model_json
 from registry.store.model_versions import latest_versions, tags_by_version
-from registry.store.models import ModelVersion, RegisteredModel
 from registry.store.registered_models import tags_by_model
+from registry.store.rows import ModelVersion, RegisteredModel
 from registry.store.version_rows import VersionRow, as_row
+from registry.wire.base import JSON
 
 
 def describe_models(models: Sequence[RegisteredModel]) -> list[JSON]:

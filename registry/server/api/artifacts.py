@@ -21,6 +21,7 @@ from werkzeug.routing import BaseConverter, Map
 from registry.artifacts import CHUNK_SIZE, Readable
 from registry.errors import BadRequest, InvalidParameter, NotImplementedYet, PayloadTooLarge
 from registry.server.api import artifact_store, config
+from registry.wire.artifacts import ArtifactListing, FileInfo
 
 logger = logging.getLogger(__name__)
 
@@ -105,15 +106,8 @@ def list_artifacts() -> Response:
         InvalidParameter: the path is unsafe.
     """
     infos = artifact_store().list(request.args.get("path", ""))
-    if not infos:
-        return jsonify({})
-    files: list[dict[str, Any]] = []
-    for info in infos:
-        entry: dict[str, Any] = {"path": info.path, "is_dir": info.is_dir}
-        if not info.is_dir:
-            entry["file_size"] = info.file_size
-        files.append(entry)
-    return jsonify({"files": files})
+    files = tuple(FileInfo(i.path, i.is_dir, None if i.is_dir else i.file_size) for i in infos)
+    return jsonify(ArtifactListing.Schema().dump(ArtifactListing(files=files)))
 
 
 @_rule("DELETE", "/artifacts/<anypath:path>")

@@ -11,22 +11,20 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, jsonify
-from marshmallow import fields
 
-from registry.auth import wire
 from registry.auth.audit import entry_json
 from registry.auth.levels import Level, parse_level, parse_scope
 from registry.auth.passwords import hash_password, verify_password
 from registry.auth.tokens import new_token
 from registry.errors import NotFound, PermissionDenied
 from registry.server.api import OUR_PREFIX, config, parse
-from registry.server.api.openapi_schemas import OPERATIONS, EmptySchema, Operation, ResponseBody
 from registry.server.hardening import current_principal, default_level
 from registry.store import audit as audit_store
 from registry.store import auth as store
 from registry.store import permissions
 from registry.store.auth_models import ApiToken, User
 from registry.store.experiments import parse_experiment_id
+from registry.wire import auth as wire
 
 bp = Blueprint("auth_api", __name__)
 
@@ -386,80 +384,3 @@ def audit() -> Response:
     if token:
         body["next_page_token"] = token
     return jsonify(body)
-
-
-def _response(schema_name: str, /, **body: Any) -> Any:
-    return ResponseBody.from_dict(body, name=schema_name)
-
-
-_USER = _response("UserResponse", user=fields.Dict())
-_EXPERIMENT_GRANT = _response("ExperimentPermissionResponse", experiment_permission=fields.Dict())
-_MODEL_GRANT = _response("ModelPermissionResponse", registered_model_permission=fields.Dict())
-_PROTECTIONS = _response(
-    "ProtectionsResponse",
-    name=fields.String(),
-    stages=fields.List(fields.String()),
-    aliases=fields.List(fields.String()),
-)
-_GRANT = Operation(wire.ResourceGrantArgs, EmptySchema)
-
-# The OpenAPI document describes these routes too (its table is keyed by endpoint name).
-OPERATIONS.update(
-    {
-        "auth_api.create_user": Operation(wire.NewUserArgs, _USER),
-        "auth_api.get_user": Operation(wire.UsernameArgs, _USER),
-        "auth_api.current_user": Operation(None, _USER),
-        "auth_api.list_users": Operation(
-            None, _response("UsersResponse", users=fields.List(fields.Dict()))
-        ),
-        "auth_api.update_password": Operation(wire.PasswordArgs, EmptySchema),
-        "auth_api.update_admin": Operation(wire.AdminArgs, EmptySchema),
-        "auth_api.delete_user": Operation(wire.UsernameArgs, EmptySchema),
-        "auth_api.create_experiment_permission": Operation(
-            wire.ExperimentGrantArgs,
-            _EXPERIMENT_GRANT,
-        ),
-        "auth_api.get_experiment_permission": Operation(
-            wire.ExperimentGrantArgs,
-            _EXPERIMENT_GRANT,
-        ),
-        "auth_api.update_experiment_permission": Operation(wire.ExperimentGrantArgs, EmptySchema),
-        "auth_api.delete_experiment_permission": Operation(wire.ExperimentGrantArgs, EmptySchema),
-        "auth_api.create_model_permission": Operation(
-            wire.ModelGrantArgs,
-            _MODEL_GRANT,
-        ),
-        "auth_api.get_model_permission": Operation(
-            wire.ModelGrantArgs,
-            _MODEL_GRANT,
-        ),
-        "auth_api.update_model_permission": Operation(wire.ModelGrantArgs, EmptySchema),
-        "auth_api.delete_model_permission": Operation(wire.ModelGrantArgs, EmptySchema),
-        "auth_api.grant_permission": _GRANT,
-        "auth_api.revoke_permission": _GRANT,
-        "auth_api.get_permission": Operation(
-            wire.ResourceGrantArgs,
-            _response("PermissionCheck", allowed=fields.Boolean(), permission=fields.String()),
-        ),
-        "auth_api.create_token": Operation(
-            wire.NewTokenArgs,
-            _response("NewTokenResponse", token=fields.Dict(), secret=fields.String()),
-        ),
-        "auth_api.list_tokens": Operation(
-            wire.TokenListArgs, _response("TokensResponse", tokens=fields.List(fields.Dict()))
-        ),
-        "auth_api.revoke_token": Operation(
-            wire.TokenIdArgs,
-            _response("RevokedToken", id=fields.Integer(), revoked=fields.Boolean()),
-        ),
-        "auth_api.create_service_account": Operation(wire.UsernameArgs, _USER),
-        "auth_api.get_protections": Operation(wire.ModelNameArgs, _PROTECTIONS),
-        "auth_api.set_protections": Operation(wire.ProtectionArgs, _PROTECTIONS),
-        "auth_api.audit": Operation(
-            wire.AuditArgs,
-            _response(
-                "AuditPage", entries=fields.List(fields.Dict()), next_page_token=fields.String()
-            ),
-        ),
-    }
-)

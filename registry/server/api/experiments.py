@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
-from registry.schemas import tracking as schemas
 from registry.server.api import API_PREFIX, config, parse
 from registry.store import experiments as store
-from registry.store.models import Experiment
+from registry.store.api_reads import experiment_json, experiment_row_json
 from registry.store.validation import validate_artifact_location
+from registry.wire import responses as rs
+from registry.wire import tracking as schemas
+from registry.wire.responses import shaped
 
 bp = Blueprint("api_experiments", __name__, url_prefix=f"{API_PREFIX}/experiments")
-
-
-def _one(experiment: Experiment) -> Response:
-    record = store.with_tags([experiment])[0]
-    return jsonify({"experiment": schemas.dump_experiment(record)})
 
 
 @bp.post("/create")
@@ -26,21 +23,23 @@ def create() -> Response:
     experiment = store.create_experiment(
         args["name"], args["artifact_location"], schemas.to_dict(args["tags"])
     )
-    return jsonify({"experiment_id": str(experiment.experiment_id)})
+    return jsonify(shaped(rs.EXPERIMENT_ID, experiment_id=str(experiment.experiment_id)))
 
 
 @bp.get("/get")
 def get() -> Response:
     """One experiment by id."""
     args = parse(schemas.ExperimentIdSchema())
-    return _one(store.get_experiment(args["experiment_id"]))
+    experiment = store.get_experiment(args["experiment_id"])
+    return jsonify(shaped(rs.EXPERIMENT, experiment=experiment_row_json(experiment)))
 
 
 @bp.get("/get-by-name")
 def get_by_name() -> Response:
     """One experiment by name (deleted ones included)."""
     args = parse(schemas.ExperimentByNameSchema())
-    return _one(store.get_experiment_by_name(args["experiment_name"]))
+    experiment = store.get_experiment_by_name(args["experiment_name"])
+    return jsonify(shaped(rs.EXPERIMENT, experiment=experiment_row_json(experiment)))
 
 
 @bp.route("/search", methods=["GET", "POST"])
@@ -50,8 +49,8 @@ def search() -> Response:
     records, token = store.search_experiments(
         args["filter"], args["order_by"], args["view_type"], args["max_results"], args["page_token"]
     )
-    items = [schemas.dump_experiment(record) for record in records]
-    return jsonify(schemas.paged("experiments", items, token))
+    items = [experiment_json(record) for record in records]
+    return jsonify(shaped(rs.EXPERIMENTS, experiments=items, next_page_token=token))
 
 
 @bp.post("/update")

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
-from registry.schemas import logged_models as schemas
-from registry.schemas.tracking import to_dict
-from registry.server.api import API_PREFIX, parse
-from registry.server.api.run_artifacts import artifact_listing
+from registry.server.api import API_PREFIX, artifact_listing, parse
 from registry.store import logged_models as store
+from registry.store.api_reads import logged_model_json
+from registry.wire import logged_models as schemas
+from registry.wire import responses as rs
+from registry.wire.responses import shaped
+from registry.wire.tracking import to_dict
 
 bp = Blueprint("api_logged_models", __name__, url_prefix=f"{API_PREFIX}/logged-models")
 
 
 def _model(record: store.LoggedModelRecord) -> Response:
-    return jsonify({"model": schemas.dump_logged_model(record)})
+    return jsonify(shaped(rs.LOGGED_MODEL, model=logged_model_json(record)))
 
 
 @bp.post("")
@@ -86,12 +88,11 @@ def search() -> Response:
         args["max_results"],
         args["page_token"],
     )
-    body: dict[str, object] = {}
-    if records:
-        body["models"] = [schemas.dump_logged_model(record) for record in records]
-    if token:
-        body["next_page_token"] = token
-    return jsonify(body)
+    return jsonify(
+        shaped(
+            rs.LOGGED_MODELS, models=[logged_model_json(r) for r in records], next_page_token=token
+        )
+    )
 
 
 @bp.get("/<model_id>/artifacts/directories")

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
-from registry.schemas import tracking as schemas
 from registry.server.api import API_PREFIX, parse
 from registry.store import metrics as store
+from registry.store.api_reads import metric_json
+from registry.wire import responses as rs
+from registry.wire import tracking as schemas
+from registry.wire.responses import shaped
 
 bp = Blueprint("api_metrics", __name__, url_prefix=API_PREFIX)
 
@@ -27,7 +30,9 @@ def get_history() -> Response:
     rows, token = store.get_metric_history(
         args["run_id"], args["metric_key"], args["max_results"], args["page_token"]
     )
-    return jsonify(schemas.paged("metrics", [schemas.dump_metric(row) for row in rows], token))
+    return jsonify(
+        shaped(rs.METRIC_HISTORY, metrics=[metric_json(r) for r in rows], next_page_token=token)
+    )
 
 
 @bp.get("/metrics/get-history-bulk-interval")
@@ -41,5 +46,5 @@ def get_history_bulk_interval() -> Response:
         args["end_step"],
         args["max_results"],
     )
-    items = [schemas.dump_metric(row, row.run_id) for row in rows]
-    return jsonify(schemas.paged("metrics", items, None))
+    items = [metric_json(row, row.run_id) for row in rows]
+    return jsonify(shaped(rs.METRIC_INTERVAL, metrics=items))

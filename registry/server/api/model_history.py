@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
-from registry.schemas.registry import HistorySchema, HolderSchema, RollbackSchema
-from registry.schemas.registry_entities import transition_json
-from registry.server.api import OUR_PREFIX, parse
-from registry.server.api.registered_models import request_user
+from registry.server.api import OUR_PREFIX, parse, request_user
 from registry.services import history
 from registry.services.versions import parse_version
+from registry.store.api_reads import transition_json
 from registry.store.registered_models import now_ms
+from registry.wire import responses as rs
+from registry.wire.registry import HistorySchema, HolderSchema, RollbackSchema
+from registry.wire.responses import shaped
 
 bp = Blueprint("model_history", __name__)
 _BASE = f"{OUR_PREFIX}/registered-models"
@@ -27,12 +28,8 @@ def model_history() -> Response:
         max_results=args["max_results"],
         page_token=args["page_token"],
     )
-    body: dict[str, object] = {
-        "transitions": [transition_json(t, args["name"]) for t in page.transitions]
-    }
-    if page.next_page_token:
-        body["next_page_token"] = page.next_page_token
-    return jsonify(body)
+    entries = [transition_json(t, args["name"]) for t in page.transitions]
+    return jsonify(shaped(rs.HISTORY, transitions=entries, next_page_token=page.next_page_token))
 
 
 @bp.get(f"{_BASE}/holders")
@@ -41,7 +38,7 @@ def holders() -> Response:
     args = parse(HolderSchema())
     at = now_ms() if args["at"] is None else args["at"]
     found = history.holders_at(args["name"], at, stage=args["stage"], alias=args["alias"])
-    return jsonify({"name": args["name"], "at": at, "versions": [str(v) for v in found]})
+    return jsonify(shaped(rs.HOLDERS, name=args["name"], at=at, versions=[str(v) for v in found]))
 
 
 @bp.post(f"{_BASE}/rollback")
@@ -55,4 +52,6 @@ def rollback() -> Response:
         user_id=request_user(),
         comment=args["comment"],
     )
-    return jsonify({"transitions": [transition_json(t, args["name"]) for t in recorded]})
+    return jsonify(
+        shaped(rs.TRANSITIONS, transitions=[transition_json(t, args["name"]) for t in recorded])
+    )

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
-from registry.schemas.registry import (
+from registry.server.api import API_PREFIX, OUR_PREFIX, artifact_store, config, parse, request_user
+from registry.services import stages, versions
+from registry.services.listings import describe_versions
+from registry.store import model_versions as store
+from registry.store.registry_search import search_model_versions
+from registry.wire import responses as rs
+from registry.wire.registry import (
     SearchSchema,
     TransitionSchema,
     VersionCreateSchema,
@@ -14,12 +20,7 @@ from registry.schemas.registry import (
     VersionSetTagSchema,
     tag_pairs,
 )
-from registry.server.api import API_PREFIX, OUR_PREFIX, artifact_store, config, parse
-from registry.server.api.registered_models import request_user
-from registry.services import stages, versions
-from registry.services.listings import describe_versions
-from registry.store import model_versions as store
-from registry.store.registry_search import search_model_versions
+from registry.wire.responses import shaped
 
 bp = Blueprint("model_versions", __name__)
 _BASE = f"{API_PREFIX}/model-versions"
@@ -27,7 +28,7 @@ _BASE = f"{API_PREFIX}/model-versions"
 
 def _version(name: str, number: int) -> Response:
     found = store.get_model_version(name, number)
-    return jsonify({"model_version": describe_versions([found])[0]})
+    return jsonify(shaped(rs.MODEL_VERSION, model_version=describe_versions([found])[0]))
 
 
 @bp.post(f"{_BASE}/create")
@@ -46,7 +47,7 @@ def create() -> Response:
         tags=tag_pairs(args["tags"]),
         artifacts=artifact_store(),
     )
-    return jsonify({"model_version": describe_versions([found])[0]})
+    return jsonify(shaped(rs.MODEL_VERSION, model_version=describe_versions([found])[0]))
 
 
 @bp.get(f"{_BASE}/get")
@@ -85,7 +86,7 @@ def transition_stage() -> Response:
         user_id=request_user(),
         comment=args["comment"],
     )
-    return jsonify({"model_version": describe_versions([found])[0]})
+    return jsonify(shaped(rs.MODEL_VERSION, model_version=describe_versions([found])[0]))
 
 
 @bp.get(f"{_BASE}/search")
@@ -95,10 +96,10 @@ def search() -> Response:
     found, token = search_model_versions(
         args["filter"], args["order_by"], args["max_results"], args["page_token"]
     )
-    body: dict[str, object] = {"model_versions": describe_versions(found)}
-    if token:
-        body["next_page_token"] = token
-    return jsonify(body)
+    found_versions = describe_versions(found)
+    return jsonify(
+        shaped(rs.MODEL_VERSIONS_PAGE, model_versions=found_versions, next_page_token=token)
+    )
 
 
 @bp.get(f"{_BASE}/get-download-uri")
@@ -106,7 +107,7 @@ def get_download_uri() -> Response:
     """Where the version's files are."""
     args = parse(VersionSchema())
     found = store.get_model_version(args["name"], versions.parse_version(args["version"]))
-    return jsonify({"artifact_uri": versions.download_uri(found)})
+    return jsonify(shaped(rs.DOWNLOAD_URI, artifact_uri=versions.download_uri(found)))
 
 
 @bp.get(f"{OUR_PREFIX}/model-versions/get-digest")
@@ -119,7 +120,7 @@ def get_digest() -> Response:
     args = parse(VersionSchema())
     number = versions.parse_version(args["version"])
     digest = versions.version_digest(args["name"], number)
-    return jsonify({"name": args["name"], "version": str(number), "model_digest": digest})
+    return jsonify(shaped(rs.DIGEST, name=args["name"], version=str(number), model_digest=digest))
 
 
 @bp.post(f"{_BASE}/set-tag")

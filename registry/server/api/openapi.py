@@ -1,8 +1,8 @@
 """``GET /api/2.0/modelyard/openapi.json``: the OpenAPI document of every JSON route.
 
 Paths and methods come from ``app.url_map``, summaries from the views' docstrings, and request
-and response shapes from ``openapi_schemas.OPERATIONS``. The document is built on the first
-request and kept for the life of the app.
+and response shapes (the ``registry.wire`` schemas) from ``registry.server.openapi_operations``.
+The document is built on the first request and kept for the life of the app.
 """
 
 from __future__ import annotations
@@ -20,11 +20,14 @@ from marshmallow import Schema, fields
 from werkzeug.routing import AnyConverter, IntegerConverter, Rule
 
 from registry import __version__
-from registry.schemas import tracking
-from registry.schemas.common import Double, IdString, Int64
-from registry.schemas.tracking import EnumName, MetricList
 from registry.server.api import OUR_PREFIX
-from registry.server.api.openapi_schemas import JSON_MEDIA, OPERATIONS, ErrorSchema, Operation
+from registry.server.openapi_operations import JSON_MEDIA, OPERATIONS, Operation
+from registry.wire import tracking
+from registry.wire.base import KeyValueSchema, ResponseSchema
+from registry.wire.fields import Double, EnumName, IdString, Int64, KeyValues
+from registry.wire.registry import AliasMap
+from registry.wire.responses import ErrorSchema
+from registry.wire.tracking import MetricList
 
 JSON = dict[str, Any]
 OPENAPI_VERSION = "3.1.0"
@@ -43,6 +46,10 @@ _DESCRIPTION = (
     "`/api/2.0/mlflow-artifacts/`, plus Modelyard's own endpoints under `/api/2.0/modelyard/`. "
     "GET endpoints read query parameters (repeat a key for a list); the others read a JSON "
     "object body. Every error is a JSON `Error`."
+)
+
+_ALIAS_ENTRY = ResponseSchema.from_dict(
+    {"alias": fields.String(), "version": fields.String()}, name="AliasEntrySchema"
 )
 
 bp = Blueprint("openapi", __name__)
@@ -118,7 +125,7 @@ def _schema_name(schema: type[Schema] | Schema) -> str:
     cls = schema if isinstance(schema, type) else type(schema)
     name = cls.__name__.removesuffix("Schema")
     module = cls.__module__
-    if module.startswith("registry.schemas."):
+    if module.startswith("registry.wire.") and not issubclass(cls, ResponseSchema):
         return f"{module.rsplit('.', 1)[-1]}.{name}"
     return name
 
@@ -185,6 +192,8 @@ def _install_field_types(plugin: MarshmallowPlugin) -> None:
     untyped.map_to_openapi_type(Int64, "integer", "int64")
     untyped.map_to_openapi_type(Double, ["number", "string"], "double")
     untyped.map_to_openapi_type(MetricList, "array", None)
+    untyped.map_to_openapi_type(KeyValues, "array", None)
+    untyped.map_to_openapi_type(AliasMap, "array", None)
     untyped.add_attribute_function(_custom_field_attributes)
 
 
@@ -194,7 +203,13 @@ def _custom_field_attributes(self: OpenAPIConverter, field: fields.Field[Any], *
         return {"enum": [*names, None] if field.allow_none else names}
     if isinstance(field, Double):
         return {"description": _DOUBLE}
+    untyped: Any = self
     if isinstance(field, MetricList):
-        untyped: Any = self
         return {"items": untyped.resolve_nested_schema(tracking.MetricSchema)}
+    if isinstance(field, KeyValues):
+        return {"items": untyped.resolve_nested_schema(KeyValueSchema)}
+    if isinstance(field, AliasMap):
+        return {"items": untyped.resolve_nested_schema(_ALIAS_ENTRY)}
+    if "schema" in field.metadata:
+        return dict(untyped.resolve_nested_schema(field.metadata["schema"]))
     return {}

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
+from flask import Blueprint, Response, jsonify
 
-from flask import Blueprint, Response, jsonify, request
-
-from registry.schemas.registry import (
+from registry.server.api import API_PREFIX, OUR_PREFIX, parse, request_user
+from registry.services import aliases, stages
+from registry.services.listings import describe_models, describe_versions, latest_of
+from registry.services.versions import parse_version
+from registry.store import registered_models as store
+from registry.store.registry_search import search_registered_models
+from registry.wire import responses as rs
+from registry.wire.registry import (
     AliasSchema,
     DeleteTagSchema,
     DescriptionSchema,
@@ -21,35 +25,15 @@ from registry.schemas.registry import (
     SetTagSchema,
     tag_pairs,
 )
-from registry.server.api import API_PREFIX, OUR_PREFIX, parse
-from registry.services import aliases, stages
-from registry.services.listings import describe_models, describe_versions, latest_of
-from registry.services.versions import parse_version
-from registry.store import registered_models as store
-from registry.store.registry_search import search_registered_models
+from registry.wire.responses import shaped
 
 bp = Blueprint("registered_models", __name__)
-USER_HEADER = "X-Modelyard-User"
 _BASE = f"{API_PREFIX}/registered-models"
 
 
-def request_user() -> str:
-    """Who is asking: the ``X-Modelyard-User`` header, else the basic-auth user, else ""."""
-    user = request.headers.get(USER_HEADER, "").strip()
-    if user:
-        return user[:256]
-    auth = request.headers.get("Authorization", "")
-    if auth.lower().startswith("basic "):
-        try:
-            decoded = base64.b64decode(auth[6:].strip(), validate=True).decode()
-        except (binascii.Error, UnicodeDecodeError):
-            return ""
-        return decoded.split(":", 1)[0][:256]
-    return ""
-
-
 def _model(name: str) -> Response:
-    return jsonify({"registered_model": describe_models([store.get_registered_model(name)])[0]})
+    model = store.get_registered_model(name)
+    return jsonify(shaped(rs.REGISTERED_MODEL, registered_model=describe_models([model])[0]))
 
 
 @bp.post(f"{_BASE}/create")
@@ -63,7 +47,7 @@ def create() -> Response:
         user_id=request_user(),
         exclusive_stages=args["exclusive_stages"],
     )
-    return jsonify({"registered_model": describe_models([model])[0]})
+    return jsonify(shaped(rs.REGISTERED_MODEL, registered_model=describe_models([model])[0]))
 
 
 @bp.get(f"{_BASE}/get")
@@ -102,10 +86,8 @@ def search() -> Response:
     found, token = search_registered_models(
         args["filter"], args["order_by"], args["max_results"], args["page_token"]
     )
-    body: dict[str, object] = {"registered_models": describe_models(found)}
-    if token:
-        body["next_page_token"] = token
-    return jsonify(body)
+    models = describe_models(found)
+    return jsonify(shaped(rs.REGISTERED_MODELS, registered_models=models, next_page_token=token))
 
 
 @bp.route(f"{_BASE}/get-latest-versions", methods=["GET", "POST"])
@@ -114,7 +96,9 @@ def get_latest_versions() -> Response:
     args = parse(LatestVersionsSchema())
     wanted = [stages.normalize_stage(s) for s in args["stages"]] or None
     found = latest_of(store.get_registered_model(args["name"]), wanted)
-    return jsonify({"model_versions": describe_versions(found, with_aliases=True)})
+    return jsonify(
+        shaped(rs.MODEL_VERSIONS, model_versions=describe_versions(found, with_aliases=True))
+    )
 
 
 @bp.post(f"{_BASE}/set-tag")
@@ -161,7 +145,7 @@ def get_by_alias() -> Response:
     found, names = aliases.resolve_alias(args["name"], args["alias"])
     body = describe_versions([found])[0]
     body["aliases"] = names
-    return jsonify({"model_version": body})
+    return jsonify(shaped(rs.MODEL_VERSION, model_version=body))
 
 
 @bp.post(f"{OUR_PREFIX}/registered-models/exclusive-stages")

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, jsonify, request
 
-from registry.schemas import tracking as schemas
 from registry.server.api import API_PREFIX, parse
 from registry.store import datasets, run_data, run_search
 from registry.store import runs as store
+from registry.store.api_reads import run_info_json, run_json
 from registry.store.metrics import MetricPoint
+from registry.store.validation import validate_batch_sizes
+from registry.wire import responses as rs
+from registry.wire import tracking as schemas
+from registry.wire.responses import shaped
 
 bp = Blueprint("api_runs", __name__, url_prefix=f"{API_PREFIX}/runs")
 
@@ -24,14 +28,14 @@ def create() -> Response:
         args["start_time"],
         schemas.to_dict(args["tags"]),
     )
-    return jsonify({"run": schemas.dump_run(record)})
+    return jsonify(shaped(rs.RUN, run=run_json(record)))
 
 
 @bp.get("/get")
 def get() -> Response:
     """One run with its data, inputs and outputs."""
     args = parse(schemas.RunIdSchema())
-    return jsonify({"run": schemas.dump_run(store.get_run(args["run_id"]))})
+    return jsonify(shaped(rs.RUN, run=run_json(store.get_run(args["run_id"]))))
 
 
 @bp.post("/update")
@@ -39,7 +43,7 @@ def update() -> Response:
     """Change a run's status, end time or name."""
     args = parse(schemas.RunUpdateSchema())
     run = store.update_run(args["run_id"], args["status"], args["end_time"], args["run_name"])
-    return jsonify({"run_info": schemas.dump_run_info(run)})
+    return jsonify(shaped(rs.RUN_INFO, run_info=run_info_json(run)))
 
 
 @bp.post("/delete")
@@ -68,7 +72,7 @@ def search() -> Response:
         args["order_by"],
         args["page_token"],
     )
-    return jsonify(schemas.paged("runs", [schemas.dump_run(r) for r in records], token))
+    return jsonify(shaped(rs.RUNS, runs=[run_json(r) for r in records], next_page_token=token))
 
 
 @bp.post("/log-parameter")
@@ -98,6 +102,7 @@ def delete_tag() -> Response:
 @bp.post("/log-batch")
 def log_batch() -> Response:
     """Log metrics, params and tags in one transaction."""
+    _check_batch_sizes()
     args = parse(schemas.LogBatchSchema())
     run_data.log_batch(
         args["run_id"],
@@ -135,3 +140,14 @@ def log_model() -> Response:
     args = parse(schemas.LogModelSchema())
     run_data.log_model_history(args["run_id"], args["model_json"])
     return jsonify({})
+
+
+def _check_batch_sizes() -> None:
+    # Refuse an oversized batch by its list lengths, before a single entry is loaded.
+    body = request.get_json(force=True, silent=True)
+    if isinstance(body, dict):
+        validate_batch_sizes(*(_as_list(body.get(name)) for name in ("metrics", "params", "tags")))
+
+
+def _as_list(value: object) -> list[object]:
+    return value if isinstance(value, list) else []

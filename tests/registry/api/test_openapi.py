@@ -10,7 +10,7 @@ from openapi_schema_validator import OAS31Validator
 from openapi_spec_validator import validate
 
 from registry.server.api import openapi
-from registry.server.api.openapi_schemas import OPERATIONS
+from registry.server.openapi_operations import OPERATIONS
 
 API = "/api/2.0/mlflow"
 OURS = "/api/2.0/modelyard"

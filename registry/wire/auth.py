@@ -1,11 +1,16 @@
-"""Request shapes of the auth API (MLflow's names and fields), declared once."""
+"""The auth API (MLflow's names and fields): request shapes and response bodies."""
 
 from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from registry.auth.levels import SCOPES
-from registry.schemas.common import IdString, StrictSchema
+from registry.wire.base import RequestSchema as StrictSchema
+from registry.wire.fields import IdString
+from registry.wire.responses import body
+
+SCOPES = ("read", "write", "admin")
+"""Token scopes: ``read`` reads, ``write`` also edits and manages objects, ``admin`` also
+reaches the admin endpoints (for an admin user)."""
 
 
 class UsernameArgs(StrictSchema):
@@ -104,3 +109,20 @@ class ProtectionArgs(ModelNameArgs):
     aliases = fields.List(
         fields.String(validate=validate.Length(min=1, max=256)), load_default=list
     )
+
+
+USER = body("UserResponse", user=fields.Dict())
+USERS = body("UsersResponse", users=fields.List(fields.Dict()))
+EXPERIMENT_GRANT = body("ExperimentPermissionResponse", experiment_permission=fields.Dict())
+MODEL_GRANT = body("ModelPermissionResponse", registered_model_permission=fields.Dict())
+PROTECTIONS = body(
+    "ProtectionsResponse",
+    name=fields.String(),
+    stages=fields.List(fields.String()),
+    aliases=fields.List(fields.String()),
+)
+PERMISSION_CHECK = body("PermissionCheck", allowed=fields.Boolean(), permission=fields.String())
+NEW_TOKEN = body("NewTokenResponse", token=fields.Dict(), secret=fields.String())
+TOKENS = body("TokensResponse", tokens=fields.List(fields.Dict()))
+REVOKED_TOKEN = body("RevokedToken", id=fields.Integer(), revoked=fields.Boolean())
+AUDIT_PAGE = body("AuditPage", entries=fields.List(fields.Dict()), next_page_token=fields.String())

@@ -1,1 +1,0 @@
-"""Marshmallow schemas: request parsing and response shapes, one module per resource."""

@@ -1,0 +1,447 @@
+"""Experiments, runs and metrics: MLflow's request and response shapes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import ValidationError, fields, post_load
+
+from registry.wire.base import JSON, Entity, KeyValueSchema, RequestSchema, entity, wire
+from registry.wire.fields import Double, EnumName, IdString, Int64, KeyValues
+
+VIEW_TYPES = {"1": "ACTIVE_ONLY", "2": "DELETED_ONLY", "3": "ALL"}
+RUN_STATUSES = {"1": "RUNNING", "2": "SCHEDULED", "3": "FINISHED", "4": "FAILED", "5": "KILLED"}
+
+
+def _pairs() -> fields.List[Any]:
+    return fields.List(fields.Nested(KeyValueSchema), load_default=list)
+
+
+def to_dict(pairs: list[dict[str, str]] | None) -> dict[str, str]:
+    """``[{key, value}]`` from a request as a dict (the last value of a repeated key wins)."""
+    return {pair["key"]: pair["value"] for pair in pairs or []}
+
+
+# --- responses --------------------------------------------------------------------------------
+
+
+@entity
+class Metric(Entity):
+    """One metric point (``run_id`` only where a listing mixes runs)."""
+
+    key: str = wire(fields.String())
+    value: float = wire(Double())
+    timestamp: int = wire(Int64(), default=0)
+    step: int = wire(Int64(), default=0)
+    dataset_name: str | None = wire(fields.String(), default=None, omit="empty", kw_only=True)
+    dataset_digest: str | None = wire(fields.String(), default=None, omit="empty", kw_only=True)
+    model_id: str | None = wire(fields.String(), default=None, omit="empty", kw_only=True)
+    run_id: str | None = wire(fields.String(), default=None, omit="none", kw_only=True)
+
+
+@entity
+class Param(Entity):
+    """One run parameter (values are strings, as in MLflow)."""
+
+    key: str = wire(fields.String())
+    value: str = wire(fields.String(), default="")
+
+
+@entity
+class RunTag(Entity):
+    """One run tag."""
+
+    key: str = wire(fields.String())
+    value: str = wire(fields.String(), default="")
+
+
+@entity
+class Experiment(Entity):
+    """An experiment."""
+
+    experiment_id: str = wire(IdString())
+    name: str = wire(fields.String(), default="")
+    artifact_location: str = wire(fields.String(), default="")
+    lifecycle_stage: str = wire(
+        fields.String(metadata={"enum": ["active", "deleted"]}), default="active"
+    )
+    last_update_time: int | None = wire(Int64(), default=None)
+    creation_time: int | None = wire(Int64(), default=None)
+    tags: dict[str, str] = wire(KeyValues(), factory=dict, omit="empty")
+
+
+_STATUS_ENUM = {"enum": list(RUN_STATUSES.values())}
+
+
+@entity
+class RunInfo(Entity):
+    """A run's metadata (``run.info``); ``run_uuid`` is MLflow's deprecated copy of ``run_id``."""
+
+    run_id: str = wire(fields.String())
+    run_uuid: str = wire(fields.String(), default="")
+    run_name: str = wire(fields.String(), default="")
+    experiment_id: str = wire(IdString(), default="")
+    user_id: str = wire(fields.String(), default="")
+    status: str = wire(fields.String(metadata=_STATUS_ENUM), default="RUNNING")
+    start_time: int | None = wire(Int64(allow_none=True), default=None, omit="none")
+    artifact_uri: str = wire(fields.String(), default="")
+    lifecycle_stage: str = wire(fields.String(), default="active")
+    end_time: int | None = wire(Int64(allow_none=True), default=None, omit="none")
+
+
+class MetricValues(fields.List):  # type: ignore[type-arg]
+    """A run's latest metrics: a list of Metric on the wire, ``{key: value}`` in Python."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(fields.Nested(Metric.Schema), **kwargs)
+
+    @staticmethod
+    def prepare(value: Any) -> Any:
+        """Points from a ``{key: value}`` dict (an entity's); other values as they are."""
+        if isinstance(value, dict):
+            return [Metric(key, number) for key, number in value.items()]
+        return value
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        return super()._serialize(self.prepare(value), attr, obj, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        points: list[Any] = super()._deserialize(value, attr, data, **kwargs)
+        return {m.key: m.value for m in points}
+
+
+@entity
+class RunData(Entity):
+    """A run's latest metrics, params and tags as dicts (``run.data``)."""
+
+    metrics: dict[str, float] = wire(MetricValues(), factory=dict, omit="empty")
+    params: dict[str, str] = wire(KeyValues(), factory=dict, omit="empty")
+    tags: dict[str, str] = wire(KeyValues(), factory=dict, omit="empty")
+
+
+@entity
+class Dataset(Entity):
+    """A dataset a run consumed."""
+
+    name: str = wire(fields.String())
+    digest: str = wire(fields.String())
+    source_type: str = wire(fields.String())
+    source: str = wire(fields.String())
+    schema: str | None = wire(fields.String(), default=None, omit="empty")
+    profile: str | None = wire(fields.String(), default=None, omit="empty")
+
+
+@entity
+class DatasetInput(Entity):
+    """A dataset with its input tags."""
+
+    dataset: Dataset = wire(fields.Nested(Dataset.Schema))
+    tags: dict[str, str] = wire(KeyValues(), factory=dict, omit="empty")
+
+
+@entity
+class ModelInput(Entity):
+    """A logged model a run consumed."""
+
+    model_id: str = wire(fields.String())
+
+
+@entity
+class ModelOutput(Entity):
+    """A logged model a run produced, at a step."""
+
+    model_id: str = wire(fields.String())
+    step: int = wire(Int64(), default=0)
+
+
+@entity
+class RunInputs(Entity):
+    """Datasets and models a run consumed."""
+
+    dataset_inputs: tuple[DatasetInput, ...] = wire(
+        fields.List(fields.Nested(DatasetInput.Schema)), default=(), omit="empty"
+    )
+    model_inputs: tuple[ModelInput, ...] = wire(
+        fields.List(fields.Nested(ModelInput.Schema)), default=(), omit="empty"
+    )
+
+
+@entity
+class RunOutputs(Entity):
+    """Models a run produced."""
+
+    model_outputs: tuple[ModelOutput, ...] = wire(
+        fields.List(fields.Nested(ModelOutput.Schema)), default=(), omit="empty"
+    )
+
+
+@entity
+class Run(Entity):
+    """A run: ``run.info``, ``run.data``, ``run.inputs`` and ``run.outputs``."""
+
+    info: RunInfo = wire(fields.Nested(RunInfo.Schema))
+    data: RunData = wire(fields.Nested(RunData.Schema), factory=RunData)
+    inputs: RunInputs = wire(fields.Nested(RunInputs.Schema), factory=RunInputs)
+    outputs: RunOutputs = wire(fields.Nested(RunOutputs.Schema), factory=RunOutputs, omit="empty")
+
+    @property
+    def model_outputs(self) -> tuple[str, ...]:
+        """The ids of the models the run logged."""
+        return tuple(output.model_id for output in self.outputs.model_outputs)
+
+
+# --- requests ---------------------------------------------------------------------------------
+
+
+class ExperimentCreateSchema(RequestSchema):
+    """POST experiments/create."""
+
+    name = fields.String(required=True)
+    artifact_location = fields.String(load_default=None)
+    tags = _pairs()
+
+
+class ExperimentIdSchema(RequestSchema):
+    """Any request naming one experiment by id."""
+
+    experiment_id = IdString(required=True)
+
+
+class ExperimentByNameSchema(RequestSchema):
+    """GET experiments/get-by-name."""
+
+    experiment_name = fields.String(required=True)
+
+
+class ExperimentUpdateSchema(ExperimentIdSchema):
+    """POST experiments/update."""
+
+    new_name = fields.String(required=True)
+
+
+class ExperimentTagSchema(ExperimentIdSchema):
+    """POST experiments/set-experiment-tag."""
+
+    key = fields.String(required=True)
+    value = fields.String(required=True)
+
+
+class ExperimentTagDeleteSchema(ExperimentIdSchema):
+    """POST experiments/delete-experiment-tag."""
+
+    key = fields.String(required=True)
+
+
+class ExperimentSearchArgsSchema(RequestSchema):
+    """POST or GET experiments/search."""
+
+    max_results = Int64(load_default=1000)
+    page_token = fields.String(load_default=None)
+    filter = fields.String(load_default=None)
+    order_by = fields.List(fields.String(), load_default=list)
+    view_type = EnumName(VIEW_TYPES, load_default="ACTIVE_ONLY")
+
+
+class RunIdSchema(RequestSchema):
+    """A request naming one run by ``run_id`` or its deprecated copy ``run_uuid``."""
+
+    run_id = fields.String(load_default=None)
+    run_uuid = fields.String(load_default=None)
+
+    @post_load
+    def _one_run_id(self, data: JSON, **_kwargs: Any) -> JSON:
+        run_id = data.pop("run_id", None) or data.pop("run_uuid", None)
+        data.pop("run_uuid", None)
+        if not run_id:
+            raise ValidationError({"run_id": ["Missing data for required field."]})
+        data["run_id"] = run_id
+        return data
+
+
+class RunCreateSchema(RequestSchema):
+    """POST runs/create."""
+
+    experiment_id = IdString(load_default="0")
+    user_id = fields.String(load_default="")
+    run_name = fields.String(load_default=None)
+    start_time = Int64(load_default=None)
+    tags = _pairs()
+
+
+class RunUpdateSchema(RunIdSchema):
+    """POST runs/update."""
+
+    status = EnumName(RUN_STATUSES, load_default=None)
+    end_time = Int64(load_default=None)
+    run_name = fields.String(load_default=None)
+
+
+class RunSearchArgsSchema(RequestSchema):
+    """POST runs/search."""
+
+    experiment_ids = fields.List(IdString(), load_default=list)
+    filter = fields.String(load_default=None)
+    run_view_type = EnumName(VIEW_TYPES, load_default="ACTIVE_ONLY")
+    max_results = Int64(load_default=1000)
+    order_by = fields.List(fields.String(), load_default=list)
+    page_token = fields.String(load_default=None)
+
+
+class MetricSchema(RequestSchema):
+    """One metric point of log-metric or log-batch."""
+
+    key = fields.String(required=True)
+    value = Double(required=True)
+    timestamp = Int64(required=True)
+    step = Int64(load_default=0)
+    model_id = fields.String(load_default=None)
+    dataset_name = fields.String(load_default=None)
+    dataset_digest = fields.String(load_default=None)
+
+
+_DOUBLE = Double()
+_INT64 = Int64()
+_OPTIONAL_TEXT = ("model_id", "dataset_name", "dataset_digest")
+
+
+class MetricList(fields.Field[list[dict[str, Any]]]):
+    """log-batch's metrics, checked in plain Python.
+
+    Loading 1000 points through a nested schema costs more than storing them; this accepts
+    exactly what ``MetricSchema`` accepts.
+    """
+
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Any, **kwargs: Any
+    ) -> list[dict[str, Any]]:
+        if not isinstance(value, list):
+            raise ValidationError("Not a valid list.")
+        return [_load_metric(index, item) for index, item in enumerate(value)]
+
+
+def _load_metric(index: int, item: Any) -> dict[str, Any]:
+    if not isinstance(item, dict):
+        raise ValidationError({index: ["Not a valid metric object."]})
+    key = item.get("key")
+    if not isinstance(key, str):
+        raise ValidationError({index: {"key": ["Missing or not a string."]}})
+    if "value" not in item or "timestamp" not in item:
+        raise ValidationError({index: ["value and timestamp are required."]})
+    try:
+        metric = {
+            "key": key,
+            "value": _DOUBLE.deserialize(item["value"]),
+            "timestamp": _INT64.deserialize(item["timestamp"]),
+            "step": _INT64.deserialize(item.get("step") or 0),
+        }
+    except ValidationError as err:
+        raise ValidationError({index: err.messages}) from None
+    for name in _OPTIONAL_TEXT:
+        text = item.get(name)
+        if text is not None and not isinstance(text, str):
+            raise ValidationError({index: {name: ["Not a valid string."]}})
+        metric[name] = text
+    return metric
+
+
+class LogMetricSchema(RunIdSchema, MetricSchema):
+    """POST runs/log-metric."""
+
+
+class LogParamSchema(RunIdSchema):
+    """POST runs/log-parameter."""
+
+    key = fields.String(required=True)
+    value = fields.String(required=True)
+
+
+class SetTagSchema(LogParamSchema):
+    """POST runs/set-tag."""
+
+
+class DeleteTagSchema(RunIdSchema):
+    """POST runs/delete-tag."""
+
+    key = fields.String(required=True)
+
+
+class LogBatchSchema(RunIdSchema):
+    """POST runs/log-batch (the server checks the list lengths before loading)."""
+
+    metrics = MetricList(load_default=list)
+    params = _pairs()
+    tags = _pairs()
+
+
+class LogModelSchema(RunIdSchema):
+    """POST runs/log-model (MLflow 2 clients)."""
+
+    model_json = fields.String(required=True)
+
+
+class DatasetSchema(RequestSchema):
+    """A dataset of log-inputs."""
+
+    name = fields.String(required=True)
+    digest = fields.String(required=True)
+    source_type = fields.String(required=True)
+    source = fields.String(required=True)
+    schema = fields.String(load_default=None)
+    profile = fields.String(load_default=None)
+
+
+class DatasetInputSchema(RequestSchema):
+    """A dataset with its input tags."""
+
+    tags = _pairs()
+    dataset = fields.Nested(DatasetSchema, required=True)
+
+
+class ModelIdSchema(RequestSchema):
+    """``{model_id}``."""
+
+    model_id = fields.String(required=True)
+
+
+class ModelOutputSchema(ModelIdSchema):
+    """``{model_id, step}`` of runs/outputs."""
+
+    step = Int64(required=True)
+
+
+class LogInputsSchema(RunIdSchema):
+    """POST runs/log-inputs."""
+
+    datasets = fields.List(fields.Nested(DatasetInputSchema), load_default=list)
+    models = fields.List(fields.Nested(ModelIdSchema), load_default=list)
+
+
+class LogOutputsSchema(RunIdSchema):
+    """POST runs/outputs."""
+
+    models = fields.List(fields.Nested(ModelOutputSchema), required=True)
+
+
+class MetricHistorySchema(RunIdSchema):
+    """GET metrics/get-history."""
+
+    metric_key = fields.String(required=True)
+    page_token = fields.String(load_default=None)
+    max_results = Int64(load_default=None)
+
+
+class BulkIntervalSchema(RequestSchema):
+    """GET metrics/get-history-bulk-interval."""
+
+    run_ids = fields.List(fields.String(), load_default=list)
+    metric_key = fields.String(required=True)
+    start_step = Int64(load_default=None)
+    end_step = Int64(load_default=None)
+    max_results = Int64(load_default=None)
+
+
+class ListArtifactsSchema(RunIdSchema):
+    """GET artifacts/list."""
+
+    path = fields.String(load_default="")
+    page_token = fields.String(load_default=None)
