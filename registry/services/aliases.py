@@ -14,8 +14,8 @@ from registry.store.aliases import (
     version_by_alias,
 )
 from registry.store.model_versions import version_of
-from registry.store.models import RegisteredModel
 from registry.store.registered_models import get_registered_model, lock_registered_model, now_ms
+from registry.store.rows import RegisteredModel
 from registry.store.transitions import ALIAS, record_transition
 from registry.store.version_rows import VersionRow
 

@@ -15,13 +15,18 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any
 
 from registry.artifacts import ArtifactStore
 from registry.config import Config
 from registry.services.sources import artifact_path_of, logged_model_id_of, runs_uri_parts
-from registry.store import lock_for_update, write_transaction
-from registry.store.models import DELETED, Experiment, LoggedModel, ModelVersion, Run
+from registry.store import write_transaction
+from registry.store.purge import (
+    lock_expired,
+    logged_models_in_experiments,
+    purge_rows,
+    runs_in_experiments,
+    version_references,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +79,11 @@ def collect_garbage(
     with write_transaction():
         plan = _plan(cutoff_ms, config)
         if not dry_run:
-            _delete_rows(plan)
+            purge_rows(
+                [model_id for model_id, _ in plan.models],
+                [run_id for run_id, _ in plan.runs],
+                plan.experiments,
+            )
     if dry_run:
         return plan.report
     for run_id, experiment_id in plan.runs:
@@ -93,35 +102,8 @@ def collect_garbage(
     return report
 
 
-def _lock_candidates(cutoff_ms: int) -> tuple[list[int], list[Run], list[LoggedModel]]:
-    # Locking reads come first: on MariaDB the snapshot of plain reads starts at the first
-    # plain read, which must see every version committed before these locks were granted.
-    query: Any = Experiment.select(Experiment.experiment_id).where(
-        (Experiment.lifecycle_stage == DELETED)
-        & (Experiment.deleted_time <= cutoff_ms)
-        & (Experiment.experiment_id != 0)
-    )
-    expired: list[int] = [e.experiment_id for e in _locked(query)]
-    query = Run.select(Run.run_uuid, Run.experiment).where(
-        ((Run.lifecycle_stage == DELETED) & (Run.deleted_time <= cutoff_ms))
-        | Run.experiment.in_(expired or [-1])
-    )
-    runs: list[Run] = _locked(query)
-    columns = (LoggedModel.model_id, LoggedModel.experiment, LoggedModel.source_run_id)
-    query = LoggedModel.select(*columns).where(
-        LoggedModel.source_run_id.in_([r.run_uuid for r in runs] or [""])
-        | LoggedModel.experiment.in_(expired or [-1])
-    )
-    models: list[LoggedModel] = _locked(query)
-    return expired, runs, models
-
-
-def _locked(query: Any) -> list[Any]:
-    return list(lock_for_update(query))
-
-
 def _plan(cutoff_ms: int, config: Config) -> _Plan:
-    expired, candidates, model_candidates = _lock_candidates(cutoff_ms)
+    expired, candidates, model_candidates = lock_expired(cutoff_ms)
     refs = _version_references(config)
     report = GcReport()
     runs = []
@@ -151,11 +133,9 @@ def _plan(cutoff_ms: int, config: Config) -> _Plan:
 
 def _version_references(config: Config) -> _References:
     refs = _References()
-    query = ModelVersion.select(ModelVersion.run_id, ModelVersion.model_id, ModelVersion.source)
-    for version in query:
-        source = str(version.source or "")
-        refs.runs.update(r for r in (version.run_id, _source_run(source)) if r)
-        refs.models.update(m for m in (version.model_id, logged_model_id_of(source)) if m)
+    for run_id, model_id, source in version_references():
+        refs.runs.update(r for r in (run_id, _source_run(source)) if r)
+        refs.models.update(m for m in (model_id, logged_model_id_of(source)) if m)
         path = artifact_path_of(source, config)
         if path is not None:
             refs.paths.append(path)
@@ -179,30 +159,8 @@ def _experiments_still_in_use(
     doomed_runs = {run_id for run_id, _ in runs}
     doomed_models = {model_id for model_id, _ in models}
     in_use = {e for e in expired if refs.holds_path(str(e))}
+    in_use |= {e for run_id, e in runs_in_experiments(expired) if run_id not in doomed_runs}
     in_use |= {
-        run.experiment_id
-        for run in Run.select(Run.run_uuid, Run.experiment).where(Run.experiment.in_(expired))
-        if run.run_uuid not in doomed_runs
-    }
-    in_use |= {
-        model.experiment_id
-        for model in LoggedModel.select(LoggedModel.model_id, LoggedModel.experiment).where(
-            LoggedModel.experiment.in_(expired)
-        )
-        if model.model_id not in doomed_models
+        e for model_id, e in logged_models_in_experiments(expired) if model_id not in doomed_models
     }
     return in_use
-
-
-def _delete_rows(plan: _Plan) -> None:
-    batch = 500
-    model_ids = [model_id for model_id, _ in plan.models]
-    run_ids = [run_id for run_id, _ in plan.runs]
-    for start in range(0, len(model_ids), batch):
-        chunk = model_ids[start : start + batch]
-        LoggedModel.delete().where(LoggedModel.model_id.in_(chunk)).execute()
-    for start in range(0, len(run_ids), batch):
-        chunk = run_ids[start : start + batch]
-        Run.delete().where(Run.run_uuid.in_(chunk)).execute()
-    if plan.experiments:
-        Experiment.delete().where(Experiment.experiment_id.in_(plan.experiments)).execute()

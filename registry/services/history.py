@@ -10,11 +10,13 @@ from registry.services.aliases import move_alias, validate_alias
 from registry.services.stages import move_to_stage, normalize_stage
 from registry.store import write_transaction
 from registry.store.model_versions import EXCLUSIVE_STAGES, find_version, version_of
-from registry.store.models import RegisteredModel, Transition
 from registry.store.registered_models import get_registered_model, lock_registered_model
+from registry.store.rows import RegisteredModel, Transition
 from registry.store.transitions import (
-    history_query,
+    entries_after,
+    history_page,
     last_alias_entry_until,
+    last_entry_id,
     stage_entries_until,
     undoable_entries,
 )
@@ -41,7 +43,7 @@ def model_history(
         raise InvalidParameter("max_results must be between 1 and 10000.")
     offset = decode_page_token(page_token)
     model = get_registered_model(name)
-    rows = list(history_query(model, version).offset(offset).limit(max_results + 1))
+    rows = history_page(model, version, offset=offset, limit=max_results + 1)
     more = len(rows) > max_results
     token = encode_page_token(offset + max_results) if more else None
     return HistoryPage(rows[:max_results], token)
@@ -92,18 +94,13 @@ def rollback(
         validate_alias(alias)
     with write_transaction():
         model = lock_registered_model(name)
-        first = _last_id(model)
+        first = last_entry_id(model)
         if stage:
             _rollback_stage(model, stage, user_id, comment)
         else:
             _rollback_alias(model, alias, user_id, comment)
-        recorded = list(history_query(model).where(Transition.id > first))
+        recorded = entries_after(model, first)
     return recorded[::-1]
-
-
-def _last_id(model: RegisteredModel) -> int:
-    last = history_query(model).order_by(Transition.id.desc()).first()
-    return int(last.id) if last is not None else 0
 
 
 def _rollback_stage(model: RegisteredModel, stage: str, user_id: str, comment: str) -> None:

@@ -19,7 +19,7 @@ from registry.errors import InvalidParameter
 from registry.store.aliases import version_by_alias
 from registry.store.lineage import find_logged_model, find_run
 from registry.store.model_versions import referenced_version, run_logged_model
-from registry.store.models import LoggedModel, ModelVersion
+from registry.store.rows import LoggedModel, ModelVersion
 from registry.store.validation import in_allowed_locations, path_under_artifact_root
 
 _RUN_ID = re.compile(r"^[0-9A-Za-z][\w\-]{0,31}$")

@@ -18,8 +18,8 @@ from registry.store.model_versions import (
     version_of,
     versions_in_stage,
 )
-from registry.store.models import ModelVersion, RegisteredModel
 from registry.store.registered_models import lock_registered_model, now_ms, set_exclusive_flag
+from registry.store.rows import ModelVersion, RegisteredModel
 from registry.store.transitions import STAGE, record_transition
 
 ARCHIVED = "Archived"

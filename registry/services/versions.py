@@ -32,8 +32,8 @@ from registry.store.model_versions import (
     version_of,
     versions_without_digest,
 )
-from registry.store.models import ModelVersion
 from registry.store.registered_models import lock_registered_model, now_ms
+from registry.store.rows import ModelVersion
 from registry.store.transitions import ALIAS, STAGE, record_transition
 
 

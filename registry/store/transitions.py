@@ -48,6 +48,24 @@ def history_query(
     return query.order_by(Transition.timestamp.desc(), Transition.id.desc())
 
 
+def history_page(
+    model: RegisteredModel, version: int | None, *, offset: int, limit: int
+) -> list[Transition]:
+    """Up to ``limit`` of a model's entries from ``offset``, newest first (of one version)."""
+    return list(history_query(model, version).offset(offset).limit(limit))
+
+
+def last_entry_id(model: RegisteredModel) -> int:
+    """The id of the model's latest recorded entry (0 when it has none)."""
+    last = history_query(model).order_by(Transition.id.desc()).first()
+    return int(last.id) if last is not None else 0
+
+
+def entries_after(model: RegisteredModel, entry_id: int) -> list[Transition]:
+    """The model's entries recorded after entry ``entry_id``, newest first."""
+    return list(history_query(model).where(Transition.id > entry_id))
+
+
 def stage_entries_until(model: RegisteredModel, at: int) -> list[Transition]:
     """Stage entries of a model up to time ``at`` (inclusive), oldest first."""
     query = Transition.select().where(

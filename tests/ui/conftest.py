@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Dialog, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Dialog, Page, expect, sync_playwright
 
 from tests.servers import registry_server
 
@@ -23,6 +23,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+# How long ``expect`` waits for the page to get there. On a loaded two-core machine plotly takes
+# 6-7 s to draw a chart, past the default 5 s; a longer wait changes no assertion.
+expect.set_options(timeout=30_000)
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ from typing import Any
 
 from registry.artifacts import ArtifactStore
 from registry.errors import InvalidParameter
-from registry.store.models import Run
+from registry.store.rows import Run
 
 MAX_TREE_ENTRIES = 1000
 MAX_DEPTH = 8

@@ -7,8 +7,9 @@ from typing import Any
 from flask import render_template, request
 
 from registry.errors import InvalidParameter, NotFound
-from registry.server.ui import queries
 from registry.server.ui.pages import make_blueprint
+from registry.store.metric_series import metric_histories
+from registry.store.run_tables import RunRow, fill_columns, keys_of_runs, runs_by_id
 
 bp = make_blueprint("compare", __name__)
 MAX_RUNS = 500
@@ -31,16 +32,16 @@ def render_comparison(run_ids: list[str]) -> str:
     run_ids = list(dict.fromkeys(run_ids))
     if not run_ids or len(run_ids) > MAX_RUNS:
         raise InvalidParameter(f"Choose between 1 and {MAX_RUNS} runs to compare.")
-    runs = queries.runs_by_id(run_ids)
+    runs = runs_by_id(run_ids)
     if not runs:
         raise NotFound("None of the chosen runs exist.")
     ids = [run.run_uuid for run in runs]
-    keys = queries.keys_of_runs(ids)
+    keys = keys_of_runs(ids)
     columns = [f"{kind}.{key}" for kind in ("params", "metrics", "tags") for key in keys[kind]]
-    rows = queries.fill_columns(runs, columns)
+    rows = fill_columns(runs, columns)
     chart: dict[str, Any] = {
         "names": {row.run.run_uuid: row.run.name or row.run.run_uuid[:8] for row in rows},
-        "series": queries.metric_histories(ids),
+        "series": metric_histories(ids),
         "runs": [
             {
                 "name": row.run.name or row.run.run_uuid[:8],
@@ -60,7 +61,7 @@ def render_comparison(run_ids: list[str]) -> str:
     )
 
 
-def _differs(rows: list[queries.RunRow], column: str) -> bool:
+def _differs(rows: list[RunRow], column: str) -> bool:
     return len({repr(row.value(column)) for row in rows}) > 1
 
 

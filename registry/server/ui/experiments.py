@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from registry.server.ui import queries
 from registry.server.ui.pages import back, make_blueprint
 from registry.store import experiments as experiment_store
+from registry.store.experiment_lists import experiment_summaries
 
 bp = make_blueprint("experiments", __name__)
 
@@ -18,7 +18,7 @@ def index() -> str:
     deleted = request.args.get("deleted") == "1"
     return render_template(
         "experiments/index.html",
-        summaries=queries.experiment_summaries(deleted=deleted),
+        summaries=experiment_summaries(deleted=deleted),
         deleted=deleted,
     )
 

@@ -10,13 +10,15 @@ from flask import flash, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from registry.errors import InvalidParameter
-from registry.server.ui import model_reads
+from registry.server.ui import version_page
 from registry.server.ui.pages import artifact_store, back, make_blueprint
 from registry.services import aliases, history, stages
 from registry.services.lineage import version_lineage
 from registry.services.versions import parse_version
+from registry.store import model_lists
 from registry.store.model_versions import update_model_version
 from registry.store.registered_models import get_registered_model, update_registered_model
+from registry.store.run_tables import run_names
 
 bp = make_blueprint("models", __name__, url_prefix="/models")
 
@@ -24,22 +26,22 @@ bp = make_blueprint("models", __name__, url_prefix="/models")
 @bp.get("/")
 def index() -> str:
     """Every registered model with its versions, stage holders and aliases."""
-    return render_template("models/index.html", summaries=model_reads.model_summaries())
+    return render_template("models/index.html", summaries=model_lists.model_summaries())
 
 
 @bp.get("/<path:name>")
 def show(name: str) -> str:
     """A model's versions, the buttons that move stages and aliases, and its history."""
     model = get_registered_model(name)
-    versions = model_reads.model_versions(model)
+    versions = model_lists.listed_versions(model)
     return render_template(
         "models/show.html",
         model=model,
         versions=versions,
-        aliases=model_reads.version_aliases(model),
-        run_names=model_reads.run_names([v.run_id for v in versions if v.run_id]),
+        aliases=model_lists.version_aliases(model),
+        run_names=run_names([v.run_id for v in versions if v.run_id]),
         transitions=history.model_history(name, max_results=200).transitions,
-        stages=model_reads.stage_choices(),
+        stages=version_page.stage_choices(),
     )
 
 
@@ -47,14 +49,14 @@ def show(name: str) -> str:
 def version(name: str, version: str) -> str:
     """One version: lineage, signature, input example, and how to load and serve it."""
     found, lineage = version_lineage(name, parse_version(version))
-    mlmodel = model_reads.read_mlmodel(artifact_store(), model_reads.model_dir(found))
+    mlmodel = version_page.read_mlmodel(artifact_store(), version_page.model_dir(found))
     return render_template(
         "models/version.html",
         name=name,
         version=found,
-        lineage=model_reads.visible_lineage(lineage),
+        lineage=version_page.visible_lineage(lineage),
         mlmodel=mlmodel,
-        aliases=model_reads.version_aliases(found.registered_model).get(found.version, []),
+        aliases=model_lists.version_aliases(found.registered_model).get(found.version, []),
     )
 
 

@@ -19,13 +19,11 @@ from flask import (
     session,
     url_for,
 )
-from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from registry.artifacts import ArtifactStore
-from registry.errors import NotFound, RegistryError
+from registry.errors import NotFound, RegistryError, error_reply
 from registry.server.ui.formatting import FILTERS
-from registry.store import is_operational_error, translate_operational_error
 
 logger = logging.getLogger(__name__)
 UI_ROOT = Path(__file__).parent
@@ -46,8 +44,7 @@ def make_blueprint(name: str, import_name: str, url_prefix: str = "") -> Bluepri
     bp.before_request(_check_csrf)
     bp.after_request(_security_headers)
     bp.register_error_handler(RegistryError, _registry_error)
-    bp.register_error_handler(HTTPException, _http_error)
-    bp.register_error_handler(Exception, _unexpected_error)
+    bp.register_error_handler(Exception, error_page)
     bp.app_context_processor(_template_globals)
     for filter_name, function in FILTERS.items():
         bp.add_app_template_filter(function, filter_name)
@@ -100,26 +97,21 @@ def _check_csrf() -> None:
         abort(400, "The form expired or did not come from this site: reload the page and retry.")
 
 
-def _registry_error(err: RegistryError) -> Response | tuple[str, int]:
+def _registry_error(err: RegistryError) -> Response | tuple[str, int, dict[str, str]]:
     # A refused button action goes back to the page it came from with the server's reason.
     if request.method == "POST" and not isinstance(err, NotFound):
         flash(err.message, "error")
         return back(request.referrer or url_for("experiments.index"))
-    return _render_error(err.http_status, err.error_code, err.message)
+    return error_page(err)
 
 
-def _http_error(err: HTTPException) -> tuple[str, int]:
-    status = err.code or 500
-    return _render_error(status, err.name, err.description or err.name)
-
-
-def _unexpected_error(err: Exception) -> tuple[str, int]:
-    if is_operational_error(err):
-        unavailable = translate_operational_error(err)
-        return _render_error(unavailable.http_status, "Unavailable", unavailable.message)
-    logger.exception("unhandled error on %s %s", request.method, request.path)
-    return _render_error(500, "Internal server error", "Something went wrong; it has been logged.")
-
-
-def _render_error(status: int, title: str, message: str) -> tuple[str, int]:
-    return render_template("error.html", status=status, title=title, message=message), status
+def error_page(exc: BaseException) -> tuple[str, int, dict[str, str]]:
+    """The HTML form of the one error body: the same status, error_code and message."""
+    reply = error_reply(exc, where=f"{request.method} {request.path}")
+    page = render_template(
+        "error.html",
+        status=reply.status,
+        title=reply.body["error_code"],
+        message=reply.body["message"],
+    )
+    return page, reply.status, reply.headers

@@ -8,13 +8,16 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from werkzeug.wrappers import Response
 
 from registry.errors import AlreadyExists, InvalidParameter, NotFound
-from registry.server.ui import artifact_files, model_reads, queries
+from registry.server.ui import artifact_files
 from registry.server.ui.pages import artifact_store, back, make_blueprint
 from registry.services.versions import register_version
 from registry.store import run_data
 from registry.store import runs as run_store
-from registry.store.models import LoggedModel
+from registry.store.lineage import find_logged_model
+from registry.store.metric_series import metric_histories
+from registry.store.model_lists import model_names
 from registry.store.registered_models import create_registered_model
+from registry.store.run_details import run_detail
 
 bp = make_blueprint("run", __name__, url_prefix="/runs")
 
@@ -23,7 +26,7 @@ bp = make_blueprint("run", __name__, url_prefix="/runs")
 def show(run_id: str) -> str:
     """The run page; ``?artifact=path`` opens a preview of that artifact."""
     run = run_store.get_run_row(run_id)
-    detail = queries.run_detail(run)
+    detail = run_detail(run)
     store = artifact_store()
     root = artifact_files.run_root(run)
     nodes, cut = artifact_files.tree(store, root)
@@ -37,13 +40,13 @@ def show(run_id: str) -> str:
         detail=detail,
         run=run,
         tags=dict(detail.tags),
-        histories=queries.metric_histories([run.run_uuid]),
+        histories=metric_histories([run.run_uuid]),
         nodes=nodes,
         tree_cut=cut,
         selected=selected,
         kind=kind,
         shown=shown,
-        model_names=model_reads.model_names(),
+        model_names=model_names(),
         model_dirs=artifact_files.model_dirs(nodes),
     )
 
@@ -90,7 +93,7 @@ def register(run_id: str) -> Response:
     config = current_app.extensions["registry"].config
     model_id = request.form.get("model_id", "")
     if model_id:
-        logged = LoggedModel.get_or_none(LoggedModel.model_id == model_id)
+        logged = find_logged_model(model_id)
         if logged is None or logged.source_run_id != run_id:
             raise NotFound(f"Run {run_id} logged no model {model_id!r}.")
         source = f"models:/{model_id}"

@@ -8,13 +8,13 @@ from flask import redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from registry.errors import InvalidParameter
-from registry.server.ui import queries
 from registry.server.ui.compare import render_comparison
 from registry.server.ui.pages import back, make_blueprint
 from registry.server.ui.table_state import PAGE_SIZES, TableState
 from registry.store import experiments as experiment_store
+from registry.store import run_tables
 from registry.store import runs as run_store
-from registry.store.filters import search_runs_query
+from registry.store.experiment_lists import experiment_names
 
 bp = make_blueprint("runs", __name__)
 LINKABLE_COMPARE = 100
@@ -24,35 +24,36 @@ LINKABLE_COMPARE = 100
 def table(experiment_id: int) -> str:
     """One page of an experiment's runs, with the columns, filter and sort in the URL."""
     experiment = experiment_store.get_experiment(experiment_id)
-    keys = queries.column_keys(experiment_id)
+    keys = run_tables.column_keys(experiment_id)
     state = TableState.from_args(request.args).with_defaults(keys)
-    rows: list[queries.RunRow] = []
+    rows: list[run_tables.RunRow] = []
     filter_error: InvalidParameter | None = None
     has_next = False
     shown = 0
     try:
-        query = search_runs_query(
-            [experiment_id],
+        runs = run_tables.table_page(
+            experiment_id,
             state.filter,
             state.order_by(),
-            "DELETED_ONLY" if state.deleted else "ACTIVE_ONLY",
+            deleted=state.deleted,
+            page=state.page,
+            per_page=state.per_page,
         )
-        runs = list(query.limit(state.per_page + 1).offset((state.page - 1) * state.per_page))
         has_next = len(runs) > state.per_page
         shown = min(len(runs), state.per_page)
-        rows = queries.nest(queries.fill_columns(runs[: state.per_page], state.columns))
+        rows = run_tables.nest(run_tables.fill_columns(runs[: state.per_page], state.columns))
     except InvalidParameter as err:
         filter_error = err
     return render_template(
         "runs/table.html",
         experiment=experiment,
-        experiments=queries.experiment_names(),
+        experiments=experiment_names(),
         keys=keys,
         state=state,
         rows=rows,
         has_next=has_next,
         shown=shown,
-        total=None if state.filter else queries.run_count(experiment_id, state.deleted),
+        total=None if state.filter else run_tables.run_count(experiment_id, state.deleted),
         filter_error=filter_error,
         page_sizes=PAGE_SIZES,
     )
@@ -74,7 +75,7 @@ def act_on_selected(experiment_id: int) -> Response | str:
     if action not in ("delete", "restore"):
         raise InvalidParameter(f"Unknown action {action!r}.")
     # The route's permission is on this experiment: a run of another one is not acted on.
-    outside = queries.runs_outside(experiment_id, run_ids)
+    outside = run_tables.runs_outside(experiment_id, run_ids)
     if outside:
         raise InvalidParameter(f"Run {outside[0]} is not in experiment {experiment_id}.")
     for run_id in run_ids:
