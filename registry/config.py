@@ -1,16 +1,24 @@
-"""Process configuration: one frozen ``Config``, read once from the environment or CLI flags."""
+"""Process configuration: one frozen ``Config``, read once from the environment or CLI flags.
+
+``read_settings`` is the one reader of environment variables for both servers' settings.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+import marshmallow as ma
 
 ENV_PREFIX = "REGISTRY_"
 DEFAULT_DATABASE_URL = "sqlite:///mlflow.db"
 DEFAULT_ARTIFACT_ROOT = "./mlartifacts"
+
+S = TypeVar("S")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,14 +92,7 @@ class Config:
         Raises:
             ValueError: a variable holds a value that does not cast to its field's type.
         """
-        environ = os.environ if environ is None else environ
-        values: dict[str, Any] = {}
-        for field in dataclasses.fields(cls):
-            raw = environ.get(ENV_PREFIX + field.name.upper())
-            if raw is not None:
-                values[field.name] = _cast(field.name, raw, field.type)
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)
+        return read_settings(cls, ENV_PREFIX, environ, overrides)
 
     def artifact_root_path(self) -> Path | None:
         """The local artifact directory, or None when the root is remote (S3)."""
@@ -103,19 +104,52 @@ class Config:
         return Path(root).expanduser().resolve()
 
 
-def _cast(name: str, raw: str, type_name: Any) -> Any:
-    key = ENV_PREFIX + name.upper()
-    type_name = str(type_name)
-    if type_name == "int":
-        try:
-            return int(raw)
-        except ValueError:
-            raise ValueError(f"{key}={raw!r}: not a valid int") from None
-    if type_name == "bool":
-        lowered = raw.strip().lower()
-        if lowered in {"1", "true", "yes", "on"}:
-            return True
-        if lowered in {"0", "false", "no", "off", ""}:
-            return False
-        raise ValueError(f"{key}={raw!r}: not a valid bool (use true or false)")
-    return raw
+def read_settings(
+    cls: type[S],
+    prefix: str,
+    environ: Mapping[str, str] | None,
+    overrides: Mapping[str, Any],
+    fallbacks: Mapping[str, str] | None = None,
+) -> S:
+    """Build the settings dataclass ``cls`` from ``<prefix><FIELD>`` variables and ``overrides``.
+
+    The one settings reader of both servers (``Config`` and serving's ``ServingConfig``).
+    marshmallow casts each variable by its field's type (int, float, bool, str) and collects
+    every bad one, so one start reports them all. ``fallbacks`` maps a field to a second
+    variable read when the prefixed one is absent (``MLFLOW_TRACKING_URI``). Overrides that
+    are None are ignored (a CLI flag left unset).
+
+    Raises:
+        ValueError: a variable holds a value that does not cast to its field's type, naming
+            each such variable.
+    """
+    environ = os.environ if environ is None else environ
+    fallbacks = fallbacks or {}
+    declared: dict[str, ma.fields.Field[Any]] = {}
+    raw: dict[str, str] = {}
+    for field in dataclasses.fields(cls):  # type: ignore[arg-type]
+        name = prefix + field.name.upper()
+        if name not in environ and environ.get(fallbacks.get(field.name, "")):
+            name = fallbacks[field.name]
+        if name in environ:
+            type_name = str(field.type)
+            declared[field.name] = _FIELD_TYPES[type_name](data_key=name)
+            raw[name] = environ[name] if type_name == "str" else environ[name].strip()
+    try:
+        values: dict[str, Any] = ma.Schema.from_dict(declared)().load(raw)
+    except ma.ValidationError as err:
+        problems = " ".join(
+            f"{name}={raw.get(name)!r}: {' '.join(map(str, messages))}"
+            for name, messages in sorted(err.messages_dict.items())
+        )
+        raise ValueError(problems) from None
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return cls(**values)
+
+
+_FIELD_TYPES: dict[str, Callable[..., ma.fields.Field[Any]]] = {
+    "str": ma.fields.String,
+    "int": ma.fields.Integer,
+    "float": partial(ma.fields.Float, allow_nan=False),
+    "bool": partial(ma.fields.Boolean, falsy={*ma.fields.Boolean.falsy, ""}),
+}

@@ -9,7 +9,9 @@ carries its MLflow ``error_code`` and its HTTP status, so raise sites never choo
     ├── Unauthenticated            UNAUTHENTICATED           401
     ├── PermissionDenied           PERMISSION_DENIED         403
     ├── NotFound                   RESOURCE_DOES_NOT_EXIST   404
-    │   └── ArtifactNotFound       RESOURCE_DOES_NOT_EXIST   404
+    │   ├── ArtifactNotFound       RESOURCE_DOES_NOT_EXIST   404
+    │   └── EndpointNotFound       ENDPOINT_NOT_FOUND        404  (no route: MLflow's client name)
+    ├── MethodNotAllowed           METHOD_NOT_ALLOWED        405
     ├── AlreadyExists              RESOURCE_ALREADY_EXISTS   400  (MLflow answers 400, not 409)
     ├── InvalidState               INVALID_STATE             409
     ├── PayloadTooLarge            PAYLOAD_TOO_LARGE         413
@@ -20,13 +22,24 @@ carries its MLflow ``error_code`` and its HTTP status, so raise sites never choo
     ├── TemporarilyUnavailable     TEMPORARILY_UNAVAILABLE   503
     └── InsufficientStorage        INSUFFICIENT_STORAGE      507
 
-``RegistryError.from_dict`` turns an error body back into the same class, so a client can catch
-``NotFound`` whether the server was local or remote.
+``error_reply`` is the one error function of every server: the tracking API and the UI (which
+renders the same status, code and message as an HTML page) and serving (whose Open Inference
+Protocol routes add ``"error"``). ``RegistryError.from_dict`` turns an error body back into the
+same class, so a client can catch ``NotFound`` whether the server was local or remote.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+logger = logging.getLogger(__name__)
+
+RETRY_AFTER_SECONDS = 1
+"""What a 503 answer's ``Retry-After`` header says: the outage is usually over by then."""
+INTERNAL_MESSAGE = "Internal server error; see the server log."
 
 
 class RegistryError(Exception):
@@ -98,6 +111,19 @@ class ArtifactNotFound(NotFound):
     """No artifact at the given path."""
 
 
+class EndpointNotFound(NotFound):
+    """No route matches the request's path (what MLflow's client calls a bare 404)."""
+
+    error_code = "ENDPOINT_NOT_FOUND"
+
+
+class MethodNotAllowed(RegistryError):
+    """The route exists, but not for this HTTP method."""
+
+    error_code = "METHOD_NOT_ALLOWED"
+    http_status = 405
+
+
 class AlreadyExists(RegistryError):
     """A resource with that name already exists (MLflow answers 400 for this)."""
 
@@ -162,35 +188,77 @@ class InsufficientStorage(RegistryError):
     http_status = 507
 
 
-_BY_CODE: dict[str, type[RegistryError]] = {
-    cls.error_code: cls
-    for cls in (
-        InvalidParameter,
-        BadRequest,
-        Unauthenticated,
-        PermissionDenied,
-        NotFound,
-        AlreadyExists,
-        InvalidState,
-        PayloadTooLarge,
-        UnsupportedMediaType,
-        NotImplementedYet,
-        ModelNotReady,
-        TemporarilyUnavailable,
-        InsufficientStorage,
-    )
-}
-_BY_CODE["ENDPOINT_NOT_FOUND"] = NotFound
+def _family(cls: type[RegistryError]) -> Iterable[type[RegistryError]]:
+    yield cls
+    for sub in cls.__subclasses__():
+        yield from _family(sub)
+
+
+# Derived from the classes, so a new class needs no table entry. For a status, the first class
+# of the tree that answers it (the most general one) stands for it.
+_BY_CODE: dict[str, type[RegistryError]] = {}
+_BY_STATUS: dict[int, type[RegistryError]] = {}
+for _cls in _family(RegistryError):
+    _BY_CODE.setdefault(_cls.error_code, _cls)
+    _BY_STATUS.setdefault(_cls.http_status, _cls)
 _BY_CODE["ALREADY_EXISTS"] = AlreadyExists
-_BY_STATUS: dict[int, type[RegistryError]] = {
-    400: InvalidParameter,
-    401: Unauthenticated,
-    403: PermissionDenied,
-    404: NotFound,
-    409: InvalidState,
-    413: PayloadTooLarge,
-    415: UnsupportedMediaType,
-    501: NotImplementedYet,
-    503: TemporarilyUnavailable,
-    507: InsufficientStorage,
-}
+# A status without our body (a framework's or a proxy's error) reads as MLflow's client reads it:
+# 400 is BAD_REQUEST, 404 ENDPOINT_NOT_FOUND; a 503 is an outage worth retrying.
+_BY_STATUS.update({400: BadRequest, 404: EndpointNotFound, 503: TemporarilyUnavailable})
+
+
+@runtime_checkable
+class HTTPError(Protocol):
+    """What the web framework raises for routing and protocol errors (werkzeug's HTTPException)."""
+
+    code: int | None
+    description: str | None
+
+    def get_headers(self, *args: Any, **kwargs: Any) -> list[tuple[str, str]]:
+        """The headers the status calls for (``Allow`` for a 405, ``Content-Range``...)."""
+
+
+@dataclass(frozen=True)
+class ErrorReply:
+    """One error as every server answers it: status, JSON body and headers."""
+
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def error_reply(exc: BaseException, *, oip: bool = False, where: str = "") -> ErrorReply:
+    """The one error function: the answer of every server (API, UI, serving) to ``exc``.
+
+    A ``RegistryError`` answers its own status with ``{"error_code", "message", "details"?}``.
+    A framework HTTP error (unknown route, wrong method, body too large...) answers its status
+    with the body of the class carrying that status (``ENDPOINT_NOT_FOUND`` for a 404,
+    ``METHOD_NOT_ALLOWED`` for a 405), and the headers the status calls for. Anything else is a
+    bug: its traceback is logged (with ``where``, e.g. the method and path) and the answer is a
+    generic 500 ``INTERNAL_ERROR``. A 503 says when to retry (``Retry-After``).
+
+    Args:
+        exc: what a request raised.
+        oip: add ``"error": message``, the body the Open Inference Protocol (V2) defines.
+        where: what was being served, for the log.
+    """
+    headers: dict[str, str] = {}
+    if isinstance(exc, RegistryError):
+        err, status = exc, exc.http_status
+    elif isinstance(exc, HTTPError) and exc.code is not None:
+        status = exc.code
+        cls = _BY_STATUS.get(status) or (RegistryError if status >= 500 else BadRequest)
+        message = exc.description or cls.__name__
+        if status == 404:
+            message = f"No endpoint {where}" if where else "No such endpoint"
+        err = cls(message)
+        headers.update((k, v) for k, v in exc.get_headers() if k.lower() != "content-type")
+    else:
+        logger.error("unhandled error on %s", where or "a request", exc_info=exc)
+        err, status = RegistryError(INTERNAL_MESSAGE), 500
+    body = err.to_dict()
+    if oip:
+        body = {"error": err.message, **body}
+    if status == 503:
+        headers.setdefault("Retry-After", str(RETRY_AFTER_SECONDS))
+    return ErrorReply(status, body, headers)

@@ -2,8 +2,9 @@
 
 ``log_metric`` appends to a queue and returns. A daemon thread drains it into ``log-batch``
 calls of at most 1000 points per run. When the server is away it keeps the points and tries
-again with backoff; an error that retrying cannot fix (a 4xx) is kept and raised by the next
-``flush`` or ``raise_pending``. ``flush`` runs at end_run and at interpreter exit.
+again under the project's retry policy (``registry.retry``); an error that retrying cannot fix
+(a 4xx) is kept and raised by the next ``flush`` or ``raise_pending``. ``flush`` runs at
+end_run and at interpreter exit.
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+import tenacity
+
 from registry.errors import RegistryError, TemporarilyUnavailable
+from registry.retry import policy
 
 logger = logging.getLogger(__name__)
 
@@ -100,20 +104,19 @@ class MetricQueue:
             return batch
 
     def _run(self) -> None:
-        delay = 0.1
+        # While the server is away, the batch is sent again under the project's retry policy
+        # (backoff up to max_backoff, for as long as it takes); flush() bounds the wait.
+        retrying = policy(
+            retry=tenacity.retry_if_exception_type(TemporarilyUnavailable),
+            attempts=None,
+            first=0.1,
+            cap=self._max_backoff,
+            name="metric batch not stored yet",
+        )
         while True:
             batch = self._take()
             try:
-                self._send(batch[0][0], [m for _, m in batch])
-            except TemporarilyUnavailable as err:
-                logger.warning("metrics not stored yet, retrying in %.1fs: %s", delay, err)
-                with self._cond:
-                    self._points.extendleft(reversed(batch))
-                    self._in_flight = 0
-                    self._cond.notify_all()
-                time.sleep(delay)
-                delay = min(delay * 2, self._max_backoff)
-                continue
+                retrying(self._send, batch[0][0], [m for _, m in batch])
             except RegistryError as err:
                 logger.error("metric batch refused: %s", err)
                 with self._cond:
@@ -122,7 +125,6 @@ class MetricQueue:
                 logger.exception("metric batch failed")
                 with self._cond:
                     self._error = RegistryError(f"metric batch failed: {err}")
-            delay = 0.1
             with self._cond:
                 self._in_flight = 0
                 self._cond.notify_all()

@@ -13,15 +13,16 @@ import logging
 import math
 import os
 import threading
-import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import httpx
+import tenacity
 
 from registry import __version__
 from registry.errors import InvalidParameter, RegistryError, TemporarilyUnavailable
+from registry.retry import policy, retry_after_seconds
 
 logger = logging.getLogger(__name__)
 
@@ -155,8 +156,9 @@ class Transport:
     Args:
         tracking_uri: an ``http(s)://`` server or a database URI run in-process.
         max_retries: attempts after the first on 429, 5xx and dropped connections.
-        backoff: the first retry's delay in seconds; it doubles each time (capped at 8 s). A
-            response's ``Retry-After`` (seconds) lengthens the delay before the next attempt.
+        backoff: the wait before the first retry, in seconds; it doubles each time (capped at
+            8 s), plus a random jitter. A response's ``Retry-After`` (seconds or a date, up
+            to 60 s) is the shortest wait before the next attempt (``registry.retry``).
         timeout: seconds per HTTP request.
     """
 
@@ -234,22 +236,22 @@ class Transport:
         """
         dst.parent.mkdir(parents=True, exist_ok=True)
         tmp = dst.with_name(dst.name + ".part")
-        for attempt in self._attempts(True):
-            try:
-                with self._http.stream("GET", f"{ARTIFACTS}/{artifact_path}") as response:
-                    if response.status_code in _RETRY_STATUSES and attempt < self.max_retries:
-                        continue
-                    if response.status_code >= 400:
-                        response.read()
-                        raise _error(response)
-                    with tmp.open("wb") as out:
-                        for chunk in response.iter_bytes():
-                            out.write(chunk)
-                tmp.replace(dst)
-                return
-            except _RETRY_ERRORS as err:
-                if attempt >= self.max_retries:
-                    raise TemporarilyUnavailable(f"{self.tracking_uri}: {err}") from err
+        path = f"{ARTIFACTS}/{artifact_path}"
+
+        def attempt() -> httpx.Response:
+            with self._http.stream("GET", path) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    return response
+                with tmp.open("wb") as out:
+                    for chunk in response.iter_bytes():
+                        out.write(chunk)
+            tmp.replace(dst)
+            return response
+
+        response = self._retrying(f"GET {path}", True, attempt)
+        if response.status_code >= 400:
+            raise _error(response)
 
     def list_artifacts(self, artifact_dir: str) -> list[dict[str, Any]]:
         """The entries of one artifact directory (basename paths, as MLflow's proxy lists them).
@@ -261,44 +263,54 @@ class Transport:
         files: list[dict[str, Any]] = response.json().get("files") or [] if response.content else []
         return files
 
-    def _attempts(self, retry: bool) -> Iterator[int]:
-        attempts = self.max_retries + 1 if retry else 1
-        for attempt in range(attempts):
-            if attempt:
-                time.sleep(min(self.backoff * 2 ** (attempt - 1), _MAX_DELAY))
-            yield attempt
-
     def _send(self, method: str, path: str, retry: bool, **kwargs: Any) -> httpx.Response:
-        last = self.max_retries if retry else 0
-        wait = 0.0
-        for attempt in self._attempts(retry):
-            time.sleep(wait)
-            wait = 0.0
-            try:
-                response = self._http.request(method, path, **kwargs)
-            except _RETRY_ERRORS as err:
-                if attempt >= last:
-                    raise TemporarilyUnavailable(
-                        f"{method} {path}: cannot reach {self.tracking_uri}: {err}"
-                    ) from err
-                logger.debug("retrying %s %s after %s", method, path, err)
-                continue
-            if response.status_code in _RETRY_STATUSES and attempt < last:
-                logger.debug("retrying %s %s after HTTP %s", method, path, response.status_code)
-                wait = max(0.0, _retry_after(response) - self.backoff * 2**attempt)
-                continue
-            if response.status_code >= 400:
-                raise _error(response)
-            return response
-        raise AssertionError("unreachable")  # pragma: no cover
+        response = self._retrying(
+            f"{method} {path}", retry, lambda: self._http.request(method, path, **kwargs)
+        )
+        if response.status_code >= 400:
+            raise _error(response)
+        return response
+
+    def _retrying(
+        self, name: str, retry: bool, attempt: Callable[[], httpx.Response]
+    ) -> httpx.Response:
+        # The project's retry policy: on 429/5xx and dropped connections, up to max_retries
+        # times, waiting at least what the server's Retry-After asks. Once the attempts are
+        # spent, the last response is the answer (or the last connection error is raised).
+        retrying = policy(
+            retry=tenacity.retry_if_exception_type(_RETRY_ERRORS)
+            | tenacity.retry_if_result(_retryable),
+            attempts=self.max_retries + 1 if retry else 1,
+            first=self.backoff,
+            cap=_MAX_DELAY,
+            retry_after=_retry_after,
+            name=name,
+            retry_error_callback=_last_outcome,
+        )
+        try:
+            return retrying(attempt)
+        except _RETRY_ERRORS as err:
+            raise TemporarilyUnavailable(
+                f"{name}: cannot reach {self.tracking_uri}: {err}"
+            ) from err
 
 
-def _retry_after(response: httpx.Response) -> float:
-    # Seconds only: our server sends seconds, and an HTTP date is not worth a parser here.
-    try:
-        return min(max(float(response.headers.get("Retry-After", "0")), 0.0), _MAX_DELAY)
-    except ValueError:
+def _retryable(response: httpx.Response) -> bool:
+    return response.status_code in _RETRY_STATUSES
+
+
+def _retry_after(state: tenacity.RetryCallState) -> float:
+    outcome = state.outcome
+    if outcome is None or outcome.failed:
         return 0.0
+    response: httpx.Response = outcome.result()
+    return retry_after_seconds(response.headers.get("Retry-After"))
+
+
+def _last_outcome(state: tenacity.RetryCallState) -> httpx.Response:
+    assert state.outcome is not None  # tenacity calls this only after an attempt
+    response: httpx.Response = state.outcome.result()  # raises the last error, if any
+    return response
 
 
 def _error(response: httpx.Response) -> RegistryError:

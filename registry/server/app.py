@@ -3,44 +3,26 @@
 from __future__ import annotations
 
 import importlib
-import logging
 import os
 import pkgutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import peewee
 from flask import Flask, Response, current_app, jsonify, request
 from marshmallow import ValidationError
-from werkzeug.exceptions import HTTPException
 
 from registry.artifacts import ArtifactStore, open_artifact_store
 from registry.config import Config
-from registry.errors import InvalidParameter, PayloadTooLarge, RegistryError
+from registry.errors import PayloadTooLarge, error_reply
 from registry.server import api, hardening, prometheus
-from registry.store import (
-    DATABASE_UNAVAILABLE,
-    db,
-    open_database,
-    retry_deadlocks,
-    translate_operational_error,
-    use_database,
-)
+from registry.store import database_error, db, open_database, retry_deadlocks, use_database
 from registry.store.migrate import check_schema, upgrade
-
-logger = logging.getLogger(__name__)
-
-_RETRY_AFTER_SECONDS = "1"
 
 _ARTIFACT_UPLOADS = "/api/2.0/mlflow-artifacts/artifacts/"
 
-_HTTP_CODES = {
-    400: "BAD_REQUEST",
-    404: "ENDPOINT_NOT_FOUND",
-    405: "METHOD_NOT_ALLOWED",
-    413: "PAYLOAD_TOO_LARGE",
-    415: "UNSUPPORTED_MEDIA_TYPE",
-}
+ErrorPage = Callable[[BaseException], Any]
+"""Renders an error as the UI's HTML page (``registry.server.ui.pages.error_page``)."""
 
 
 @dataclass(frozen=True)
@@ -48,7 +30,7 @@ class ServerState:
     """What every request may reach: the config, the database and the artifact store."""
 
     config: Config
-    database: peewee.Database
+    database: Any  # the store's Database, from registry.store.open_database
     artifacts: ArtifactStore
 
 
@@ -78,11 +60,14 @@ def create_app(config: Config | None = None) -> Flask:
         check_schema()
     app.extensions["registry"] = ServerState(config, database, open_artifact_store(config))
     _register_blueprints(app, api, "bp")
+    page: ErrorPage | None = None
     if config.serve_ui:
         from registry.server import ui
+        from registry.server.ui.pages import error_page
 
         _register_blueprints(app, ui, "bp")
-    _register_error_handlers(app)
+        page = error_page
+    _register_error_handlers(app, page)
     prometheus.install(app, os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
     app.before_request(_limit_body)
     app.before_request(_connect)
@@ -98,8 +83,17 @@ class _RegistryFlask(Flask):
         # and PostgreSQL document), so the client sees the deadlock only if it persists.
         return retry_deadlocks(super().dispatch_request)
 
+    def handle_user_exception(self, e: Exception) -> Any:
+        # A database error raised anywhere in a request (a view, the auth hook, the connect)
+        # becomes the error the store translates it to, before any handler sees it.
+        translated = database_error(e)
+        if translated is not None:
+            translated.__cause__ = e
+            e = translated
+        return super().handle_user_exception(e)
 
-def _bound_to(database: peewee.Database, wsgi_app: Any) -> Any:
+
+def _bound_to(database: Any, wsgi_app: Any) -> Any:
     # Each request of this app uses this app's database, whatever other apps share the process.
     def bound(environ: Any, start_response: Any) -> Any:
         with use_database(database):
@@ -147,57 +141,26 @@ def _close(_exc: BaseException | None) -> None:
         db.close()
 
 
-def _register_error_handlers(app: Flask) -> None:
-    app.register_error_handler(RegistryError, _registry_error)
-    app.register_error_handler(ValidationError, _validation_error)
-    app.register_error_handler(HTTPException, _http_error)
-    for database_error in DATABASE_UNAVAILABLE:
-        app.register_error_handler(database_error, _database_unavailable)
-    app.register_error_handler(Exception, _unexpected_error)
+def _register_error_handlers(app: Flask, page: ErrorPage | None) -> None:
+    def handle(exc: BaseException) -> Any:
+        if isinstance(exc, ValidationError):
+            exc = api.invalid_request(exc)
+        if page is not None and _wants_page():
+            return page(exc)
+        return error_response(exc)
+
+    app.register_error_handler(Exception, handle)
 
 
-def error_response(err: RegistryError) -> tuple[Response, int]:
-    """The JSON body and status for one of our errors (a 503 also says when to retry)."""
-    response = jsonify(err.to_dict())
-    if err.http_status == 503:
-        response.headers["Retry-After"] = _RETRY_AFTER_SECONDS
-    return response, err.http_status
+def _wants_page() -> bool:
+    # A browser that asks for a path outside the API (a mistyped UI address) gets the HTML
+    # form of the error body; API clients, and clients that name no preference, get JSON.
+    if request.path.startswith(("/api/", "/ajax-api/")):
+        return False
+    return request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html"
 
 
-def _registry_error(err: RegistryError) -> tuple[Response, int]:
-    return error_response(err)
-
-
-def _validation_error(err: ValidationError) -> tuple[Response, int]:
-    messages = err.messages if isinstance(err.messages, dict) else {"_schema": err.messages}
-    summary = "; ".join(f"{field}: {_flatten(msg)}" for field, msg in messages.items())
-    return error_response(InvalidParameter(f"Invalid request: {summary}", **messages))
-
-
-def _flatten(message: Any) -> str:
-    if isinstance(message, list):
-        return " ".join(_flatten(m) for m in message)
-    if isinstance(message, dict):
-        return "; ".join(f"{k}: {_flatten(v)}" for k, v in message.items())
-    return str(message)
-
-
-def _http_error(err: HTTPException) -> tuple[Response, int]:
-    status = err.code or 500
-    code = _HTTP_CODES.get(status, "INTERNAL_ERROR" if status >= 500 else "BAD_REQUEST")
-    message = err.description or err.name
-    if status == 404:
-        message = f"No endpoint {request.method} {request.path}"
-    response = jsonify({"error_code": code, "message": message})
-    if status == 405 and err.valid_methods:  # type: ignore[attr-defined]
-        response.headers["Allow"] = ", ".join(err.valid_methods)  # type: ignore[attr-defined]
-    return response, status
-
-
-def _database_unavailable(err: Exception) -> tuple[Response, int]:
-    return error_response(translate_operational_error(err))
-
-
-def _unexpected_error(err: Exception) -> tuple[Response, int]:
-    logger.exception("unhandled error on %s %s", request.method, request.path)
-    return jsonify({"error_code": "INTERNAL_ERROR", "message": "Internal server error"}), 500
+def error_response(exc: BaseException) -> tuple[Response, int, dict[str, str]]:
+    """The JSON answer to ``exc``: ``registry.errors.error_reply``'s status, body and headers."""
+    reply = error_reply(exc, where=f"{request.method} {request.path}")
+    return jsonify(reply.body), reply.status, reply.headers

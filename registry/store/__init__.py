@@ -26,14 +26,14 @@ from urllib.parse import parse_qsl, urlsplit
 
 import peewee
 from playhouse import db_url
-from playhouse.pool import MaxConnectionsExceeded, PooledDatabase, PooledSqliteDatabase
+from playhouse.pool import PooledDatabase, PooledSqliteDatabase
 
 from registry.errors import InvalidParameter, TemporarilyUnavailable
 from registry.store.connections import (
     DATABASE_UNAVAILABLE,
     FailFastConnect,
     apply_statement_timeout,
-    is_statement_timeout,
+    database_error,
     mark_committed,
     retry_deadlocks,
     track_pool,
@@ -44,6 +44,7 @@ __all__ = [
     "CommitHook",
     "close_database",
     "commit_hook",
+    "database_error",
     "db",
     "open_database",
     "retry_deadlocks",
@@ -264,15 +265,8 @@ def is_operational_error(exc: BaseException) -> bool:
 
 def translate_operational_error(exc: BaseException) -> TemporarilyUnavailable:
     """Turn a connection-level database error into the API's 503."""
-    logger.warning("database unavailable: %s", exc)
-    if isinstance(exc, MaxConnectionsExceeded):
-        return TemporarilyUnavailable("The database is busy: no free connection; retry later")
-    if is_statement_timeout(exc):
-        return TemporarilyUnavailable(
-            "The query ran over the statement timeout (REGISTRY_STATEMENT_TIMEOUT_MS); retry it"
-            " or narrow it"
-        )
-    return TemporarilyUnavailable(f"The database is unavailable: {exc}")
+    err = database_error(exc)
+    return err if isinstance(err, TemporarilyUnavailable) else TemporarilyUnavailable(str(exc))
 
 
 QueryObserver = Callable[[float], None]

@@ -1,5 +1,7 @@
 """Connection lifecycle: fail fast when the database is down, retry deadlocks, survive fork().
 
+Database errors are translated here into the API's errors (``database_error``).
+
 A statement timeout bounds every query on PostgreSQL and MySQL/MariaDB, so one pathological
 search cannot hold a connection (and a worker thread) for minutes.
 
@@ -11,16 +13,18 @@ from __future__ import annotations
 
 import logging
 import os
-import random
 import threading
-import time
 import weakref
 from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
 import peewee
+import tenacity
 from playhouse.pool import MaxConnectionsExceeded
+
+from registry.errors import RegistryError, TemporarilyUnavailable
+from registry.retry import policy
 
 logger = logging.getLogger(__name__)
 
@@ -57,21 +61,80 @@ def retry_deadlocks(call: Callable[[], T]) -> T:
     """Run ``call``, again (up to ``DEADLOCK_ATTEMPTS`` in all) while it is a deadlock's victim.
 
     ``call`` is run again only if it committed no ``write_transaction`` before the deadlock, so a
-    retry never repeats a write that is already stored.
+    retry never repeats a write that is already stored. The waits are the project's retry policy
+    (``registry.retry``): short and random, so the two sides of the deadlock do not meet again.
     """
-    for attempt in range(1, DEADLOCK_ATTEMPTS + 1):
+    committed = False
+
+    def attempt() -> T:
+        nonlocal committed
         token = _committed.set(False)
         try:
             return call()
-        except peewee.OperationalError as err:
-            if attempt == DEADLOCK_ATTEMPTS or _committed.get() or not is_deadlock(err):
-                raise
-            logger.info("deadlock victim, attempt %d of %d: %s", attempt, DEADLOCK_ATTEMPTS, err)
         finally:
+            committed = _committed.get()
             _committed.reset(token)
-        # A short random pause, so the two sides of the deadlock do not meet again.
-        time.sleep(random.uniform(0.005, 0.05) * attempt)
-    raise AssertionError("unreachable")  # pragma: no cover
+
+    def victim(err: BaseException) -> bool:
+        return isinstance(err, peewee.OperationalError) and not committed and is_deadlock(err)
+
+    retrying = policy(
+        retry=tenacity.retry_if_exception(victim),
+        attempts=DEADLOCK_ATTEMPTS,
+        first=0.02,
+        cap=0.2,
+        name="deadlock victim",
+    )
+    return retrying(attempt)
+
+
+_SCHEMA_CODES = {"42P01", "42703", 1146, 1054}
+"""PostgreSQL's undefined_table, undefined_column; MySQL's ER_NO_SUCH_TABLE, ER_BAD_FIELD_ERROR."""
+_SQLITE_SCHEMA_WORDS = ("no such table", "no such column", "has no column named")
+
+
+def is_schema_mismatch(exc: BaseException) -> bool:
+    """True when a statement names a table or column the database does not have.
+
+    The schema is older (or newer) than the code: retrying cannot help, ``db upgrade`` can.
+    """
+    if not isinstance(exc, peewee.DatabaseError):
+        return False
+    for cause in (exc, exc.__context__, exc.__cause__):
+        if cause is None:
+            continue
+        code = getattr(cause, "pgcode", None) or (getattr(cause, "args", None) or [None])[0]
+        if code in _SCHEMA_CODES:
+            return True
+    text = str(exc).lower()
+    return any(words in text for words in _SQLITE_SCHEMA_WORDS)
+
+
+def database_error(exc: BaseException) -> RegistryError | None:
+    """The API's error for a database failure, or None when ``exc`` is none of ours to translate.
+
+    A connection-level failure (down, unreachable, no free pooled connection, a statement over
+    the timeout, SQLite's lock wait) is a 503 that a retry may cure; a table or column the
+    database lacks is a 500 that names the fix (``modelyard db upgrade``). Other database errors
+    are bugs, left to the generic 500.
+    """
+    if is_schema_mismatch(exc):
+        logger.error("database schema does not match the code: %s", exc)
+        return RegistryError(
+            "The database schema does not match this version of Modelyard; an operator must run"
+            " `modelyard db upgrade`."
+        )
+    if not isinstance(exc, DATABASE_UNAVAILABLE):
+        return None
+    logger.warning("database unavailable: %s", exc)
+    if isinstance(exc, MaxConnectionsExceeded):
+        return TemporarilyUnavailable("The database is busy: no free connection; retry later")
+    if is_statement_timeout(exc):
+        return TemporarilyUnavailable(
+            "The query ran over the statement timeout (REGISTRY_STATEMENT_TIMEOUT_MS); retry it"
+            " or narrow it"
+        )
+    return TemporarilyUnavailable(f"The database is unavailable: {exc}")
 
 
 STATEMENT_TIMEOUT_ERRORS = {"57014", 1969, 3024}

@@ -100,3 +100,41 @@ def test_basic_auth_from_environment(flaky_server: str, monkeypatch: pytest.Monk
     _Flaky.failures = 0
     Client(flaky_server).get_experiment("0")
     assert _Flaky.seen[0]["Authorization"] == "Basic YW5hOnB3"
+
+
+class _Throttling(BaseHTTPRequestHandler):
+    arrivals: list[float] = []
+
+    def do_GET(self) -> None:
+        type(self).arrivals.append(time.monotonic())
+        if len(type(self).arrivals) == 1:
+            self.send_response(429)
+            self.send_header("Retry-After", "1")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        body = json.dumps({"experiment": {"experiment_id": "0", "name": "Default"}}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_429_is_retried_no_sooner_than_its_retry_after() -> None:
+    _Throttling.arrivals = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Throttling)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        client = Client(f"http://127.0.0.1:{server.server_address[1]}", async_logging=False)
+        client._transport.backoff = 0.01  # alone, the backoff would retry within 10 ms
+        assert client.get_experiment("0").name == "Default"
+    finally:
+        server.shutdown()
+        server.server_close()
+    first, second = _Throttling.arrivals
+    assert second - first >= 1.0
