@@ -1,8 +1,13 @@
-"""The ``modelyard`` command: one module per command group, each exposing ``command``."""
+"""The ``modelyard`` command: one module per command group, each exposing ``commands``.
+
+Other packages add commands through the ``modelyard.commands`` entry point group (``serve`` comes
+from ``serving.cli`` that way), so the registry never imports them.
+"""
 
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import pkgutil
 import sys
 
@@ -19,9 +24,13 @@ def cli() -> None:
 
 def _add_commands() -> None:
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):  # __main__ would run the command again on import
+            continue
         module = importlib.import_module(f"{__name__}.{info.name}")
         for command in getattr(module, "commands", ()):
             cli.add_command(command)
+    for entry_point in importlib.metadata.entry_points(group="modelyard.commands"):
+        cli.add_command(entry_point.load(), entry_point.name)
 
 
 def main() -> None:

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import click
-import peewee
 
 from registry.config import Config
-from registry.errors import InvalidParameter
-from registry.store import close_database, open_database, use_database
-from registry.store.migrate import SchemaOutOfDate, check_schema, current_version, upgrade
+from registry.errors import RegistryError
+from registry.store.migrate import check_schema, current_version, schema_session, upgrade
 
 
 def prepare_database(config: Config) -> None:
@@ -21,22 +19,9 @@ def prepare_database(config: Config) -> None:
         click.ClickException: with one line saying what is wrong and what to run.
     """
     try:
-        database = open_database(
-            config.database_url, connect_timeout=config.database_connect_timeout_seconds
-        )
-        try:
-            with use_database(database), database.connection_context():
-                if current_version() == 0:
-                    upgrade()
-                check_schema()
-        finally:
-            close_database(database)
-    except SchemaOutOfDate as err:
+        with schema_session(config.database_url, config.database_connect_timeout_seconds):
+            if current_version() == 0:
+                upgrade()
+            check_schema()
+    except RegistryError as err:
         raise click.ClickException(err.message) from None
-    except InvalidParameter as err:
-        raise click.ClickException(err.message) from None
-    except (peewee.OperationalError, peewee.InterfaceError, peewee.ImproperlyConfigured) as err:
-        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise click.ClickException(
-            f"cannot open the database {config.database_url}: {reason}"
-        ) from None

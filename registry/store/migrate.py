@@ -1,16 +1,23 @@
-"""Apply numbered migrations (``modelyard db upgrade``) and check that a schema is current."""
+"""Apply and undo numbered migrations (``modelyard db upgrade|downgrade``); check a schema.
+
+Each migration module has ``up(database)`` and ``down(database)``, written with peewee's own
+tools (``create_tables`` on frozen models, ``playhouse.migrate`` operations) wherever they can
+say the change. The ``schema_versions`` table holds one row per applied migration.
+"""
 
 from __future__ import annotations
 
 import importlib
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import ModuleType
 
 import peewee
 
-from registry.errors import RegistryError
-from registry.store import db
+from registry.errors import InvalidParameter, RegistryError, TemporarilyUnavailable
+from registry.store import close_database, db, open_database, use_database
 from registry.store.models import SchemaVersion
 
 logger = logging.getLogger(__name__)
@@ -29,6 +36,31 @@ class SchemaOutOfDate(RegistryError):
     """The database schema is older than this code (or missing)."""
 
     error_code = "SCHEMA_OUT_OF_DATE"
+
+
+class DatabaseUnreachable(TemporarilyUnavailable):
+    """The database could not be opened: server down, wrong address or credentials, no driver."""
+
+
+@contextmanager
+def schema_session(url: str, connect_timeout: int) -> Iterator[None]:
+    """Open ``url`` for the schema functions below; close every connection on the way out.
+
+    Raises:
+        InvalidParameter: the URL's scheme is not supported.
+        DatabaseUnreachable: the database cannot be opened or dropped the connection.
+    """
+    try:
+        database = open_database(url, connect_timeout=connect_timeout)
+        try:
+            with use_database(database), database.connection_context():
+                yield
+        finally:
+            close_database(database)
+    except (peewee.OperationalError, peewee.InterfaceError, peewee.ImproperlyConfigured) as err:
+        text = str(err).strip()
+        reason = text.splitlines()[0] if text else type(err).__name__
+        raise DatabaseUnreachable(f"cannot open the database {url}: {reason}") from None
 
 
 def current_version() -> int:
@@ -58,6 +90,32 @@ def upgrade(target: int | None = None) -> list[int]:
             )
         applied.append(number)
     return applied
+
+
+def downgrade(target: int) -> list[int]:
+    """Undo applied migrations above ``target``, newest first (0 leaves an empty database).
+
+    Returns the numbers undone; empty when the schema is already at or below ``target``. A
+    down step is as lossy as its up step was additive: the columns and tables it drops take
+    their data with them.
+
+    Raises:
+        InvalidParameter: ``target`` is negative.
+    """
+    if target < 0:
+        raise InvalidParameter(f"Cannot downgrade to version {target}: the lowest is 0.")
+    undone: list[int] = []
+    for number, module_name in reversed(MIGRATIONS):
+        if number <= target or number > current_version():
+            continue
+        module = _load(module_name)
+        logger.info("undoing migration %s (%s)", number, module_name)
+        with db.atomic():
+            # The row goes first: undoing migration 1 drops the table that holds it.
+            SchemaVersion.delete().where(SchemaVersion.version == number).execute()
+            module.down(db.obj)
+        undone.append(number)
+    return undone
 
 
 def check_schema() -> None:

@@ -24,6 +24,7 @@ from registry.store.auth_models import (
     RegisteredModelPermission,
 )
 from registry.store.models import Experiment, LoggedModel, ModelVersion, RegisteredModel, Run
+from registry.store.upserts import upsert_rows
 
 READABLE = ("READ", "EDIT", "MANAGE")
 ARTIFACT_SCHEME = "mlflow-artifacts:/"
@@ -142,14 +143,8 @@ def permissions_of(user_id: int) -> tuple[list[ExperimentPermission], list[Any]]
 
 
 def _upsert(model: Any, owner: Any, owner_id: int, user_id: int, permission: str) -> None:
-    # MySQL cannot name a conflict target: update, else insert-or-ignore, else update again
-    # (a concurrent grant inserted the row in between).
-    where = (owner == owner_id) & (model.user == user_id)
-    if model.update(permission=permission).where(where).execute():
-        return
     row = {owner.name: owner_id, "user": user_id, "permission": permission}
-    if not model.insert(row).on_conflict_ignore().as_rowcount().execute():
-        model.update(permission=permission).where(where).execute()
+    upsert_rows(model, [row], key=(owner, model.user), update=(model.permission,))
 
 
 def model_exists(model_name: str) -> bool:

@@ -1,41 +1,49 @@
-"""Portable upserts that stay correct with concurrent writers on SQLite, PostgreSQL and MySQL.
+"""Upserts that stay correct with concurrent writers on SQLite, PostgreSQL and MySQL.
 
-Each engine spells "insert or update" differently (and MySQL cannot name a conflict target), so
-these use what all three share: update what exists, insert the rest with insert-or-ignore, and
-update again anything a concurrent writer inserted in between.
+A plain upsert is peewee's ``on_conflict``: ``ON CONFLICT (key) DO UPDATE`` on SQLite and
+PostgreSQL, ``ON DUPLICATE KEY UPDATE`` on MySQL (which cannot name the key, and needs none here:
+each table upserted has one unique key, its primary key). The latest-metric upsert replaces a
+row only with a newer point; MySQL's ``ON DUPLICATE KEY UPDATE`` has no ``WHERE`` (and its
+assignments see each other), so that one is spelt portably: update if newer, insert the rest
+with insert-or-ignore, and update again anything a concurrent writer inserted in between.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
 import peewee
 
+from registry.store import engine_name
 from registry.store.models import LatestMetric
+
+
+def upsert_rows(
+    model: Any,
+    rows: Sequence[dict[str, Any]],
+    key: Sequence[peewee.Field],
+    update: Sequence[peewee.Field],
+) -> None:
+    """Insert ``rows`` into ``model``; where one's ``key`` exists, overwrite its ``update`` fields.
+
+    ``key`` must be the table's only unique key (MySQL matches any). Rows are written in key
+    order, so concurrent upserts of overlapping rows lock them in the same order.
+    """
+    if not rows:
+        return
+    names = [field.name for field in key]
+    ordered = sorted(rows, key=lambda row: tuple(str(row[name]) for name in names))
+    target = None if engine_name() == "mysql" else list(key)
+    model.insert_many(ordered).on_conflict(conflict_target=target, preserve=list(update)).execute()
 
 
 def upsert_key_values(
     model: Any, owner: peewee.ForeignKeyField, owner_id: Any, values: dict[str, str]
 ) -> None:
     """Set ``key -> value`` rows of ``model`` (a tag or param table) for one owner."""
-    if not values:
-        return
-    owned = owner == owner_id
-    existing = dict(
-        model.select(model.key, model.value).where(owned, model.key.in_(list(values))).tuples()
-    )
-    for key, value in values.items():
-        if key in existing and existing[key] != value:
-            model.update(value=value).where(owned, model.key == key).execute()
-    missing = [key for key in values if key not in existing]
-    if not missing:
-        return
-    rows = [{owner.name: owner_id, "key": key, "value": values[key]} for key in missing]
-    inserted = model.insert_many(rows).on_conflict_ignore().as_rowcount().execute()
-    if inserted < len(missing):
-        for key in missing:
-            model.update(value=values[key]).where(owned, model.key == key).execute()
+    rows = [{owner.name: owner_id, "key": key, "value": value} for key, value in values.items()]
+    upsert_rows(model, rows, key=(owner, model.key), update=(model.value,))
 
 
 def record_latest_metrics(run_id: str, points: dict[str, dict[str, Any]]) -> None:

@@ -2,7 +2,9 @@
 
 The model classes below are a frozen copy of ``registry/store/models.py`` as it stood when this
 migration was written (peewee's rule for migrations): later changes to the live models must
-never change what this script creates.
+never change what this script creates. The tables are made and dropped with peewee's
+``create_tables``/``drop_tables`` (``playhouse.migrate`` has no create-table operation); the one
+raw statement is MySQL's session setting that lets the Default experiment keep id 0.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ may be 6,000 characters) and MySQL cannot index TEXT without a prefix.
 from __future__ import annotations
 
 import peewee as pw
-from playhouse.migrate import SchemaMigrator, migrate
+from playhouse.migrate import SchemaMigrator, make_index_name, migrate
 
 _INDEXES = (("metrics", ("model_id", "key", "step", "timestamp")),)
 
@@ -25,7 +25,7 @@ def down(database: pw.Database) -> None:
     migrator = SchemaMigrator.from_database(database)
     migrate(
         *(
-            migrator.drop_index(table, pw.make_index_name(table, columns))  # type: ignore[attr-defined]
+            migrator.drop_index(table, make_index_name(table, columns))
             for table, columns in _INDEXES
         )
     )

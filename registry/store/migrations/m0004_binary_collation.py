@@ -9,6 +9,11 @@ database's default collation changes too, so tables created by later migrations 
 
 SQLite and PostgreSQL already compare strings exactly: nothing to do there. Converting rewrites
 each table once (a copy on MySQL/MariaDB), so it takes time on a large ``metrics`` table.
+
+The foreign keys are read with peewee's introspection and dropped and added with
+``playhouse.migrate`` operations. Raw SQL remains where peewee has nothing to say it: listing the
+server's collations, changing a database's or a table's character set and collation, and the
+table that keeps the keys' definitions while they are dropped.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import logging
 from dataclasses import dataclass
 
 import peewee as pw
+from playhouse.migrate import SchemaMigrator, migrate
 
 logger = logging.getLogger(__name__)
 
@@ -86,12 +92,7 @@ def binary_collation(database: pw.Database) -> str:
 
 
 def _convert(database: pw.Database, collation: str) -> None:
-    existing = {
-        str(row[0])
-        for row in database.execute_sql(
-            "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()"
-        ).fetchall()
-    }
+    existing = set(database.get_tables())
     # MariaDB refuses to change the collation of a column that a foreign key joins (even with
     # foreign_key_checks off), so the keys are dropped first and recreated afterwards. MySQL's DDL
     # commits as it goes, so the key definitions are saved in a table first: a conversion that
@@ -99,21 +100,34 @@ def _convert(database: pw.Database, collation: str) -> None:
     # recreates them from there instead of from a catalogue that no longer has them.
     keys = _saved_foreign_keys(database)
     present = {(key.table, key.name) for key in _foreign_keys(database)}
-    for key in keys:
-        if (key.table, key.name) in present:
-            database.execute_sql(f"ALTER TABLE `{key.table}` DROP FOREIGN KEY `{key.name}`")
+    migrator = SchemaMigrator.from_database(database)
+    migrate(
+        *(
+            migrator.drop_foreign_key_constraint(key.table, key.column)
+            for key in keys
+            if (key.table, key.name) in present
+        )
+    )
     database.execute_sql(f"ALTER DATABASE CHARACTER SET utf8mb4 COLLATE {collation}")
     for table in TABLES:
         if table in existing:
             database.execute_sql(
                 f"ALTER TABLE `{table}` CONVERT TO CHARACTER SET utf8mb4 COLLATE {collation}"
             )
-    for key in keys:
-        database.execute_sql(
-            f"ALTER TABLE `{key.table}` ADD CONSTRAINT `{key.name}` FOREIGN KEY (`{key.column}`)"
-            f" REFERENCES `{key.referenced_table}` (`{key.referenced_column}`)"
-            f" ON DELETE {key.on_delete} ON UPDATE {key.on_update}"
+    migrate(
+        *(
+            migrator.add_foreign_key_constraint(
+                key.table,
+                key.column,
+                key.referenced_table,
+                key.referenced_column,
+                on_delete=key.on_delete,
+                on_update=key.on_update,
+                constraint_name=key.name,
+            )
+            for key in keys
         )
+    )
     database.execute_sql(f"DROP TABLE `{SAVED_KEYS}`")
 
 
@@ -163,14 +177,19 @@ class _ForeignKey:
 
 
 def _foreign_keys(database: pw.Database) -> list[_ForeignKey]:
-    rows = database.execute_sql(
-        "SELECT k.CONSTRAINT_NAME, k.TABLE_NAME, k.COLUMN_NAME, k.REFERENCED_TABLE_NAME,"
-        " k.REFERENCED_COLUMN_NAME, r.DELETE_RULE, r.UPDATE_RULE"
-        " FROM information_schema.KEY_COLUMN_USAGE k"
-        " JOIN information_schema.REFERENTIAL_CONSTRAINTS r"
-        " ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME"
-        " AND r.TABLE_NAME = k.TABLE_NAME"
-        " WHERE k.TABLE_SCHEMA = DATABASE() AND k.REFERENCED_TABLE_NAME IS NOT NULL"
-        " ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME"
-    ).fetchall()
-    return [_ForeignKey(*(str(value) for value in row)) for row in rows if row[1] in TABLES]
+    existing = set(database.get_tables())
+    keys = [
+        _ForeignKey(
+            str(key.name),
+            table,
+            key.column,
+            key.dest_table,
+            key.dest_column,
+            str(key.on_delete),
+            str(key.on_update),
+        )
+        for table in TABLES
+        if table in existing
+        for key in database.get_foreign_keys(table)
+    ]
+    return sorted(keys, key=lambda key: (key.table, key.name))

@@ -3,7 +3,8 @@
 The model classes below are a frozen copy of ``registry/store/auth_models.py`` as it stood when
 this migration was written (peewee's rule for migrations). ``experiments`` and
 ``registered_models`` appear only as far as the foreign keys need them; they are not created
-here.
+here. The new tables are made and dropped with peewee's ``create_tables``/``drop_tables``
+(``playhouse.migrate`` has no create-table operation).
 """
 
 from __future__ import annotations

@@ -6,7 +6,9 @@ import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import peewee as pw
 import pytest
 
 from registry.store import db, open_database
@@ -17,6 +19,7 @@ from registry.store.migrate import (
     SchemaOutOfDate,
     check_schema,
     current_version,
+    downgrade,
     upgrade,
 )
 from registry.store.migrations import m0001_initial as v1
@@ -141,3 +144,100 @@ def test_server_refuses_an_out_of_date_schema_with_the_command_to_run(tmp_path: 
     with pytest.raises(SchemaOutOfDate, match="modelyard db upgrade"):
         create_app(Config(database_url=f"sqlite:///{path}", artifact_root=str(tmp_path / "a")))
     shutil.rmtree(tmp_path / "a", ignore_errors=True)
+
+
+def _schema() -> dict[str, Any]:
+    """Every table with its columns, indexes and foreign keys, as the engine reports them."""
+    database = db.obj
+    shape: dict[str, Any] = {}
+    for table in database.get_tables():
+        columns = sorted(
+            (c.name, c.data_type, c.null, c.primary_key) for c in database.get_columns(table)
+        )
+        indexes = sorted((tuple(i.columns), i.unique) for i in database.get_indexes(table))
+        keys = sorted(
+            (k.column, k.dest_table, k.dest_column) for k in database.get_foreign_keys(table)
+        )
+        shape[table] = (columns, indexes, keys)
+    if isinstance(database, pw.MySQLDatabase):
+        shape["collations"] = sorted(
+            database.execute_sql(
+                "SELECT TABLE_NAME, TABLE_COLLATION FROM information_schema.TABLES"
+                " WHERE TABLE_SCHEMA = DATABASE()"
+            ).fetchall()
+        )
+    return shape
+
+
+def test_each_down_step_undoes_its_up_step_and_all_go_back_to_zero(
+    empty_database: str,
+) -> None:
+    open_database(empty_database)
+    with db.connection_context():
+        shapes = {0: _schema()}
+        for number, _ in MIGRATIONS:
+            upgrade(target=number)
+            shapes[number] = _schema()
+        assert {"schema_versions", "model_versions", "users"} <= set(shapes[LATEST_VERSION])
+        assert downgrade(LATEST_VERSION) == []
+        for number, _ in reversed(MIGRATIONS):
+            assert downgrade(number - 1) == [number]
+            assert _schema() == shapes[number - 1], f"down of migration {number}"
+
+        assert upgrade() == [number for number, _ in MIGRATIONS]
+        assert _schema() == shapes[LATEST_VERSION]
+        check_schema()
+        assert live.Experiment.get_by_id(0).name == "Default"
+
+        assert downgrade(0) == [number for number, _ in reversed(MIGRATIONS)]
+        assert db.get_tables() == [] and current_version() == 0
+        assert downgrade(0) == []
+
+
+def test_data_survives_going_down_and_up_again(empty_database: str) -> None:
+    open_database(empty_database)
+    now = int(time.time() * 1000)
+    with db.connection_context():
+        upgrade()
+        exp = live.Experiment.create(
+            name="kept",
+            artifact_location="mlflow-artifacts:/1",
+            creation_time=now,
+            last_update_time=now,
+        )
+        live.Param.create(
+            run=live.Run.create(
+                run_uuid="b" * 32, experiment=exp, start_time=now, artifact_uri="x"
+            ),
+            key="alpha",
+            value="0.1",
+        )
+        model = live.RegisteredModel.create(
+            name="m", creation_timestamp=now, last_updated_timestamp=now
+        )
+        live.ModelVersion.create(
+            registered_model=model,
+            version=1,
+            creation_timestamp=now,
+            last_updated_timestamp=now,
+            source="models:/m-1",
+            model_digest="sha256:" + "1" * 64,
+        )
+
+        assert downgrade(2) == [5, 4, 3]
+        assert "model_digest" not in {c.name for c in db.get_columns("model_versions")}
+        upgrade()
+
+        assert live.Param.get(live.Param.run == "b" * 32).value == "0.1"
+        assert live.Run.get_by_id("b" * 32).experiment.name == "kept"
+        version = live.ModelVersion.get(live.ModelVersion.version == 1)
+        assert version.model_digest is None  # the column went with migration 3
+        assert version.registered_model.name == "m"
+
+
+def test_a_negative_target_is_refused(empty_database: str) -> None:
+    from registry.errors import InvalidParameter
+
+    open_database(empty_database)
+    with db.connection_context(), pytest.raises(InvalidParameter):
+        downgrade(-1)
