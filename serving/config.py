@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Mapping
 from typing import Any
+
+from registry.config import read_settings
 
 ENV_PREFIX = "SERVING_"
 
@@ -77,32 +78,10 @@ class ServingConfig:
         Raises:
             ValueError: a variable holds a value that does not cast to its field's type.
         """
-        environ = os.environ if environ is None else environ
-        values: dict[str, Any] = {}
-        if environ.get("MLFLOW_TRACKING_URI"):
-            values["tracking_uri"] = environ["MLFLOW_TRACKING_URI"]
-        if environ.get("PROMETHEUS_MULTIPROC_DIR"):
-            values["prometheus_multiproc_dir"] = environ["PROMETHEUS_MULTIPROC_DIR"]
-        for field in dataclasses.fields(cls):
-            raw = environ.get(ENV_PREFIX + field.name.upper())
-            if raw is not None:
-                values[field.name] = _cast(field.name, raw, str(field.type))
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)
+        return read_settings(cls, ENV_PREFIX, environ, overrides, _FALLBACKS)
 
 
-def _cast(name: str, raw: str, type_name: str) -> Any:
-    key = ENV_PREFIX + name.upper()
-    if type_name in {"int", "float"}:
-        try:
-            return int(raw) if type_name == "int" else float(raw)
-        except ValueError:
-            raise ValueError(f"{key}={raw!r}: not a valid {type_name}") from None
-    if type_name == "bool":
-        lowered = raw.strip().lower()
-        if lowered in {"1", "true", "yes", "on"}:
-            return True
-        if lowered in {"0", "false", "no", "off", ""}:
-            return False
-        raise ValueError(f"{key}={raw!r}: not a valid bool (use true or false)")
-    return raw
+_FALLBACKS = {
+    "tracking_uri": "MLFLOW_TRACKING_URI",
+    "prometheus_multiproc_dir": "PROMETHEUS_MULTIPROC_DIR",
+}
