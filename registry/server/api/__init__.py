@@ -18,6 +18,7 @@ from registry.artifacts import ArtifactStore
 from registry.artifacts.paths import safe_relative_path
 from registry.config import Config
 from registry.errors import BadRequest, InvalidParameter
+from registry.server.hardening import current_principal
 from registry.wire.artifacts import ArtifactListing, FileInfo
 
 API_PREFIX = "/api/2.0/mlflow"
@@ -95,7 +96,15 @@ def _flatten(message: Any) -> str:
 
 
 def request_user() -> str:
-    """Who is asking: the ``X-Modelyard-User`` header, else the basic-auth user, else ""."""
+    """Who is asking, as recorded in the model history.
+
+    Under ``--auth`` it is the authenticated user (or "" when anonymous): a header cannot name
+    somebody else. Without auth, nobody is authenticated, so the ``X-Modelyard-User`` header, else
+    the basic-auth user name, names the caller.
+    """
+    if state().config.auth:
+        principal = current_principal()
+        return principal.username if principal is not None else ""
     user = request.headers.get(USER_HEADER, "").strip()
     if user:
         return user[:256]

@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from registry.store import use_database
 from registry.store.experiments import create_experiment
 from tests.registry.auth.conftest import ADMIN_PASSWORD, basic
+from tests.registry_factories import OURS, create_model, create_version
 
 API = "/api/2.0/mlflow"
 ARTIFACTS = "/api/2.0/mlflow-artifacts/artifacts"
@@ -243,3 +244,21 @@ def test_a_repeated_query_argument_is_checked_as_the_view_reads_it(
         f"{API}/registered-models/get?name=secret&name=other", headers=bob
     )
     assert reply.status_code == 403
+
+
+def test_the_history_names_the_signed_in_user_whatever_header_is_sent(
+    auth_app: Flask, make_user: Callable[..., dict[str, str]]
+) -> None:
+    bob = auth_app.test_client()
+    bob.environ_base["HTTP_AUTHORIZATION"] = make_user(auth_app, "bob")["Authorization"]
+    impersonating = {"X-Modelyard-User": "admin"}
+    create_model(bob, "bobs")
+    create_version(bob, "bobs")
+    moved = bob.post(
+        f"{API}/model-versions/transition-stage",
+        json={"name": "bobs", "version": "1", "stage": "Production"},
+        headers=impersonating,
+    )
+    assert moved.status_code == 200, moved.get_json()
+    history = bob.get(f"{OURS}/registered-models/history", query_string={"name": "bobs"})
+    assert [entry["user_id"] for entry in history.get_json()["transitions"]] == ["bob"]
