@@ -52,6 +52,7 @@ def policy(
     cap: float,
     retry_after: RetryAfter | None = None,
     name: str = "",
+    log_level: int = logging.INFO,
     **extra: Any,
 ) -> tenacity.Retrying:
     """A ``tenacity.Retrying`` with the project's waits.
@@ -64,6 +65,8 @@ def policy(
         cap: the longest backoff wait, in seconds.
         retry_after: reads a server's ``Retry-After`` from a failed attempt.
         name: what is retried, for the log line before each wait.
+        log_level: that line's level: INFO where the caller reports the final outcome itself,
+            WARNING where nobody else will tell the user (a background thread).
         extra: passed to ``tenacity.Retrying`` (``retry_error_callback``, ``sleep``).
     """
     stop = tenacity.stop_never if attempts is None else tenacity.stop_after_attempt(attempts)
@@ -72,7 +75,7 @@ def policy(
         stop=stop,
         wait=_Wait(first, cap, retry_after),
         reraise=True,
-        before_sleep=_log(name),
+        before_sleep=_log(name, log_level),
         **extra,
     )
 
@@ -95,14 +98,15 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
     return seconds if math.isfinite(seconds) and seconds > 0 else 0.0
 
 
-def _log(name: str) -> Callable[[tenacity.RetryCallState], None]:
+def _log(name: str, level: int) -> Callable[[tenacity.RetryCallState], None]:
     def before_sleep(state: tenacity.RetryCallState) -> None:
         outcome = state.outcome
         reason: object = "no outcome"
         if outcome is not None:
             reason = outcome.exception() if outcome.failed else outcome.result()
         wait = state.upcoming_sleep
-        logger.info(
+        logger.log(
+            level,
             "%s: attempt %d failed (%s); retrying in %.2fs",
             name,
             state.attempt_number,

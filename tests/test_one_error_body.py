@@ -8,9 +8,11 @@ give the same shape, and each body's error_code is the code of the class carryin
 from __future__ import annotations
 
 import html
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 import pytest
 from flask import Flask
@@ -19,7 +21,8 @@ from werkzeug.test import TestResponse
 
 from registry.config import Config
 from registry.errors import RegistryError, error_reply
-from tests.conftest import _close_database
+from registry.store import close_database, db
+from tests import databases
 from tests.serving.conftest import make_app, model_dirs  # noqa: F401  (a fixture)
 
 KEYS = {"error_code", "message", "details"}
@@ -38,7 +41,7 @@ def registry_app(tmp_path: Path) -> Iterator[Flask]:
     )
     app = create_app(config)
     yield app
-    _close_database(app.extensions["registry"].database)
+    close_database(app.extensions["registry"].database)
 
 
 @pytest.fixture
@@ -164,3 +167,96 @@ def test_a_schema_the_code_does_not_match_is_a_500_naming_the_fix(registry_app: 
     body = assert_one_body(response, 500, "INTERNAL_ERROR")
     assert "modelyard db upgrade" in body["message"]
     assert "Retry-After" not in response.headers
+
+
+def test_a_message_is_escaped_on_the_ui_page(registry_app: Flask) -> None:
+    name = "<script>alert(1)</script>"
+    page = registry_app.test_client().get(f"/models/{quote(name)}", headers={"Accept": BROWSER})
+    assert page.status_code == 404
+    text = page.get_data(as_text=True)
+    assert "<script>alert" not in text
+    assert html.escape(name) in text
+
+
+def test_a_database_bug_is_a_generic_500_not_a_retryable_503(registry_app: Flask) -> None:
+    @registry_app.get("/api/2.0/modelyard/test-bad-sql")
+    def bad_sql() -> str:
+        db.execute_sql("SELEC secret_column FROM nowhere")
+        return "unreachable"
+
+    response = registry_app.test_client().get("/api/2.0/modelyard/test-bad-sql")
+    body = assert_one_body(response, 500, "INTERNAL_ERROR")
+    assert "secret_column" not in body["message"] and "SELEC" not in body["message"]
+    assert "Retry-After" not in response.headers
+
+
+DRIVER_WORDS = (
+    "127.0.0.1",
+    "hunter2",
+    "psycopg",
+    "port 1",
+    "refused",
+    "server at",
+    "connection to",
+)
+
+
+@pytest.fixture
+def database_down_app(server_databases: dict[str, str], tmp_path: Path) -> Iterator[Flask]:
+    """The registry on PostgreSQL (with a password in its URL), then pointed at a closed port."""
+    from registry.server.app import create_app
+
+    url = server_databases["postgres"]
+    if url.startswith("error:"):
+        databases.unavailable("postgres", RuntimeError(url))
+    parts = urlsplit(url)
+    with_password = url.replace(f"{parts.username}@", f"{parts.username}:hunter2@", 1)
+    config = Config(
+        database_url=with_password, artifact_root=str(tmp_path / "artifacts"), serve_ui=True
+    )
+    app = create_app(config)
+    database = app.extensions["registry"].database
+    close_database(database)
+    database.connect_params.update(host="127.0.0.1", port=1)  # nothing listens on port 1
+    yield app
+    close_database(database)
+
+
+def test_a_database_outage_is_a_503_without_driver_text(database_down_app: Flask) -> None:
+    client = database_down_app.test_client()
+    # The first request tries to connect; the next fails fast on the known outage.
+    for _ in range(2):
+        response = client.get(API_MODEL)
+        body = assert_one_body(response, 503, "TEMPORARILY_UNAVAILABLE")
+        assert response.headers["Retry-After"]
+        assert not [word for word in DRIVER_WORDS if word in body["message"].lower()]
+    page = client.get("/models/absent", headers={"Accept": BROWSER})
+    assert page.status_code == 503
+    text = page.get_data(as_text=True).lower()
+    assert "temporarily_unavailable" in text
+    assert not [word for word in DRIVER_WORDS if word in text]
+
+
+def test_a_locked_sqlite_file_is_a_retryable_503(tmp_path: Path) -> None:
+    from registry.server.app import create_app
+
+    path = tmp_path / "locked.db"
+    config = Config(
+        database_url=f"sqlite:///{path}",
+        artifact_root=str(tmp_path / "artifacts"),
+        auto_migrate=True,
+        sqlite_busy_timeout_ms=50,
+    )
+    app = create_app(config)
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")  # another process holding the write lock
+        response = app.test_client().post(
+            "/api/2.0/mlflow/registered-models/create", json={"name": "m"}
+        )
+        body = assert_one_body(response, 503, "TEMPORARILY_UNAVAILABLE")
+        assert "locked" not in body["message"]
+        assert response.headers["Retry-After"]
+    finally:
+        holder.close()
+        close_database(app.extensions["registry"].database)

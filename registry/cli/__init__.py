@@ -30,7 +30,16 @@ def _add_commands() -> None:
         for command in getattr(module, "commands", ()):
             cli.add_command(command)
     for entry_point in importlib.metadata.entry_points(group="modelyard.commands"):
-        cli.add_command(entry_point.load(), entry_point.name)
+        try:
+            command = entry_point.load()
+        except Exception as err:  # one broken plugin must not take every command down with it
+            click.echo(
+                f"Warning: skipped the command {entry_point.name!r} ({entry_point.value}):"
+                f" it failed to load: {type(err).__name__}: {err}",
+                err=True,
+            )
+            continue
+        cli.add_command(command, entry_point.name)
 
 
 def main() -> None:

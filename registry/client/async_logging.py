@@ -105,18 +105,21 @@ class MetricQueue:
 
     def _run(self) -> None:
         # While the server is away, the batch is sent again under the project's retry policy
-        # (backoff up to max_backoff, for as long as it takes); flush() bounds the wait.
-        retrying = policy(
-            retry=tenacity.retry_if_exception_type(TemporarilyUnavailable),
-            attempts=None,
-            first=0.1,
-            cap=self._max_backoff,
-            name="metric batch not stored yet",
-        )
+        # (backoff up to max_backoff, for as long as it takes); flush() bounds the wait. Each
+        # wait is a WARNING: this thread is the only one that knows the points are not stored.
         while True:
             batch = self._take()
+            run_id = batch[0][0]
+            retrying = policy(
+                retry=tenacity.retry_if_exception_type(TemporarilyUnavailable),
+                attempts=None,
+                first=0.1,
+                cap=self._max_backoff,
+                name=f"sending {len(batch)} metric points of run {run_id} in the background",
+                log_level=logging.WARNING,
+            )
             try:
-                retrying(self._send, batch[0][0], [m for _, m in batch])
+                retrying(self._send, run_id, [m for _, m in batch])
             except RegistryError as err:
                 logger.error("metric batch refused: %s", err)
                 with self._cond:

@@ -28,9 +28,8 @@ import peewee
 from playhouse import db_url
 from playhouse.pool import PooledDatabase, PooledSqliteDatabase
 
-from registry.errors import InvalidParameter, TemporarilyUnavailable
+from registry.errors import InvalidParameter
 from registry.store.connections import (
-    DATABASE_UNAVAILABLE,
     FailFastConnect,
     apply_statement_timeout,
     database_error,
@@ -40,7 +39,6 @@ from registry.store.connections import (
 )
 
 __all__ = [
-    "DATABASE_UNAVAILABLE",
     "CommitHook",
     "close_database",
     "commit_hook",
@@ -256,17 +254,6 @@ def lock_for_update(query: peewee.ModelSelect) -> peewee.ModelSelect:
     if engine_name() == "sqlite":
         return query
     return query.for_update()
-
-
-def is_operational_error(exc: BaseException) -> bool:
-    """True for connection-level database failures that a retry might fix."""
-    return isinstance(exc, DATABASE_UNAVAILABLE)
-
-
-def translate_operational_error(exc: BaseException) -> TemporarilyUnavailable:
-    """Turn a connection-level database error into the API's 503."""
-    err = database_error(exc)
-    return err if isinstance(err, TemporarilyUnavailable) else TemporarilyUnavailable(str(exc))
 
 
 QueryObserver = Callable[[float], None]

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 import weakref
 from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 import peewee
 import tenacity
@@ -32,8 +34,11 @@ T = TypeVar("T")
 
 DEADLOCK_ATTEMPTS = 3
 """Attempts of a request the database aborted as a deadlock victim (MySQL 1213, PG 40P01)."""
-DATABASE_UNAVAILABLE = (peewee.OperationalError, peewee.InterfaceError, MaxConnectionsExceeded)
-"""Exceptions that mean "the database cannot serve this now": the API answers 503."""
+
+
+class DatabaseDown(peewee.OperationalError):
+    """Raised at once, without a connection attempt, while the database is known to be down."""
+
 
 _committed: ContextVar[bool] = ContextVar("registry_committed_write", default=False)
 
@@ -48,13 +53,39 @@ def is_deadlock(exc: BaseException) -> bool:
 
     Running the transaction again is the documented cure for both.
     """
-    for cause in (exc, *exc.args[:1], exc.__context__):
-        if getattr(cause, "pgcode", None) in ("40P01", "40001"):
-            return True
-        args = getattr(cause, "args", ())
-        if isinstance(cause, Exception) and args and args[0] == 1213:  # ER_LOCK_DEADLOCK
-            return True
-    return False
+    return not _DEADLOCK_CODES.isdisjoint(error_codes(exc))
+
+
+_DEADLOCK_CODES = {"40P01", "40001", 1213}
+"""PostgreSQL's deadlock_detected, serialization_failure; MySQL's ER_LOCK_DEADLOCK."""
+
+
+def error_codes(exc: BaseException) -> set[object]:
+    """The driver error codes carried by ``exc`` and the exceptions it wraps.
+
+    peewee wraps the driver's exception (as its first argument and as ``__context__``); a
+    PostgreSQL error carries its SQLSTATE as ``pgcode``, a MySQL one its errno as ``args[0]``.
+    """
+    return {code for cause in _chain(exc) if (code := _code(cause)) is not None}
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    causes: list[BaseException] = []
+    pending: list[object] = [exc]
+    while pending and len(causes) < 8:
+        cause = pending.pop(0)
+        if isinstance(cause, BaseException) and cause not in causes:
+            causes.append(cause)
+            pending.extend((*cause.args[:1], cause.__cause__, cause.__context__))
+    return causes
+
+
+def _code(cause: BaseException) -> object:
+    pgcode = getattr(cause, "pgcode", None)
+    if pgcode is not None:
+        return pgcode
+    first = cause.args[0] if cause.args else None
+    return first if isinstance(first, int) else None
 
 
 def retry_deadlocks(call: Callable[[], T]) -> T:
@@ -100,41 +131,99 @@ def is_schema_mismatch(exc: BaseException) -> bool:
     """
     if not isinstance(exc, peewee.DatabaseError):
         return False
-    for cause in (exc, exc.__context__, exc.__cause__):
-        if cause is None:
-            continue
-        code = getattr(cause, "pgcode", None) or (getattr(cause, "args", None) or [None])[0]
-        if code in _SCHEMA_CODES:
-            return True
+    if not _SCHEMA_CODES.isdisjoint(error_codes(exc)):
+        return True
     text = str(exc).lower()
     return any(words in text for words in _SQLITE_SCHEMA_WORDS)
+
+
+_MYSQL_CONNECTION_ERRORS = {1040, 1205, 2002, 2003, 2006, 2013}
+"""Too many connections, lock wait timeout, cannot connect (socket, TCP), server gone, lost."""
+_PG_CONNECTION_CLASSES = ("08", "53", "57P")
+"""SQLSTATE classes: connection exception, insufficient resources, operator intervention."""
+_SQLITE_CONNECTION_WORDS = ("database is locked", "unable to open")
+_CLOSED_WORDS = ("connection not opened", "connection already closed", "not connected")
+
+
+def is_connection_failure(exc: BaseException) -> bool:
+    """True when ``exc`` says the database cannot serve now (down, unreachable, busy, locked).
+
+    Such a failure is worth retrying; any other database error (a syntax error, a constraint
+    the code should have checked) is a bug that a retry would only repeat.
+    """
+    if isinstance(exc, (MaxConnectionsExceeded, DatabaseDown)):
+        return True
+    if not isinstance(exc, (peewee.OperationalError, peewee.InterfaceError)):
+        return False
+    causes = _chain(exc)
+    for code in error_codes(exc):
+        if code in _MYSQL_CONNECTION_ERRORS:
+            return True
+        if isinstance(code, str) and code.startswith(_PG_CONNECTION_CLASSES):
+            return True
+    # psycopg2 gives no SQLSTATE to failures on the client's side of the socket (refused,
+    # timed out, closed by the server): those are connection failures by nature.
+    if any(_module(c) == "psycopg2" and getattr(c, "pgcode", 0) is None for c in causes):
+        return True
+    text = " ".join(str(c).lower() for c in causes)
+    if isinstance(exc, peewee.InterfaceError):
+        # pymysql says (0, '') once its socket is gone; sqlite3's InterfaceError is a bug.
+        gone = any(_module(c) == "pymysql" and _code(c) == 0 for c in causes)
+        return gone or any(words in text for words in _CLOSED_WORDS)
+    return any(words in text for words in _SQLITE_CONNECTION_WORDS)
+
+
+def _module(cause: BaseException) -> str:
+    return type(cause).__module__.partition(".")[0]
 
 
 def database_error(exc: BaseException) -> RegistryError | None:
     """The API's error for a database failure, or None when ``exc`` is none of ours to translate.
 
-    A connection-level failure (down, unreachable, no free pooled connection, a statement over
-    the timeout, SQLite's lock wait) is a 503 that a retry may cure; a table or column the
-    database lacks is a 500 that names the fix (``modelyard db upgrade``). Other database errors
-    are bugs, left to the generic 500.
+    A connection-level failure (``is_connection_failure``: down, unreachable, no free pooled
+    connection, a statement over the timeout, SQLite's lock wait) is a 503 that a retry may
+    cure; a table or column the database lacks is a 500 that names the fix (``modelyard db
+    upgrade``). Other database errors are bugs, left to the generic 500. The client's message
+    is fixed: the driver's text (host, port, SQL) goes to the server log only.
     """
     if is_schema_mismatch(exc):
-        logger.error("database schema does not match the code: %s", exc)
+        logger.error("database schema does not match the code: %s", redact(str(exc)))
         return RegistryError(
             "The database schema does not match this version of Modelyard; an operator must run"
             " `modelyard db upgrade`."
         )
-    if not isinstance(exc, DATABASE_UNAVAILABLE):
-        return None
-    logger.warning("database unavailable: %s", exc)
-    if isinstance(exc, MaxConnectionsExceeded):
-        return TemporarilyUnavailable("The database is busy: no free connection; retry later")
     if is_statement_timeout(exc):
+        logger.warning("statement cancelled by the statement timeout: %s", redact(str(exc)))
         return TemporarilyUnavailable(
             "The query ran over the statement timeout (REGISTRY_STATEMENT_TIMEOUT_MS); retry it"
             " or narrow it"
         )
-    return TemporarilyUnavailable(f"The database is unavailable: {exc}")
+    if not is_connection_failure(exc):
+        return None
+    logger.warning("database unavailable: %s", redact(str(exc)))
+    if isinstance(exc, MaxConnectionsExceeded):
+        return TemporarilyUnavailable("The database is busy: no free connection; retry later")
+    return TemporarilyUnavailable("The database is unavailable; retry later")
+
+
+_URL_PASSWORD = re.compile(r"(?P<keep>[a-z][a-z0-9+.-]*://[^/\s:@]*:)[^/\s]*@", re.IGNORECASE)
+_PASSWORD_SETTING = re.compile(r"(?P<keep>password\s*=\s*)('[^']*'|\S+)", re.IGNORECASE)
+
+
+def url_without_password(url: str) -> str:
+    """``url`` with its password, if any, shown as ``***`` (``user:***@host``), for messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    userinfo, _, host = parts.netloc.rpartition("@")
+    netloc = f"{userinfo.partition(':')[0]}:***@{host}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def redact(text: str) -> str:
+    """``text`` with any database URL's password (``user:***@``) or ``password=...`` masked."""
+    text = _URL_PASSWORD.sub(r"\g<keep>***@", text)
+    return _PASSWORD_SETTING.sub(r"\g<keep>***", text)
 
 
 STATEMENT_TIMEOUT_ERRORS = {"57014", 1969, 3024}
@@ -179,13 +268,9 @@ def _set_session_timeout_on_connect(database: Any, timeout_ms: int) -> None:
 
 def is_statement_timeout(exc: BaseException) -> bool:
     """True when the database cancelled the statement for running over the statement timeout."""
-    for cause in (exc, exc.__context__, exc.__cause__):
-        if cause is None:
-            continue
-        code = getattr(cause, "pgcode", None) or (getattr(cause, "args", None) or [None])[0]
-        if code in STATEMENT_TIMEOUT_ERRORS:
-            return True
-    return False
+    return isinstance(exc, peewee.DatabaseError) and not STATEMENT_TIMEOUT_ERRORS.isdisjoint(
+        error_codes(exc)
+    )
 
 
 _pools: weakref.WeakSet[Any] = weakref.WeakSet()
@@ -252,5 +337,5 @@ class FailFastConnect:
         finally:
             self._gate.release()
 
-    def _unavailable(self) -> peewee.OperationalError:
-        return peewee.OperationalError(f"the last connection attempt failed: {self._failure}")
+    def _unavailable(self) -> DatabaseDown:
+        return DatabaseDown(f"the last connection attempt failed: {self._failure}")

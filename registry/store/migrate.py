@@ -18,6 +18,7 @@ import peewee
 
 from registry.errors import InvalidParameter, RegistryError, TemporarilyUnavailable
 from registry.store import close_database, db, open_database, use_database
+from registry.store.connections import redact, url_without_password
 from registry.store.models import SchemaVersion
 
 logger = logging.getLogger(__name__)
@@ -42,25 +43,41 @@ class DatabaseUnreachable(TemporarilyUnavailable):
     """The database could not be opened: server down, wrong address or credentials, no driver."""
 
 
+class MigrationFailed(RegistryError):
+    """A migration step failed on the database; its transaction was rolled back."""
+
+
 @contextmanager
 def schema_session(url: str, connect_timeout: int) -> Iterator[None]:
     """Open ``url`` for the schema functions below; close every connection on the way out.
 
+    Messages name the database by its URL with the password masked.
+
     Raises:
         InvalidParameter: the URL's scheme is not supported.
-        DatabaseUnreachable: the database cannot be opened or dropped the connection.
+        DatabaseUnreachable: the database cannot be opened.
+        MigrationFailed: a statement run inside the session failed (the connection dropped, ...).
     """
     try:
         database = open_database(url, connect_timeout=connect_timeout)
-        try:
-            with use_database(database), database.connection_context():
-                yield
-        finally:
-            close_database(database)
+        database.connect()
     except (peewee.OperationalError, peewee.InterfaceError, peewee.ImproperlyConfigured) as err:
-        text = str(err).strip()
-        reason = text.splitlines()[0] if text else type(err).__name__
-        raise DatabaseUnreachable(f"cannot open the database {url}: {reason}") from None
+        shown = url_without_password(url)
+        raise DatabaseUnreachable(f"cannot open the database {shown}: {_reason(err)}") from None
+    try:
+        with use_database(database):
+            yield
+    except peewee.DatabaseError as err:
+        raise MigrationFailed(f"the database refused the schema change: {_reason(err)}") from err
+    finally:
+        if not database.is_closed():
+            database.close()
+        close_database(database)
+
+
+def _reason(err: Exception) -> str:
+    text = redact(str(err).strip())
+    return text.splitlines()[0] if text else type(err).__name__
 
 
 def current_version() -> int:
@@ -92,6 +109,25 @@ def upgrade(target: int | None = None) -> list[int]:
     return applied
 
 
+def downgrade_plan(target: int) -> list[tuple[int, str]]:
+    """The migrations ``downgrade(target)`` would undo, newest first, as ``(number, name)``.
+
+    Raises:
+        InvalidParameter: ``target`` is negative.
+        SchemaOutOfDate: the database has migrations this code does not know, so it cannot
+            undo them.
+    """
+    if target < 0:
+        raise InvalidParameter(f"Cannot downgrade to version {target}: the lowest is 0.")
+    version = current_version()
+    if version > LATEST_VERSION:
+        raise SchemaOutOfDate(
+            f"The database schema is at version {version}, newer than this Modelyard knows "
+            f"({LATEST_VERSION}): downgrade it with the Modelyard version that upgraded it."
+        )
+    return [(n, name) for n, name in reversed(MIGRATIONS) if target < n <= version]
+
+
 def downgrade(target: int) -> list[int]:
     """Undo applied migrations above ``target``, newest first (0 leaves an empty database).
 
@@ -101,13 +137,10 @@ def downgrade(target: int) -> list[int]:
 
     Raises:
         InvalidParameter: ``target`` is negative.
+        SchemaOutOfDate: the database is newer than this code (see ``downgrade_plan``).
     """
-    if target < 0:
-        raise InvalidParameter(f"Cannot downgrade to version {target}: the lowest is 0.")
     undone: list[int] = []
-    for number, module_name in reversed(MIGRATIONS):
-        if number <= target or number > current_version():
-            continue
+    for number, module_name in downgrade_plan(target):
         module = _load(module_name)
         logger.info("undoing migration %s (%s)", number, module_name)
         with db.atomic():

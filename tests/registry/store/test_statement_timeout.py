@@ -9,7 +9,7 @@ import pytest
 
 from registry.config import Config
 from registry.errors import TemporarilyUnavailable
-from registry.store import close_database, open_database, translate_operational_error
+from registry.store import close_database, database_error, open_database
 from registry.store.connections import is_statement_timeout
 from tests import databases
 
@@ -36,7 +36,7 @@ def test_a_statement_over_the_timeout_is_cancelled_as_a_503(engine_url: str) -> 
         with pytest.raises(peewee.OperationalError) as cancelled:
             _sleep(database, engine_url, 5)
         assert is_statement_timeout(cancelled.value)
-        assert isinstance(translate_operational_error(cancelled.value), TemporarilyUnavailable)
+        assert isinstance(database_error(cancelled.value), TemporarilyUnavailable)
         # The pooled connection stays usable, and keeps its limit.
         with database.connection_context():
             assert database.execute_sql("SELECT 1").fetchone()[0] == 1
