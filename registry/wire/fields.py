@@ -125,6 +125,9 @@ class BlankNone(fields.String):
         return super()._deserialize(value, attr, data, **kwargs) or None
 
 
+_MAPPING_TYPES: dict[type, bool] = {}
+
+
 def _pair(item: Any) -> tuple[str, str]:
     if isinstance(item, Mapping):
         return item["key"], item.get("value", "")
@@ -145,8 +148,20 @@ class KeyValues(fields.Field[dict[str, str]]):
         """``[{key, value}]`` from a dict, pairs, or rows."""
         if value is None:
             return None
-        items = value.items() if isinstance(value, Mapping) else (_pair(v) for v in value)
-        return [{"key": key, "value": val} for key, val in items]
+        if isinstance(value, Mapping):
+            return [{"key": key, "value": val} for key, val in value.items()]
+        pairs = []
+        for item in value:  # _pair, inlined: a page of runs has thousands of these
+            mapping = _MAPPING_TYPES.get(type(item))
+            if mapping is None:
+                mapping = _MAPPING_TYPES[type(item)] = issubclass(type(item), Mapping)
+            if mapping:
+                pairs.append({"key": item["key"], "value": item.get("value", "")})
+            elif hasattr(item, "key"):
+                pairs.append({"key": item.key, "value": item.value})
+            else:
+                pairs.append({"key": item[0], "value": item[1]})
+        return pairs
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
         return self.to_json(value)
