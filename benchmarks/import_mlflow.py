@@ -1,7 +1,7 @@
 """Import benchmark: ``modelyard import mlflow`` on a large MLflow store (on demand, not in CI).
 
     python -m benchmarks.import_mlflow [--runs 10000] [--metrics 5] [--steps 100]
-                                       [--compare-export-import]
+                                       [--compare-export-import] [--to-server]
 
 The official mlflow (3.17.2, from ``tests.mlflow_env``) creates an empty MLflow SQLite store
 (its own schema, every migration applied) and one experiment; the runs, their ``mlflow.runName``
@@ -11,6 +11,9 @@ a real process on a fresh target SQLite file:
 
 * the first import (``--artifacts keep``: the synthetic runs have no files);
 * a second, idempotent import of the unchanged store (it compares and writes nothing).
+
+``--to-server`` also times the same two imports into a running ``modelyard server --auth``
+(gunicorn, 2 workers, SQLite) over HTTP, as its admin (``--to http://...``).
 
 ``--compare-export-import`` also times mlflow-export-import 1.2.0 on the same store, in a
 separate venv it installs once: ``export-experiment`` from the store's database URI, then
@@ -101,18 +104,43 @@ def _write_runs(
     )
 
 
-def timed_import(source: Path, target: Path, workdir: Path) -> tuple[float, str]:
-    """Seconds one ``modelyard import mlflow`` process takes, and what it printed."""
+def timed_import(
+    source: Path, target: Path | str, workdir: Path, env: dict[str, str] | None = None
+) -> tuple[float, str]:
+    """Seconds one ``modelyard import mlflow`` process takes, and what it printed.
+
+    ``target`` is a SQLite file, or a server's URL (``env`` then holds its credentials).
+    """
+    to = target if isinstance(target, str) else f"sqlite:///{target}"
     started = time.perf_counter()
     result = subprocess.run(
         [sys.executable, "-m", "registry.cli", "import", "mlflow", "--from",
-         f"sqlite:///{source}", "--to", f"sqlite:///{target}", "--artifacts", "keep"],
+         f"sqlite:///{source}", "--to", to, "--artifacts", "keep"],
         capture_output=True, text=True, cwd=workdir, check=False,
+        env={**os.environ, **(env or {})},
     )  # fmt: skip
     elapsed = time.perf_counter() - started
     if result.returncode != 0:
         raise RuntimeError(f"import failed:\n{result.stdout}\n{result.stderr[-3000:]}")
     return elapsed, result.stdout
+
+
+def time_server_imports(source: Path, workdir: Path, port: int) -> tuple[float, float]:
+    """Seconds of a first and a second import into a ``modelyard server --auth`` over HTTP."""
+    password = "bench-admin-password"
+    server = [
+        sys.executable, "-m", "registry.cli", "server",
+        "--backend-store-uri", f"sqlite:///{workdir / 'server.db'}",
+        "--artifacts-destination", str(workdir / "server-artifacts"),
+        "--host", "127.0.0.1", "--port", str(port), "--workers", "2",
+    ]  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    env = {"REGISTRY_AUTH": "true", "MODELYARD_ADMIN_PASSWORD": password}
+    admin = {"MLFLOW_TRACKING_USERNAME": "admin", "MLFLOW_TRACKING_PASSWORD": password}
+    with process(server, f"{url}/health", workdir / "modelyard-server.log", env=env):
+        first, _ = timed_import(source, url, workdir, admin)
+        again, _ = timed_import(source, url, workdir, admin)
+    return first, again
 
 
 def export_import_bin() -> Path | None:
@@ -186,6 +214,8 @@ def main() -> None:
     parser.add_argument("--metrics", type=int, default=5)
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--compare-export-import", action="store_true")
+    parser.add_argument("--to-server", action="store_true")
+    parser.add_argument("--port", type=int, default=0, help="the server's port (default: any)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-import-") as tmp:
         workdir = Path(tmp)
@@ -201,6 +231,12 @@ def main() -> None:
             ("first import", first, points / first),
             ("second import (nothing changed)", again, None),
         ]
+        if args.to_server:
+            over_http, over_http_again = time_server_imports(
+                source, workdir, args.port or free_port()
+            )
+            rows.append(("first import over HTTP (--to http://...)", over_http, points / over_http))
+            rows.append(("second import over HTTP (nothing changed)", over_http_again, None))
         if args.compare_export_import:
             measured = time_export_import(source, workdir)
             if measured is None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 import click
-import peewee
 
 from registry.config import DEFAULT_ARTIFACT_ROOT, Config
 from registry.errors import RegistryError
@@ -38,36 +38,55 @@ def _since(value: str | None) -> int | None:
 
 
 class _Bars:
-    """A progress bar per table on stderr; its label counts the artifact bytes copied."""
+    """Progress on stderr: a bar per table, and a bar per artifact tree that moves per byte.
+
+    Both draw on one line: while a tree is copied its bytes bar stands in for the table bar,
+    which comes back as the next entity lands.
+    """
 
     def __init__(self) -> None:
-        self._bar: Any = None
-        self._bytes = 0
+        self._table: Any = None
+        self._bytes: Any = None
+        self._copied = 0
+
+    def _open(self, length: int, label: str, show: Any) -> Any:
+        bar = click.progressbar(
+            length=length, label=f"{label:<18}", file=sys.stderr, item_show_func=show
+        )
+        bar.__enter__()
+        return bar
 
     def start(self, table: str, total: int) -> None:
         self.close()
         if total:
-            self._bar = click.progressbar(
-                length=total,
-                label=f"{table:<18}",
-                file=sys.stderr,
-                item_show_func=lambda _: f"{self._bytes / 1e6:.1f} MB artifacts",
-            )
-            self._bar.__enter__()
+            self._table = self._open(total, table, lambda _: f"{self._copied / 1e6:.1f} MB copied")
 
     def advance(self, table: str, count: int = 1) -> None:
-        if self._bar is not None:
-            self._bar.update(count, table)
+        self._bytes = None  # the table bar draws over it
+        if self._table is not None:
+            self._table.update(count, table)
+
+    def artifacts(self, total: int) -> None:
+        self._bytes = None
+        if total:
+            mb = total / 1e6
+            self._bytes = self._open(
+                total, "artifact bytes", lambda _: f"{self._bytes_pos() / 1e6:.1f}/{mb:.1f} MB"
+            )
+
+    def _bytes_pos(self) -> int:
+        return int(self._bytes.pos) if self._bytes is not None else 0
 
     def bytes(self, count: int) -> None:
-        self._bytes += count
-        if self._bar is not None:
-            self._bar.update(0, "")
+        self._copied += count
+        if self._bytes is not None:
+            self._bytes.update(count, "")
 
     def close(self) -> None:
-        if self._bar is not None:
-            self._bar.__exit__(None, None, None)
-            self._bar = None
+        self._bytes = None
+        if self._table is not None:
+            self._table.__exit__(None, None, None)
+            self._table = None
 
 
 @contextmanager
@@ -99,11 +118,17 @@ def _target(url: str) -> Iterator[None]:
     help="Folder or s3:// prefix behind the source's mlflow-artifacts:/ URIs.",
 )
 @click.option("--from-s3-endpoint-url", default=None, help="S3 endpoint of the source.")
-@click.option("--to", "target_uri", required=True, help="Modelyard database URI.")
+@click.option(
+    "--to",
+    "target_uri",
+    required=True,
+    help="Modelyard database URI, or a running Modelyard server's http(s):// URL.",
+)
 @click.option(
     "--to-artifacts",
     default=None,
-    help=f"Artifact root the Modelyard server serves (default {DEFAULT_ARTIFACT_ROOT}).",
+    help=f"Artifact root the Modelyard server serves (default {DEFAULT_ARTIFACT_ROOT}; with an"
+    " http(s):// --to, the server's artifact proxy).",
 )
 @click.option(
     "--artifacts",
@@ -128,45 +153,84 @@ def mlflow_command(
     workspace: str,
 ) -> None:
     """Import an MLflow deployment: ids, times, metric histories, registry and artifacts."""
-    from registry.artifacts import open_artifact_store
-    from registry.importers.runner import ImportOptions, run_import
+    from registry.importers.runner import ImportOptions
+    from registry.store.mlflow_source import DATABASE_ERRORS
 
-    if target_uri.startswith(("http://", "https://")):
-        raise click.UsageError(
-            "--to takes the Modelyard server's database URI (the server may keep running)."
-        )
-    config = Config.from_env(database_url=target_uri, artifact_root=to_artifacts)
+    options = ImportOptions(
+        artifacts=mode,
+        from_artifacts=from_artifacts,
+        proxy_source=_is_url(source_uri) and not from_artifacts,
+        dry_run=dry_run,
+        since=_since(since),
+    )
     bars = _Bars()
     try:
         source, open_tree = _open_source(source_uri, workspace, from_s3_endpoint_url)
+        options = replace(options, open_tree=open_tree)
         try:
-            with _target(config.database_url):
-                options = ImportOptions(
-                    artifacts=mode,
-                    from_artifacts=from_artifacts,
-                    dest=open_artifact_store(config) if mode == "copy" and not dry_run else None,
-                    open_tree=open_tree,
-                    proxy_source=source_uri.startswith(("http://", "https://"))
-                    and not from_artifacts,
-                    dry_run=dry_run,
-                    since=_since(since),
-                    config=config,
-                )
-                report = run_import(source, options, bars)
+            if _is_url(target_uri):
+                report = _into_server(source, target_uri, to_artifacts, options, bars)
+            else:
+                report = _into_database(source, target_uri, to_artifacts, options, bars)
         finally:
             bars.close()
             source.close()
     except RegistryError as err:
         raise click.ClickException(err.message) from None
-    except (peewee.OperationalError, peewee.InterfaceError) as err:
+    except DATABASE_ERRORS as err:
         raise click.ClickException(f"database error: {err}") from None
     _print(report, source.description)
 
 
+def _is_url(uri: str) -> bool:
+    return uri.startswith(("http://", "https://"))
+
+
+def _into_database(
+    source: Any, target_uri: str, to_artifacts: str | None, options: Any, bars: _Bars
+) -> ImportReport:
+    from registry.artifacts import open_artifact_store
+    from registry.importers.runner import run_import
+    from registry.importers.target import StoreTarget
+
+    config = Config.from_env(database_url=target_uri, artifact_root=to_artifacts)
+    with _target(config.database_url):
+        dest = open_artifact_store(config) if _copies(options) else None
+        target = StoreTarget(config.database_url, config, dest)
+        return run_import(source, target, replace(options, dest=dest), bars)
+
+
+def _into_server(
+    source: Any, url: str, to_artifacts: str | None, options: Any, bars: _Bars
+) -> ImportReport:
+    """Import through the server's import API; artifacts through its proxy by default."""
+    from registry.artifacts import open_artifact_store
+    from registry.client.transport import Transport
+    from registry.importers.http_target import ProxyDestination, ServerTarget
+    from registry.importers.runner import run_import
+
+    target = ServerTarget(url, Transport(url))
+    proxy = ProxyDestination(target.transport)
+    try:
+        dest: Any = None
+        if _copies(options):
+            dest = proxy
+            if to_artifacts:
+                dest = open_artifact_store(Config.from_env(artifact_root=to_artifacts))
+        return run_import(source, target, replace(options, dest=dest), bars)
+    finally:
+        proxy.close()
+        target.close()
+
+
+def _copies(options: Any) -> bool:
+    return bool(options.artifacts == "copy" and not options.dry_run)
+
+
 def _open_source(uri: str, workspace: str, s3_endpoint_url: str | None) -> tuple[Any, Any]:
     from registry.importers.artifact_copy import local_or_s3_tree
-    from registry.importers.mlflow_db import is_database_uri, open_mlflow_database
     from registry.importers.mlflow_rest import MlflowServer
+    from registry.store.mlflow_source import is_database_uri, open_mlflow_database
 
     files = local_or_s3_tree(s3_endpoint_url)
     if uri.startswith(("http://", "https://")):

@@ -154,12 +154,15 @@ class ArtifactCopier:
         dest: ArtifactStore,
         open_tree: TreeOpener,
         on_bytes: Callable[[int], None] = lambda n: None,
+        on_tree: Callable[[int], None] = lambda n: None,
     ) -> None:
+        """Copy into ``dest``: ``on_tree(total bytes)`` per tree, ``on_bytes(n)`` per chunk."""
         self.stats = CopyStats()
         self._mapper = mapper
         self._dest = dest
         self._open_tree = open_tree
         self._on_bytes = on_bytes
+        self._on_tree = on_tree
         self._done: set[str] = set()
 
     def copy_tree(self, uri: str) -> None:
@@ -175,7 +178,9 @@ class ArtifactCopier:
         tree = self._open_tree(location.uri)
         existing: dict[str, dict[str, int | None]] = {}
         try:
-            for relative, size in tree.walk():
+            files = list(tree.walk())
+            self._on_tree(sum(size or 0 for _, size in files))
+            for relative, size in files:
                 self._copy_file(tree, relative, size, f"{dest_root}/{relative}", existing)
         except RegistryError as err:
             self.stats.missing.append(f"{uri}: {err.message}")
@@ -200,6 +205,7 @@ class ArtifactCopier:
                 and _sha256(tree.open(relative)) == _sha256(self._dest.open(dest_path))
             ):
                 self.stats.files_skipped += 1
+                self._on_bytes(size)
                 return
             with tree.open(relative) as src:
                 reader = _Hashing(src, self._on_bytes)

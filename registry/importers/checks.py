@@ -16,15 +16,7 @@ import yaml
 
 from registry.errors import RegistryError
 from registry.importers.uris import PROXY_SCHEME
-from registry.store.imports import (
-    ImportedRun,
-    read_experiments,
-    read_logged_models,
-    read_model_versions,
-    read_registered_models,
-    read_run,
-    run_summaries,
-)
+from registry.store.imports import ImportedRun
 from registry.store.model_versions import DELETED as DELETED_VERSION
 
 if TYPE_CHECKING:
@@ -39,17 +31,17 @@ def run_checks(ctx: ImportContext, run_ids: Sequence[str]) -> None:
     experiments = [
         e for e in ctx.source.experiments() if e.experiment_id not in ctx.skipped_experiments
     ]
-    held = read_experiments()
+    held = ctx.target.read_experiments()
     found = sum(1 for e in experiments if e.experiment_id in held)
     checks.append(("experiment count", found == len(experiments), f"{found}/{len(experiments)}"))
     wanted = ctx.source.run_summaries(run_ids)
-    have = run_summaries(list(run_ids))
+    have = ctx.target.run_summaries(list(run_ids))
     same = sum(1 for i in run_ids if have.get(i) == wanted.get(i))
     points = (sum(s.points for s in wanted.values()), sum(s.points for s in have.values()))
     checks.append(("run count and summaries", same == len(run_ids), f"{same}/{len(run_ids)}"))
     checks.append(("metric point count", points[0] == points[1], f"{points[1]}/{points[0]}"))
     models = ctx.source.logged_models(ctx.options.since)
-    stored = read_logged_models([m.model_id for m in models])
+    stored = ctx.target.read_logged_models([m.model_id for m in models])
     checks.append(
         ("logged model count", len(stored) == len(models), f"{len(stored)}/{len(models)}")
     )
@@ -62,7 +54,7 @@ def _check_sample(ctx: ImportContext, run_ids: Sequence[str]) -> None:
     differing = []
     for run in ctx.source.runs(sample):
         expected = replace(run, artifact_uri=ctx.mapper.target_uri(run.artifact_uri))
-        stored = read_run(run.run_id)
+        stored = ctx.target.read_run(run.run_id)
         if stored is None or _comparable(stored) != _comparable(expected):
             differing.append(run.run_id)
     detail = f"{len(sample) - len(differing)}/{len(sample)} identical"
@@ -102,13 +94,13 @@ def _comparable(run: ImportedRun) -> tuple[Any, ...]:
 
 def _check_registry(ctx: ImportContext) -> None:
     sources = ctx.source.registered_models(ctx.options.since)
-    held = read_registered_models([m.name for m in sources])
+    held = ctx.target.read_registered_models([m.name for m in sources])
     checks = ctx.report.checks
     checks.append(
         ("registered model count", len(held) == len(sources), f"{len(held)}/{len(sources)}")
     )
     wanted_versions = sum(len(ctx.source.model_versions(m.name)) for m in sources)
-    versions = {m.name: read_model_versions(m.name) for m in sources if m.name in held}
+    versions = {m.name: ctx.target.read_model_versions(m.name) for m in sources if m.name in held}
     stored = sum(len(v) for v in versions.values())
     checks.append(("model version count", stored == wanted_versions, f"{stored}/{wanted_versions}"))
     failures, resolved = [], 0
@@ -131,7 +123,7 @@ def _check_registry(ctx: ImportContext) -> None:
 def _loads(ctx: ImportContext, version: Any) -> str | None:
     if version is None:
         return "points at a missing version"
-    location = _download_location(version.source)
+    location = _download_location(ctx, version.source)
     if location is None:
         return f"cannot resolve {version.source}"
     try:
@@ -148,14 +140,14 @@ def _loads(ctx: ImportContext, version: Any) -> str | None:
     return None
 
 
-def _download_location(source: str) -> str | None:
+def _download_location(ctx: ImportContext, source: str) -> str | None:
     if source.startswith("models:/m-"):
         model_id = source[len("models:/") :].split("/", 1)[0]
-        found = read_logged_models([model_id]).get(model_id)
+        found = ctx.target.read_logged_models([model_id]).get(model_id)
         return found.artifact_uri if found else None
     if source.startswith("runs:/"):
         run_id, _, path = source[len("runs:/") :].partition("/")
-        run = read_run(run_id)
+        run = ctx.target.read_run(run_id)
         return f"{run.artifact_uri}/{path}".rstrip("/") if run else None
     return source
 

@@ -79,8 +79,12 @@ class Progress(Protocol):
         """``count`` more entities of ``table`` are done."""
         ...
 
+    def artifacts(self, total: int) -> None:
+        """An artifact tree of ``total`` bytes starts copying."""
+        ...
+
     def bytes(self, count: int) -> None:
-        """``count`` more artifact bytes are copied."""
+        """``count`` more artifact bytes are copied (or found already there)."""
         ...
 
 
@@ -91,6 +95,9 @@ class NoProgress:
         """Ignore."""
 
     def advance(self, table: str, count: int = 1) -> None:
+        """Ignore."""
+
+    def artifacts(self, total: int) -> None:
         """Ignore."""
 
     def bytes(self, count: int) -> None:

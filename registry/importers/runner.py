@@ -14,31 +14,18 @@ from functools import partial
 from typing import TypeVar
 
 from registry.artifacts import ArtifactStore
-from registry.config import Config
 from registry.errors import InvalidParameter, RegistryError
 from registry.importers.artifact_copy import ArtifactCopier, TreeOpener
 from registry.importers.checks import run_checks
 from registry.importers.report import ImportReport, NoProgress, Progress, TableCounts
 from registry.importers.source import MlflowSource
+from registry.importers.target import ImportTarget
 from registry.importers.uris import COPY, UriMapper
-from registry.services.versions import backfill_digests
 from registry.store.imports import (
     ImportedExperiment,
     ImportedLoggedModel,
     ImportedModelVersion,
     ImportedRun,
-    import_aliases,
-    import_experiment,
-    import_logged_model,
-    import_model_version,
-    import_registered_model,
-    import_runs,
-    read_experiments,
-    read_logged_models,
-    read_model_versions,
-    read_registered_models,
-    run_summaries,
-    sync_experiment_ids,
 )
 from registry.store.model_versions import DELETED as DELETED_VERSION
 
@@ -62,9 +49,9 @@ class ImportOptions:
         proxy_source: the source serves its artifacts itself (an MLflow server over REST).
         dry_run: compare and count, write nothing.
         since: only runs, logged models and registered models touched at or after (ms).
-        config: the target server's settings; with it, the imported versions' model digests
-            are recorded from the imported files (the import vouches for them, as a
-            registration does), so our client and serving load them.
+        digests: record the imported versions' model digests from the imported files (the
+            import vouches for them, as a registration does), so our client and serving load
+            them.
     """
 
     artifacts: str = COPY
@@ -74,7 +61,7 @@ class ImportOptions:
     proxy_source: bool = False
     dry_run: bool = False
     since: int | None = None
-    config: Config | None = None
+    digests: bool = True
 
 
 @dataclass
@@ -82,6 +69,7 @@ class ImportContext:
     """What the steps of one import share."""
 
     source: MlflowSource
+    target: ImportTarget
     options: ImportOptions
     report: ImportReport
     mapper: UriMapper
@@ -91,9 +79,12 @@ class ImportContext:
 
 
 def run_import(
-    source: MlflowSource, options: ImportOptions, progress: Progress | None = None
+    source: MlflowSource,
+    target: ImportTarget,
+    options: ImportOptions,
+    progress: Progress | None = None,
 ) -> ImportReport:
-    """Import everything in scope from ``source`` into the bound store.
+    """Import everything in scope from ``source`` into ``target``.
 
     Raises:
         InvalidParameter: ``copy`` without a destination store.
@@ -110,11 +101,13 @@ def run_import(
     if options.artifacts == COPY and not options.dry_run:
         if options.dest is None or options.open_tree is None:
             raise InvalidParameter("Copying artifacts needs a destination artifact root.")
-        copier = ArtifactCopier(mapper, options.dest, options.open_tree, progress.bytes)
+        copier = ArtifactCopier(
+            mapper, options.dest, options.open_tree, progress.bytes, progress.artifacts
+        )
     report = ImportReport(dry_run=options.dry_run)
     if copier is not None:
         report.artifacts = copier.stats
-    ctx = ImportContext(source, options, report, mapper, copier, progress, set())
+    ctx = ImportContext(source, target, options, report, mapper, copier, progress, set())
     _experiments(ctx, experiments)
     selected = _runs(ctx)
     _logged_models(ctx)
@@ -126,11 +119,10 @@ def run_import(
 
 
 def _record_digests(ctx: ImportContext) -> None:
-    config = ctx.options.config
-    if config is None:
+    if not ctx.options.digests:
         return
-    names = {model.name for model in ctx.source.registered_models(ctx.options.since)}
-    if ctx.options.dest is None:
+    names = sorted({model.name for model in ctx.source.registered_models(ctx.options.since)})
+    if ctx.options.artifacts != COPY:
         if names:
             ctx.report.problems.append(
                 "model digests not recorded: with --artifacts keep the files stay outside this"
@@ -138,13 +130,12 @@ def _record_digests(ctx: ImportContext) -> None:
                 " run `modelyard models digest --backfill` once you have checked them"
             )
         return
-    for version in backfill_digests(config, ctx.options.dest, names=names):
-        if version.digest is None:
-            ctx.report.problems.append(
-                f"version {version.version} of {version.name}: no model files to digest where its"
-                " source points; our client and serving refuse it until"
-                " `modelyard models digest --backfill` records one"
-            )
+    for name, version in ctx.target.record_digests(names):
+        ctx.report.problems.append(
+            f"version {version} of {name}: no model files to digest where its"
+            " source points; our client and serving refuse it until"
+            " `modelyard models digest --backfill` records one"
+        )
 
 
 def _attempt(ctx: ImportContext, table: str, what: str, write: Callable[[], None]) -> bool:
@@ -182,7 +173,7 @@ def _classify(counts: TableCounts, items: Sequence[tuple[K, object, object | Non
 
 
 def _experiments(ctx: ImportContext, experiments: Sequence[ImportedExperiment]) -> None:
-    held = read_experiments()
+    held = ctx.target.read_experiments()
     mapped = [
         replace(e, artifact_location=ctx.mapper.target_uri(e.artifact_location))
         for e in experiments
@@ -195,9 +186,11 @@ def _experiments(ctx: ImportContext, experiments: Sequence[ImportedExperiment]) 
     ctx.progress.start("experiments", len(todo))
     for experiment in todo:
         label = f"experiment {experiment.experiment_id}"
-        if not _attempt(ctx, "experiments", label, partial(import_experiment, experiment)):
+        if not _attempt(
+            ctx, "experiments", label, partial(ctx.target.import_experiment, experiment)
+        ):
             ctx.skipped_experiments.add(experiment.experiment_id)
-    sync_experiment_ids()
+    ctx.target.sync_experiment_ids()
 
 
 def _runs(ctx: ImportContext) -> list[str]:
@@ -205,7 +198,7 @@ def _runs(ctx: ImportContext) -> list[str]:
     ids = ctx.source.run_ids(ctx.options.since)
     wanted = ctx.source.run_summaries(ids)
     ids = [i for i in ids if i in wanted and wanted[i].fields[0] not in ctx.skipped_experiments]
-    held = run_summaries(ids)
+    held = ctx.target.run_summaries(ids)
     todo = _classify(counts, [(i, wanted[i], held.get(i)) for i in ids])
     if ctx.options.dry_run:
         return ids
@@ -227,11 +220,11 @@ def _write_runs(ctx: ImportContext, group: list[ImportedRun]) -> None:
     if not group:
         return
     try:
-        import_runs(group)
+        ctx.target.import_runs(group)
     except Exception:
         logger.info("a group of %d runs failed; writing them one by one", len(group))
         for run in group:
-            _attempt(ctx, "runs", f"run {run.run_id}", partial(import_runs, [run]))
+            _attempt(ctx, "runs", f"run {run.run_id}", partial(ctx.target.import_runs, [run]))
         return
     ctx.report.tables["runs"].imported += len(group)
     ctx.progress.advance("runs", len(group))
@@ -244,7 +237,7 @@ def _logged_models(ctx: ImportContext) -> None:
         if m.experiment_id not in ctx.skipped_experiments
     ]
     mapped = [replace(m, artifact_uri=ctx.mapper.target_uri(m.artifact_uri)) for m in models]
-    held = read_logged_models([m.model_id for m in models])
+    held = ctx.target.read_logged_models([m.model_id for m in models])
     todo = _classify(
         ctx.report.tables["logged_models"], [(m, m, held.get(m.model_id)) for m in mapped]
     )
@@ -260,12 +253,12 @@ def _logged_models(ctx: ImportContext) -> None:
 def _write_logged_model(ctx: ImportContext, model: ImportedLoggedModel, source_uri: str) -> None:
     if ctx.copier is not None and source_uri:
         ctx.copier.copy_tree(source_uri)
-    import_logged_model(model)
+    ctx.target.import_logged_model(model)
 
 
 def _registry(ctx: ImportContext) -> None:
     models = ctx.source.registered_models(ctx.options.since)
-    held = read_registered_models([m.name for m in models])
+    held = ctx.target.read_registered_models([m.name for m in models])
     todo = _classify(
         ctx.report.tables["registered_models"], [(m, m, held.get(m.name)) for m in models]
     )
@@ -278,7 +271,9 @@ def _registry(ctx: ImportContext) -> None:
     ctx.progress.start("registered_models", len(todo))
     for model in todo:
         label = f"registered model {model.name}"
-        if not _attempt(ctx, "registered_models", label, partial(import_registered_model, model)):
+        if not _attempt(
+            ctx, "registered_models", label, partial(ctx.target.import_registered_model, model)
+        ):
             failed.add(model.name)
     ctx.progress.start("model_versions", len(versions_todo))
     for version, original_source in versions_todo:
@@ -289,18 +284,18 @@ def _registry(ctx: ImportContext) -> None:
         _attempt(ctx, "model_versions", f"version {version.version} of {version.name}", write)
     for model in models:
         if model.name not in failed:
-            import_aliases(model.name, model.aliases, model.last_updated_timestamp)
+            ctx.target.import_aliases(model.name, model.aliases, model.last_updated_timestamp)
 
 
 def _write_version(ctx: ImportContext, version: ImportedModelVersion, source_uri: str) -> None:
     if ctx.copier is not None and source_uri != version.source:
         ctx.copier.copy_tree(source_uri)
-    import_model_version(version)
+    ctx.target.import_model_version(version)
 
 
 def _versions_to_write(ctx: ImportContext, name: str) -> list[tuple[ImportedModelVersion, str]]:
     counts = ctx.report.tables["model_versions"]
-    held = read_model_versions(name)
+    held = ctx.target.read_model_versions(name)
     pairs = []
     originals = {}
     for version in ctx.source.model_versions(name):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from marshmallow import Schema
 
 from registry.wire import auth as au
+from registry.wire import imports as im
 from registry.wire import logged_models as lm
 from registry.wire import registry as rg
 from registry.wire import responses as rs
@@ -159,4 +160,5 @@ OPERATIONS: dict[str, Operation] = {
     "auth_api.get_protections": Operation(au.ModelNameArgs, au.PROTECTIONS),
     "auth_api.set_protections": Operation(au.ProtectionArgs, au.PROTECTIONS),
     "auth_api.audit": Operation(au.AuditArgs, au.AUDIT_PAGE),
+    **{name: Operation(request, reply) for name, (request, reply) in im.OPERATIONS.items()},
 }

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
 import shutil
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -15,10 +18,24 @@ from typing import Any
 import pytest
 
 from tests import databases
-from tests.mlflow_env import MLFLOW_SERVER, run_official_client
+from tests.mlflow_env import CACHE, MLFLOW_2, MLFLOW_SERVER, mlflow_python, run_official_client
 
 SCRIPTS = Path(__file__).parent / "scripts"
 MODEL = "imp-regressor"
+PORTS = range(25000, 26000)
+"""The ports this suite's servers listen on (other suites running at once use other ranges)."""
+
+
+def free_port_in_range() -> int:
+    """A port of ``PORTS`` that nothing listens on right now."""
+    for port in PORTS:
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {PORTS.start}-{PORTS.stop - 1}")
 
 
 @dataclass
@@ -36,6 +53,47 @@ class MlflowStore:
 def mlflow_client(script: str, uri: str, cwd: Path, *args: str) -> dict[str, Any]:
     """Run one of ``scripts/`` with the official mlflow (server install) against ``uri``."""
     return run_official_client(SCRIPTS / script, uri, cwd, *args, requirement=MLFLOW_SERVER)
+
+
+MLFLOW_2_SQL = ("sqlalchemy==2.0.58", "alembic==1.20.1", "greenlet==3.5.6", "mako==1.4.3")
+"""What the official mlflow 2.x needs beyond mlflow-skinny (``MLFLOW_2``) to write a SQL store."""
+
+
+def mlflow2_with_sql() -> tuple[Path, Path]:
+    """The ``MLFLOW_2`` venv's Python and a folder with ``MLFLOW_2_SQL`` for its PYTHONPATH.
+
+    The folder is installed once beside the venvs (``uv pip install --target``), so the shared
+    venv itself is never changed.
+    """
+    python = mlflow_python(MLFLOW_2)
+    overlay = CACHE / f"overlay-{python.parent.parent.name}-sql"
+    with (CACHE / "overlay-mlflow2-sql.lock").open("w") as guard:
+        fcntl.flock(guard, fcntl.LOCK_EX)
+        if not (overlay / ".ready").exists():
+            command = [sys.executable, "-m", "uv", "pip", "install", "-q", "--python",
+                       str(python), "--target", str(overlay), *MLFLOW_2_SQL]  # fmt: skip
+            subprocess.run(command, check=True, capture_output=True, timeout=600)
+            (overlay / ".ready").touch()
+    return python, overlay
+
+
+def mlflow2_client(script: str, uri: str, cwd: Path, *args: str) -> dict[str, Any]:
+    """Run one of ``scripts/`` with the official mlflow 2.x (and SQLAlchemy) against ``uri``."""
+    python, overlay = mlflow2_with_sql()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(overlay),
+        "MLFLOW_TRACKING_URI": uri,
+        "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0",
+        "PYTHONWARNINGS": "ignore",
+        "GIT_PYTHON_REFRESH": "quiet",
+    }
+    result = subprocess.run(
+        [str(python), str(SCRIPTS / script), *args],
+        capture_output=True, text=True, timeout=420, env=env, cwd=cwd, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, f"{script} failed:\n{result.stderr[-6000:]}"
+    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
 
 
 def populate(engine: str, uri: str, workdir: Path) -> MlflowStore:

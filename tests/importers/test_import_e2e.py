@@ -18,8 +18,13 @@ import httpx
 import pytest
 
 from tests import databases
-from tests.conftest import free_port
-from tests.importers.conftest import MODEL, MlflowStores, mlflow_client, modelyard
+from tests.importers.conftest import (
+    MODEL,
+    MlflowStores,
+    free_port_in_range,
+    mlflow_client,
+    modelyard,
+)
 from tests.importers.report_lines import imported_counts
 from tests.mlflow_env import MLFLOW_SERVER, mlflow_python
 from tests.servers import process, registry_server
@@ -76,7 +81,9 @@ def test_official_client_sees_the_same_after_import(
         first = modelyard(*args, cwd=tmp_path)
         assert first.returncode == 0, first.stdout + first.stderr
         again = modelyard(*args, cwd=tmp_path)
-        with registry_server(tmp_path, database_url=target, artifact_root=str(dest)) as base:
+        with registry_server(
+            tmp_path, database_url=target, artifact_root=str(dest), port=free_port_in_range()
+        ) as base:
             seen = mlflow_client("snapshot.py", base, tmp_path, MODEL)
             history = httpx.get(
                 f"{base}/api/2.0/modelyard/registered-models/history", params={"name": MODEL}
@@ -125,7 +132,7 @@ def test_import_from_a_running_mlflow_server_over_rest(
     assert store.from_artifacts is not None
     source_db = tmp_path / "mlflow.db"
     shutil.copy(store.uri[len("sqlite:///") :], source_db)
-    port = free_port()
+    port = free_port_in_range()
     mlflow_server = [
         str(mlflow_python(MLFLOW_SERVER)), "-m", "mlflow", "server",
         "--backend-store-uri", f"sqlite:///{source_db}",
@@ -141,7 +148,9 @@ def test_import_from_a_running_mlflow_server_over_rest(
             cwd=tmp_path,
         )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
-    with registry_server(tmp_path, database_url=target, artifact_root=str(dest)) as base:
+    with registry_server(
+        tmp_path, database_url=target, artifact_root=str(dest), port=free_port_in_range()
+    ) as base:
         seen = mlflow_client("snapshot.py", base, tmp_path, MODEL)
 
     assert comparable(seen) == comparable(store.seen)

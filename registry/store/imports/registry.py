@@ -15,6 +15,7 @@ from registry.store.imports.entities import (
     ImportedModelVersion,
     ImportedRegisteredModel,
 )
+from registry.store.imports.integrity import parents_imported
 from registry.store.imports.tracking import replace_tags
 from registry.store.model_versions import DELETED as DELETED_VERSION
 from registry.store.models import (
@@ -132,7 +133,7 @@ def import_model_version(version: ImportedModelVersion) -> None:
         "status": version.status,
         "status_message": version.status_message,
     }
-    with write_transaction():
+    with parents_imported(f"version {version.version} of '{version.name}'"), write_transaction():
         model = RegisteredModel.get(RegisteredModel.name == version.name)
         row = ModelVersion.get_or_none(
             (ModelVersion.registered_model == model.id) & (ModelVersion.version == version.version)
@@ -162,7 +163,7 @@ def import_aliases(name: str, aliases: Mapping[str, int], timestamp: int) -> Non
     Entries carry ``timestamp`` (the model's last-updated time in the source: MLflow keeps no
     time per alias) and ``IMPORT_COMMENT``.
     """
-    with write_transaction():
+    with parents_imported(f"the aliases of '{name}'"), write_transaction():
         model = RegisteredModel.get(RegisteredModel.name == name)
         current = {
             row.alias_name: row.version

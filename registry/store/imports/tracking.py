@@ -19,6 +19,7 @@ from registry.store.imports.entities import (
     ImportedRun,
     RunSummary,
 )
+from registry.store.imports.integrity import parents_imported
 from registry.store.metrics import MetricPoint, insert_points
 from registry.store.models import (
     DELETED,
@@ -36,7 +37,7 @@ from registry.store.models import (
     RunModelOutput,
     RunTag,
 )
-from registry.store.upserts import upsert_key_values
+from registry.store.upserts import upsert_key_values, upsert_rows
 
 
 def read_experiments() -> dict[int, ImportedExperiment]:
@@ -180,7 +181,7 @@ def import_runs(runs: Sequence[ImportedRun]) -> None:
     Metric points already stored are not stored twice; tags the source no longer has are
     removed. The runs' experiments must already be imported. All the runs land, or none.
     """
-    with write_transaction():
+    with parents_imported("runs"), write_transaction():
         for run in runs:
             _write_run(run)
 
@@ -197,8 +198,9 @@ def _write_run(run: ImportedRun) -> None:
         "artifact_uri": run.artifact_uri,
         "deleted_time": run.deleted_time,
     }
-    if not Run.update(**values).where(Run.run_uuid == run.run_id).execute():
-        Run.insert(run_uuid=run.run_id, **values).execute()
+    upsert_rows(
+        Run, [{"run_uuid": run.run_id, **values}], key=(Run.run_uuid,), update=_fields(Run, values)
+    )
     upsert_key_values(Param, Param.run, run.run_id, run.params)
     replace_tags(RunTag, RunTag.run, run.run_id, run.tags)
     if run.metrics:
@@ -209,14 +211,20 @@ def _write_run(run: ImportedRun) -> None:
         RunModelInput.insert_many(
             [{"run": run.run_id, "model_id": m} for m in dict.fromkeys(run.model_inputs)]
         ).on_conflict_ignore().execute()
-    for model_id, step in run.model_outputs:
-        updated = (
-            RunModelOutput.update(step=step)
-            .where(RunModelOutput.run == run.run_id, RunModelOutput.model_id == model_id)
-            .execute()
-        )
-        if not updated:
-            RunModelOutput.insert(run=run.run_id, model_id=model_id, step=step).execute()
+    outputs = [
+        {"run": run.run_id, "model_id": model_id, "step": step}
+        for model_id, step in dict(run.model_outputs).items()  # the last step of a model wins
+    ]
+    upsert_rows(
+        RunModelOutput,
+        outputs,
+        key=(RunModelOutput.run, RunModelOutput.model_id),
+        update=(RunModelOutput.step,),
+    )
+
+
+def _fields(model: Any, values: dict[str, Any]) -> list[peewee.Field]:
+    return [getattr(model, name) for name in values]
 
 
 def _link_dataset(run: ImportedRun, dataset: DatasetInput) -> None:
@@ -275,10 +283,13 @@ def import_logged_model(model: ImportedLoggedModel) -> None:
         "creation_timestamp_ms": model.creation_timestamp_ms,
         "last_updated_timestamp_ms": model.last_updated_timestamp_ms,
     }
-    with write_transaction():
-        where = LoggedModel.model_id == model.model_id
-        if not LoggedModel.update(**values).where(where).execute():
-            LoggedModel.insert(model_id=model.model_id, **values).execute()
+    with parents_imported(f"logged model {model.model_id}"), write_transaction():
+        upsert_rows(
+            LoggedModel,
+            [{"model_id": model.model_id, **values}],
+            key=(LoggedModel.model_id,),
+            update=_fields(LoggedModel, values),
+        )
         replace_tags(LoggedModelParam, LoggedModelParam.model, model.model_id, model.params)
         replace_tags(LoggedModelTag, LoggedModelTag.model, model.model_id, model.tags)
 

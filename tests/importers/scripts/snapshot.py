@@ -67,14 +67,22 @@ def snapshot(model_name):
                 ]
                 for d in run.inputs.dataset_inputs
             ),
-            "model_inputs": sorted(m.model_id for m in (run.inputs.model_inputs or [])),
+            "model_inputs": sorted(
+                m.model_id for m in (getattr(run.inputs, "model_inputs", None) or [])
+            ),
             "model_outputs": sorted(
                 (m.model_id, m.step)
-                for m in ((run.outputs.model_outputs if run.outputs else None) or [])
+                for m in ((getattr(run, "outputs", None) and run.outputs.model_outputs) or [])
             ),
         }
         out["locations"][info.run_id] = info.artifact_uri
-    for model in client.search_logged_models(experiment_ids=ids):
+    # MLflow 2 has no logged models (nor run model inputs and outputs)
+    logged = (
+        client.search_logged_models(experiment_ids=ids)
+        if hasattr(client, "search_logged_models")
+        else []
+    )
+    for model in logged:
         out["logged_models"][model.model_id] = {
             "name": model.name,
             "experiment_id": model.experiment_id,

@@ -17,15 +17,15 @@ import peewee
 from playhouse import db_url
 
 from registry.errors import InvalidParameter
-from registry.importers import mlflow_schema as ml
-from registry.importers.mlflow_runs import RunReading
-from registry.importers.sql_rows import chunked, execute, fetch
 from registry.store import sqlite_path
 from registry.store.imports import (
     ImportedExperiment,
     ImportedModelVersion,
     ImportedRegisteredModel,
 )
+from registry.store.mlflow_source import schema as ml
+from registry.store.mlflow_source.rows import chunked, execute, fetch
+from registry.store.mlflow_source.runs import RunReading
 
 DATABASE_SCHEMES = ("sqlite", "postgresql", "postgres", "mysql")
 

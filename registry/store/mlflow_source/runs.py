@@ -13,11 +13,11 @@ from typing import Any
 
 import peewee
 
-from registry.importers import mlflow_schema as ml
-from registry.importers.sql_rows import chunked, fetch
 from registry.store.datasets import DatasetInput
 from registry.store.imports import ImportedLoggedModel, ImportedRun, RunSummary
 from registry.store.metrics import MetricPoint
+from registry.store.mlflow_source import schema as ml
+from registry.store.mlflow_source.rows import chunked, fetch
 
 _LOGGED_MODEL_STATUS = {
     0: "LOGGED_MODEL_PENDING",
