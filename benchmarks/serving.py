@@ -252,7 +252,7 @@ def measure(
     env: dict[str, str],
     tmp: Path,
 ) -> list[str]:
-    port = free_port()
+    port = args.port or free_port()
     args_ = command(server, model_dir, port, args.workers, mlflow)
     if server == "modelyard-batching":
         env = {**env, "SERVING_BATCH_MAX_LATENCY_MS": "2"}
@@ -283,6 +283,7 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--port", type=int, default=0, help="port of each server (0: a free one)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed (apt-get install wrk)")

@@ -14,3 +14,8 @@ grep -E '^(numpy|pandas|scipy|scikit-learn|xgboost|cloudpickle|skops)==' require
 for name in mlflow3 mlflow2 mlflow-server; do
   "${compile[@]}" "requirements/$name.in" -c requirements/model-libs.txt -o "requirements/$name.txt"
 done
+# The V2 clients the serving tests run (KServe's SDK, MLServer's types) send and read tensors
+# only; KServe pins pandas below 3, so these two locks resolve on their own.
+for name in kserve mlserver; do
+  "${compile[@]}" "requirements/$name.in" -o "requirements/$name.txt"
+done

@@ -6,15 +6,8 @@ import logging
 import time
 
 from flask import Flask, Response, g, request
-from werkzeug.exceptions import HTTPException
 
-from registry.errors import (
-    BadRequest,
-    NotFound,
-    PayloadTooLarge,
-    RegistryError,
-    UnsupportedMediaType,
-)
+from registry.errors import PayloadTooLarge, error_reply
 from serving import metrics
 from serving.api import ServingState, mlflow, ops, state, v2
 from serving.batching import MicroBatcher
@@ -55,9 +48,7 @@ def create_app(
         app.register_blueprint(blueprint)
     app.before_request(_before)
     app.after_request(_after)
-    app.register_error_handler(RegistryError, _error_response)
-    app.register_error_handler(HTTPException, _http_error)
-    app.register_error_handler(Exception, _unexpected_error)
+    app.register_error_handler(Exception, _error_response)
     if start:
         serving_state.start()
     return app
@@ -111,42 +102,12 @@ def _compress(response: Response, accept: str) -> None:
     response.headers["Content-Encoding"] = coding
 
 
-def _error_response(err: RegistryError) -> Response:
-    response = Response(jsoncodec.dumps(_error_body(err.to_dict())), status=err.http_status)
+def _error_response(exc: BaseException) -> Response:
+    # The one error body (registry.errors.error_reply); the Open Inference Protocol's routes
+    # add {"error": "..."}, the body its clients read.
+    oip = request.path.startswith("/v2")
+    reply = error_reply(exc, oip=oip, where=f"{request.method} {request.path}")
+    response = Response(jsoncodec.dumps(reply.body), status=reply.status, headers=reply.headers)
     response.mimetype = "application/json"
-    g.error_code = err.error_code
+    g.error_code = reply.body["error_code"]
     return response
-
-
-def _http_error(err: HTTPException) -> Response:
-    status = err.code or 500
-    message = err.description or err.name
-    cls = _HTTP_ERRORS.get(status)
-    if cls is not None:
-        return _error_response(cls(message))
-    code = "METHOD_NOT_ALLOWED" if status == 405 else "INTERNAL_ERROR"
-    response = Response(status=status, headers=err.get_headers())
-    response.set_data(jsoncodec.dumps(_error_body({"error_code": code, "message": message})))
-    response.mimetype = "application/json"
-    g.error_code = code
-    return response
-
-
-def _error_body(body: dict[str, object]) -> dict[str, object]:
-    # The Open Inference Protocol's error body is {"error": "..."}; its clients read only that.
-    if request.path.startswith("/v2"):
-        return {"error": body["message"], **body}
-    return body
-
-
-_HTTP_ERRORS: dict[int, type[RegistryError]] = {
-    400: BadRequest,
-    404: NotFound,
-    413: PayloadTooLarge,
-    415: UnsupportedMediaType,
-}
-
-
-def _unexpected_error(err: Exception) -> Response:
-    logger.exception("unexpected error on %s %s", request.method, request.path)
-    return _error_response(RegistryError("Internal error; see the server log."))

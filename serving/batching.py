@@ -56,7 +56,7 @@ class MicroBatcher:
             RegistryError: as ``scoring.guarded`` does for this request alone.
         """
         if array.ndim != 2 or len(array) >= self.max_rows:
-            return guarded(predictor.predict_array, array, None)
+            return guarded(predictor.predict_array, array)
         item = _Item(predictor, array, Future())
         self._queue.put(item)
         return item.future.result()
@@ -105,7 +105,7 @@ def _predict_group(group: list[_Item]) -> None:
             logger.debug("batched predict failed (%r); predicting each request alone", err)
     for item in group:
         try:
-            item.future.set_result(guarded(predictor.predict_array, item.array, None))
+            item.future.set_result(guarded(predictor.predict_array, item.array))
         except Exception as err:
             item.future.set_exception(err)
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from registry.errors import InvalidParameter
+from registry.models.model_input import ModelInput
 
 if TYPE_CHECKING:
     from registry.client import Client
@@ -26,9 +27,19 @@ class Predictor(Protocol):
     input_columns: list[str] | None
     needs_dataframe: bool
     signature: Any
+    csv_dtypes: dict[str, str]
 
     def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
         """Predict on a DataFrame, dict of columns, list of dicts or list of lists."""
+
+    def predict_input(self, inp: ModelInput, *, drop_extra: bool = False) -> Any:
+        """Predict on a decoded request, by the fastest path it allows."""
+
+    def input_array(self, inp: ModelInput) -> np.ndarray | None:
+        """The request as the array ``predict_array`` takes, or None."""
+
+    def for_method(self, method: str) -> Predictor | None:
+        """The model called through another prediction method (``predict_proba``), or None."""
 
     def predict_array(self, x: np.ndarray, params: dict[str, Any] | None = None) -> Any:
         """Predict on a 2-D numpy array whose columns are ``input_columns`` in order."""

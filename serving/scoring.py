@@ -1,25 +1,23 @@
-"""Turn a parsed request into the input the model wants, predict, and translate its errors.
+"""Predict on a decoded request: its params checked, the model's own errors translated.
 
-The fast path: a model that takes arrays (``needs_dataframe`` false) gets one numpy array built
-straight from the decoded JSON rows, with no DataFrame and no per-column checks beyond the
-column names, which are compared once. Everything else goes through ``Predictor.predict``, which
-enforces the signature and names the offending column.
+Which path the input takes (one float array, or a DataFrame with the signature enforced) is the
+Predictor's decision (``Predictor.predict_input``); here the micro-batcher only gets the array
+the Predictor hands out.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-import weakref
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
-
-from registry.errors import BadRequest, InvalidParameter, RegistryError
-from registry.models.enforcement import cast_request_frame, enforce_params
+from registry.errors import BadRequest, RegistryError
+from registry.models.enforcement import enforce_params
+from registry.models.model_input import ModelInput
 from serving.loader import Predictor
-from serving.protocols.mlflow import Invocation
+
+if TYPE_CHECKING:
+    from serving.batching import MicroBatcher
 
 logger = logging.getLogger(__name__)
 
@@ -46,143 +44,31 @@ def with_params(
     return checked, f'299 - "Ignored params not in the model\'s signature: {names}"'
 
 
-def with_invocation_params(inv: Invocation, predictor: Predictor) -> tuple[Invocation, str | None]:
-    """``with_params`` for an ``/invocations`` request.
+def with_input_params(inp: ModelInput, predictor: Predictor) -> tuple[ModelInput, str | None]:
+    """``with_params`` for a decoded request.
 
     In an LLM-style body, the keys the params schema declares are params; the rest is data.
     """
-    if inv.kind == "llm":
+    if inp.kind == "llm":
         signature = predictor.signature
         declared = {str(p.get("name")) for p in (signature.params or [])} if signature else set()
-        data = {k: v for k, v in inv.data.items() if k not in declared}
-        given = {k: v for k, v in inv.data.items() if k in declared}
-        inv = Invocation("llm", data, params=given or None)
-    if not inv.params:
-        return inv, None
-    params, warning = with_params(inv.params, predictor)
-    return dataclasses.replace(inv, params=params or None), warning
+        data = {k: v for k, v in inp.data.items() if k not in declared}
+        given = {k: v for k, v in inp.data.items() if k in declared}
+        inp = ModelInput("llm", data, params=given or None)
+    if not inp.params:
+        return inp, None
+    params, warning = with_params(inp.params, predictor)
+    return inp.with_params(params), warning
 
 
-def as_array(inv: Invocation, predictor: Predictor) -> np.ndarray | None:
-    """The request as one 2-D numeric array in the model's column order, or None.
-
-    None means the request must go through ``predict`` (the model needs a DataFrame, the
-    columns differ from the signature's, or the values are not all numbers).
-    """
-    if predictor.needs_dataframe or inv.params:
-        return None
-    columns = predictor.input_columns
-    if inv.kind == "rows":
-        if columns is not None and inv.columns != columns:
-            return None
-        return _truncated(_numeric(inv.data, columns is not None), predictor)
-    if inv.kind == "records" and columns is not None:
-        width = len(columns)
-        try:
-            rows = [[r[c] for c in columns] for r in inv.data if len(r) == width]
-        except KeyError:
-            return None
-        return _truncated(_numeric(rows, True), predictor) if len(rows) == len(inv.data) else None
-    if inv.kind == "frame" and (columns is None or list(inv.data.columns) == columns):
-        array = inv.data.to_numpy()
-        return _truncated(array, predictor) if array.dtype.kind in "fiub" else None
-    if inv.kind == "tensor" and columns is None:
-        return _numeric(inv.data, False)
-    return None
-
-
-_INTEGER_COLUMNS: weakref.WeakKeyDictionary[Predictor, list[int]] = weakref.WeakKeyDictionary()
-
-
-def _integer_columns(predictor: Predictor) -> list[int]:
-    """Positions (in ``input_columns`` order) of the signature's integer columns."""
-    found = _INTEGER_COLUMNS.get(predictor)
-    if found is None:
-        schema = getattr(predictor.signature, "inputs", None)
-        types = {c.name: c.type for c in schema.columns} if schema is not None else {}
-        columns = predictor.input_columns or []
-        found = [i for i, c in enumerate(columns) if types.get(c) in ("long", "integer")]
-        _INTEGER_COLUMNS[predictor] = found
-    return found
-
-
-_CSV_DTYPES: weakref.WeakKeyDictionary[Predictor, dict[str, str]] = weakref.WeakKeyDictionary()
-# The dtypes MLflow's server reads a signature's CSV columns as (schema.pandas_types()); it
-# reads datetime columns as text, which enforcement then parses.
-_PANDAS_TYPES = {
-    "string": "object",
-    "binary": "object",
-    "boolean": "bool",
-    "integer": "int32",
-    "long": "int64",
-    "float": "float32",
-    "double": "float64",
-}
-
-
-def csv_dtypes(predictor: Predictor) -> dict[str, str]:
-    """The dtype of each signature column in a CSV body, as MLflow's server reads it.
-
-    A string column keeps ``132`` as text; a long column refuses ``19.5``.
-    """
-    found = _CSV_DTYPES.get(predictor)
-    if found is None:
-        schema = getattr(predictor.signature, "inputs", None)
-        columns = schema.columns if schema is not None else []
-        found = {
-            c.name: _PANDAS_TYPES[c.type]
-            for c in columns
-            if c.name is not None and c.type in _PANDAS_TYPES
-        }
-        _CSV_DTYPES[predictor] = found
-    return found
-
-
-def _truncated(array: np.ndarray | None, predictor: Predictor) -> np.ndarray | None:
-    # MLflow's scoring server casts a table with astype, which truncates 19.5 to 19 in a long
-    # column; the array path must give the model the same numbers.
-    if array is None or array.ndim != 2 or array.dtype.kind != "f":
-        return array
-    positions = _integer_columns(predictor)
-    if positions and array.shape[1] > max(positions):
-        part = array[:, positions]
-        if np.isfinite(part).all():
-            array[:, positions] = np.trunc(part)
-    return array
-
-
-def _numeric(rows: Any, to_float: bool) -> np.ndarray | None:
-    try:
-        array = np.asarray(rows, dtype=np.float64 if to_float else None)
-    except (ValueError, TypeError):
-        return None
-    if array.dtype.kind not in "fiub" or array.ndim < 1:
-        return None
-    return array
-
-
-def as_data(inv: Invocation, predictor: Predictor | None = None) -> Any:
-    """The request in a form ``Predictor.predict`` accepts (a DataFrame only when named rows).
-
-    With a column signature, a table (named rows, records or CSV) is first cast as MLflow's
-    scoring server casts it (``cast_request_frame``).
-    """
-    schema = getattr(predictor.signature, "inputs", None) if predictor is not None else None
-    if schema is None or schema.is_tensor or schema.names is None:
-        if inv.kind == "rows" and inv.columns is not None:
-            return pd.DataFrame(inv.data, columns=inv.columns)
-        return inv.data
-    if inv.kind == "rows" and inv.columns is not None:
-        return cast_request_frame(pd.DataFrame(inv.data, columns=inv.columns), schema)
-    if inv.kind == "records" and inv.data:
-        return cast_request_frame(pd.DataFrame.from_records(inv.data), schema)
-    if inv.kind == "frame":
-        return cast_request_frame(inv.data, schema)
-    return inv.data
-
-
-def predict(predictor: Predictor, inv: Invocation, drop_extra: bool = False) -> Any:
-    """Predict on one request.
+def predict(
+    predictor: Predictor,
+    inp: ModelInput,
+    *,
+    drop_extra: bool = False,
+    batcher: MicroBatcher | None = None,
+) -> Any:
+    """Predict on one request; with a ``batcher``, an array request joins a shared batch.
 
     Columns the signature does not declare are a 400, or dropped as MLflow drops them when
     ``drop_extra`` (``SERVING_EXTRA_COLUMNS=drop``).
@@ -191,38 +77,14 @@ def predict(predictor: Predictor, inv: Invocation, drop_extra: bool = False) -> 
         InvalidParameter: the input breaks the model's signature (the message names the column).
         BadRequest: the model raised on the input (the message is the model's).
     """
-    array = as_array(inv, predictor)
-    if array is not None:
-        return guarded(predictor.predict_array, array, None)
-    if not drop_extra:
-        _reject_extra_columns(inv, predictor)
-    return guarded(predictor.predict, as_data(inv, predictor), inv.params)
+    if batcher is not None:
+        array = predictor.input_array(inp)
+        if array is not None:
+            return batcher.predict_array(predictor, array)
+    return guarded(predictor.predict_input, inp, drop_extra=drop_extra)
 
 
-def _reject_extra_columns(inv: Invocation, predictor: Predictor) -> None:
-    schema = getattr(predictor.signature, "inputs", None)
-    expected = getattr(schema, "names", None)
-    if not expected:
-        return
-    if inv.kind == "rows":
-        given = set(inv.columns or ())
-    elif inv.kind == "records":
-        given = set().union(*inv.data) if inv.data else set()
-    elif inv.kind == "columns":
-        given = set(inv.data)
-    elif inv.kind == "frame":
-        given = {str(c) for c in inv.data.columns}
-    else:
-        return
-    extra = sorted(given.difference(expected))
-    if extra:
-        raise InvalidParameter(
-            f"unexpected input column(s) {', '.join(map(repr, extra))}: the model's signature "
-            f"takes {', '.join(expected)}"
-        )
-
-
-def guarded(function: Any, data: Any, params: dict[str, Any] | None) -> Any:
+def guarded(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Call a predict function; a model's own exception becomes a 400 with its message.
 
     Raises:
@@ -230,7 +92,7 @@ def guarded(function: Any, data: Any, params: dict[str, Any] | None) -> Any:
         BadRequest: any other exception the model raised.
     """
     try:
-        return function(data, params=params) if params else function(data)
+        return function(*args, **kwargs)
     except RegistryError:
         raise
     except Exception as err:

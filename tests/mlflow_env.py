@@ -32,6 +32,10 @@ MLFLOW_2 = "mlflow2"
 """mlflow-skinny 2.x, the last major version."""
 MLFLOW_SERVER = "mlflow-server"
 """The full mlflow package: its tracking server and `mlflow models serve`."""
+KSERVE = "kserve"
+"""KServe's Python SDK (its InferenceRESTClient), for the serving conformance tests."""
+MLSERVER = "mlserver"
+"""MLServer (its V2 request and response types and codecs), for the serving conformance tests."""
 STALE_SECONDS = 24 * 3600
 CACHE = Path(os.environ.get("MODELYARD_TEST_CACHE", Path.home() / ".cache" / "modelyard-tests"))
 

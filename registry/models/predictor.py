@@ -11,7 +11,18 @@ import pandas as pd
 from registry.errors import InvalidParameter
 from registry.models.arrays import to_float_array
 from registry.models.enforcement import coerce_input, enforce_schema
+from registry.models.methods import method_runtime
 from registry.models.mlmodel import MLModel
+from registry.models.model_input import (
+    ModelInput,
+    as_array,
+    as_data,
+    csv_dtypes,
+    from_tensors,
+    integer_positions,
+    reject_extra_columns,
+    whole_tensor,
+)
 from registry.models.runtime import Runtime
 from registry.models.schema import ModelSignature, Schema, TensorSpec
 
@@ -19,12 +30,13 @@ logger = logging.getLogger(__name__)
 
 
 class Predictor:
-    """A loaded model: ``predict`` for any input, ``predict_array`` for the serving hot path.
+    """A loaded model: ``predict`` for any input, ``predict_input`` for a serving request.
 
     ``model`` is the underlying object (an estimator, a Booster, a ``PythonModel``).
     ``input_columns`` is the column order ``predict_array`` expects (None when the model takes
     a tensor or declares nothing). ``needs_dataframe`` is False when the model is happy with a
-    float64 ndarray in that order, so a server can skip pandas entirely.
+    float64 ndarray in that order, so a server can skip pandas entirely. ``csv_dtypes`` is the
+    dtype to read each signature column of a CSV body as (MLflow's ``pandas_types``).
     """
 
     def __init__(self, metadata: MLModel, runtime: Runtime) -> None:
@@ -45,6 +57,9 @@ class Predictor:
             else None
         )
         self.needs_dataframe: bool = self._decide_needs_dataframe()
+        self._integer_positions = integer_positions(self._schema, self.input_columns)
+        self.csv_dtypes: dict[str, str] = csv_dtypes(self._schema)
+        self._methods: dict[str, Predictor | None] = {}
 
     @property
     def signature(self) -> ModelSignature | None:
@@ -130,6 +145,58 @@ class Predictor:
         if self._schema is not None and columns is not None and np.isnan(array).any():
             to_float_array(array, columns, self._schema)
         return self._call_array(array)
+
+    def for_method(self, method: str) -> Predictor | None:
+        """This model called through its prediction method ``method`` (``predict_proba``, ...).
+
+        None when the model has no such method (a regressor's ``predict_proba``) or its flavor
+        has no methods to choose from (a custom pyfunc model).
+        """
+        if method not in self._methods:
+            conf = self.metadata.python_function or {}
+            runtime = method_runtime(str(conf.get("loader_module", "")), self._runtime, method)
+            self._methods[method] = None if runtime is None else Predictor(self.metadata, runtime)
+        return self._methods[method]
+
+    def predict_input(self, inp: ModelInput, *, drop_extra: bool = False) -> Any:
+        """Predict on a decoded serving request, by the fastest path the model and input allow.
+
+        A numeric input the model can take as one float64 array skips pandas (``input_array``);
+        anything else goes through ``predict``, after MLflow's scoring-server casts. Columns
+        the signature does not declare are refused unless ``drop_extra``, when they are
+        dropped as MLflow drops them.
+
+        Raises:
+            InvalidParameter: the input breaks the signature (the message names the column).
+        """
+        if inp.kind == "tensors":
+            whole = whole_tensor(inp, self.input_columns)
+            if whole is not None and not self.needs_dataframe and not inp.params:
+                return self.predict_array(whole)
+            inp = from_tensors(inp, self.input_columns)
+        array = self.input_array(inp)
+        if array is not None:
+            return self.predict_array(array)
+        if not drop_extra:
+            reject_extra_columns(inp, self._schema)
+        return self.predict(as_data(inp, self._schema), inp.params)
+
+    def input_array(self, inp: ModelInput) -> np.ndarray | None:
+        """The request as the array ``predict_array`` takes, or None when it needs ``predict``.
+
+        None when the model needs a DataFrame, the request has params, its columns differ
+        from ``input_columns``, or its values are not all numbers.
+        """
+        if self.needs_dataframe or inp.params:
+            return None
+        if inp.kind == "tensors":
+            whole = whole_tensor(inp, self.input_columns)
+            return (
+                whole
+                if whole is not None
+                else self.input_array(from_tensors(inp, self.input_columns))
+            )
+        return as_array(inp, self.input_columns, self._integer_positions)
 
     def _call_array(self, x: np.ndarray) -> Any:
         call = self._runtime.predict_array

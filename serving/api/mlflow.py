@@ -18,22 +18,18 @@ MLFLOW_PROTOCOL_VERSION = "3.17.2"
 def invocations() -> Response:
     """Predict on a JSON or CSV body; answer ``{"predictions": [...]}``."""
     served = model()
-    max_rows = state().config.max_request_rows
+    predictor = served.predictor
+    config = state().config
     content_type = request.content_type
     is_csv = (content_type or "").startswith(CONTENT_TYPE_CSV)
-    dtypes = scoring.csv_dtypes(served.predictor) if is_csv else None
-    inv = parse_invocation(request_body(), content_type, max_rows, dtypes)
-    inv, warning = scoring.with_invocation_params(inv, served.predictor)
-    batcher = state().batcher
-    array = scoring.as_array(inv, served.predictor) if batcher is not None else None
-    if batcher is not None and array is not None:
-        predictions = batcher.predict_array(served.predictor, array)
-    else:
-        drop = state().config.extra_columns == "drop"
-        predictions = scoring.predict(served.predictor, inv, drop_extra=drop)
-    metrics.ROWS.inc(inv.row_count)
+    dtypes = predictor.csv_dtypes if is_csv else None
+    inp = parse_invocation(request_body(), content_type, config.max_request_rows, dtypes)
+    inp, warning = scoring.with_input_params(inp, predictor)
+    drop = config.extra_columns == "drop"
+    predictions = scoring.predict(predictor, inp, drop_extra=drop, batcher=state().batcher)
+    metrics.ROWS.inc(inp.row_count)
     response = Response(
-        predictions_body(predictions, wrapped=inv.kind != "llm"), mimetype="application/json"
+        predictions_body(predictions, wrapped=inp.kind != "llm"), mimetype="application/json"
     )
     if warning is not None:
         response.headers["Warning"] = warning

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
-import numpy as np
 from flask import Blueprint, Response, request
 
-from registry.errors import NotFound
+from registry.errors import BadRequest, NotFound
+from registry.models.model_input import ModelInput
 from serving import metrics, scoring
 from serving.api import model, request_body, state
-from serving.loader import LoadedModel
+from serving.loader import LoadedModel, Predictor
 from serving.protocols import jsoncodec
-from serving.protocols.mlflow import Invocation
 from serving.protocols.v2 import (
-    InferRequest,
     infer_response,
+    method_outputs,
     output_names,
     parse_infer_request,
     tensor_metadata,
@@ -101,17 +99,14 @@ def infer(name: str, version: str | None = None) -> Response:
     )
     predictor = served.predictor
     params, warning = scoring.with_params(req.parameters, predictor)
-    if params is not req.parameters:
-        req = dataclasses.replace(req, parameters=params or None)
-    tensor = _single_tensor(req, predictor.input_columns)
-    if tensor is not None and not predictor.needs_dataframe and not req.parameters:
-        predictions = scoring.guarded(predictor.predict_array, tensor, None)
-    else:
-        predictions = scoring.predict(predictor, _as_invocation(req, predictor.input_columns))
-    metrics.ROWS.inc(_rows(req))
+    inp = req.model_input().with_params(params)
     signature = predictor.signature
     names = output_names(signature.outputs if signature else None)
-    body, header_length = infer_response(name, served.version, req, predictions, names)
+    methods = {m: _by_method(predictor, m, inp) for m in method_outputs(req, names)}
+    only_methods = req.outputs is not None and len(methods) == len(req.outputs)
+    predictions = None if only_methods else scoring.predict(predictor, inp)
+    metrics.ROWS.inc(inp.row_count)
+    body, header_length = infer_response(name, served.version, req, predictions, names, methods)
     if header_length is None:
         response = Response(body, mimetype="application/json")
     else:
@@ -122,33 +117,10 @@ def infer(name: str, version: str | None = None) -> Response:
     return response
 
 
-def _single_tensor(req: InferRequest, columns: list[str] | None) -> np.ndarray | None:
-    """The one input tensor when it is the whole model input, not a named column."""
-    if len(req.inputs) != 1:
-        return None
-    name, tensor = next(iter(req.inputs.items()))
-    if columns is not None and (name in columns or tensor.ndim != 2):
-        return None
-    if columns is not None and tensor.shape[1] != len(columns):
-        return None
-    return tensor if tensor.dtype.kind in "fiub" else None
-
-
-def _as_invocation(req: InferRequest, columns: list[str] | None) -> Invocation:
-    if len(req.inputs) == 1:
-        name, tensor = next(iter(req.inputs.items()))
-        if columns is None or name not in columns:
-            if tensor.ndim == 2 and columns is not None and tensor.shape[1] == len(columns):
-                return Invocation("rows", tensor.tolist(), columns=columns, params=req.parameters)
-            return Invocation("tensor", tensor.tolist(), params=req.parameters)
-    data = {name: _column(tensor) for name, tensor in req.inputs.items()}
-    return Invocation("columns", data, params=req.parameters)
-
-
-def _column(tensor: np.ndarray) -> list[Any]:
-    column: list[Any] = tensor.reshape(-1).tolist()
-    return column
-
-
-def _rows(req: InferRequest) -> int:
-    return max((t.shape[0] if t.ndim else 1 for t in req.inputs.values()), default=0)
+def _by_method(predictor: Predictor, method: str, inp: ModelInput) -> Any:
+    found = predictor.for_method(method)
+    if found is None:
+        raise BadRequest(
+            f"Invalid input. Unknown output '{method}': the model has no {method} method."
+        )
+    return scoring.predict(found, inp)

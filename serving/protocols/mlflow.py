@@ -1,19 +1,19 @@
 """MLflow's scoring protocol: ``/invocations`` request formats and the predictions body.
 
-Parsing stops at plain Python lists and dicts (or a DataFrame for CSV): deciding whether the
-model gets a numpy array or a DataFrame is the scorer's job, which knows the model.
+A body decodes into one ``ModelInput`` of plain Python lists and dicts (or a DataFrame for
+CSV): deciding whether the model gets a numpy array or a DataFrame is the Predictor's job.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import io
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any
 
 import pandas as pd
 
 from registry.errors import BadRequest, UnsupportedMediaType
+from registry.models.model_input import ModelInput
 from serving.protocols import jsoncodec
 from serving.protocols.limits import check_rows
 
@@ -39,38 +39,6 @@ SCORING_PROTOCOL_CHANGE_INFO = (
 
 # MLflow's unified LLM bodies (chat, completions, embeddings) are passed to the model as a dict.
 LLM_KEYS = frozenset({"messages", "prompt", "input"})
-
-Kind = Literal["rows", "records", "columns", "tensor", "frame", "llm"]
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Invocation:
-    """One parsed ``/invocations`` request.
-
-    Attributes:
-        kind: ``rows`` (``columns`` + list of rows), ``records`` (list of dicts), ``columns``
-            (dict of column lists), ``tensor`` (nested lists), ``frame`` (a DataFrame, CSV) or
-            ``llm`` (a chat, completions or embeddings body, given to the model as a dict).
-        data: the payload in the shape ``kind`` names.
-        columns: column names for ``rows`` (None when the request gave none).
-        params: the optional ``params`` object, passed to ``predict(params=)``.
-    """
-
-    kind: Kind
-    data: Any
-    columns: list[str] | None = None
-    params: dict[str, Any] | None = None
-
-    @property
-    def row_count(self) -> int:
-        """Number of rows (or tensor entries along the first axis) in the request."""
-        if self.kind == "llm":
-            return 1
-        if self.kind == "columns":
-            return max(
-                (len(v) if isinstance(v, list) else 1 for v in self.data.values()), default=0
-            )
-        return len(self.data)
 
 
 def media_type(content_type: str | None) -> str:
@@ -104,7 +72,7 @@ def parse_invocation(
     content_type: str | None,
     max_rows: int | None = None,
     csv_dtypes: Mapping[str, str] | None = None,
-) -> Invocation:
+) -> ModelInput:
     """Parse an ``/invocations`` body of the given Content-Type.
 
     Args:
@@ -123,7 +91,7 @@ def parse_invocation(
     if media_type(content_type) == CONTENT_TYPE_CSV:
         frame = parse_csv(body, max_rows, csv_dtypes)
         check_rows(len(frame), max_rows, counted_all=False)
-        return Invocation("frame", frame)
+        return ModelInput("frame", frame)
     try:
         document = jsoncodec.loads(body)
     except jsoncodec.JSONDecodeError as err:
@@ -153,8 +121,8 @@ def parse_csv(
         raise BadRequest(f"Invalid input. The body is not valid CSV. Error: '{err}'") from None
 
 
-def parse_document(document: Any) -> Invocation:
-    """Turn a decoded JSON document into an Invocation.
+def parse_document(document: Any) -> ModelInput:
+    """Turn a decoded JSON document into a ModelInput.
 
     Raises:
         BadRequest: the document is not a dict with exactly one input field, or its payload
@@ -167,7 +135,7 @@ def parse_document(document: Any) -> Invocation:
             f"{REQUIRED_INPUT_FORMAT}. Received unexpected input type '{type(document)}."
         )
     if not LLM_KEYS.isdisjoint(document):
-        return Invocation("llm", document)
+        return ModelInput("llm", document)
     keys = _FORMAT_KEYS.intersection(document)
     if len(keys) != 1:
         received = [key for key in document if key != "params"]
@@ -188,11 +156,11 @@ def parse_document(document: Any) -> Invocation:
                 "Invalid input. Provided dataframe_records field is not a valid dataframe "
                 "representation in 'records' format: expected a list of objects."
             )
-        return Invocation("records", payload, params=params)
+        return ModelInput("records", payload, params=params)
     return _tensor_input(key, payload, params)
 
 
-def _split(payload: Any, params: dict[str, Any] | None) -> Invocation:
+def _split(payload: Any, params: dict[str, Any] | None) -> ModelInput:
     def invalid(error: str) -> BadRequest:
         return BadRequest(
             "Invalid input. Provided dataframe_split field is not a valid dataframe "
@@ -224,7 +192,7 @@ def _split(payload: Any, params: dict[str, Any] | None) -> Invocation:
     if index is not None and (not isinstance(index, list) or len(index) != len(rows)):
         given = len(index) if isinstance(index, list) else type(index).__name__
         raise invalid(f"Shape of passed values is ({len(rows)}, {width}), indices imply {given}")
-    return Invocation("rows", rows, columns=columns, params=params)
+    return ModelInput("rows", rows, columns=columns, params=params)
 
 
 _SPLIT_KEYS = frozenset({"columns", "data", "index"})
@@ -242,13 +210,13 @@ def _column_names(columns: Any, invalid: Any) -> list[str] | None:
     return [c if isinstance(c, str) else str(c) for c in columns]
 
 
-def _tensor_input(key: str, payload: Any, params: dict[str, Any] | None) -> Invocation:
+def _tensor_input(key: str, payload: Any, params: dict[str, Any] | None) -> ModelInput:
     if isinstance(payload, dict):
-        return Invocation("columns", payload, params=params)
+        return ModelInput("columns", payload, params=params)
     if _is_records(payload) and payload:
-        return Invocation("records", payload, params=params)
+        return ModelInput("records", payload, params=params)
     if isinstance(payload, list):
-        return Invocation("tensor", payload, params=params)
+        return ModelInput("tensor", payload, params=params)
     raise BadRequest(
         f"Invalid input. '{key}' must be a list of rows, a list of objects or an object of "
         f"columns; got {type(payload).__name__}."

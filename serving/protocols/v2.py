@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from registry.errors import BadRequest
+from registry.models.model_input import ModelInput
 from registry.models.schema import ColSpec, Schema, TensorSpec
 from serving.protocols import jsoncodec, v2_binary
 from serving.protocols.limits import check_rows
@@ -73,6 +74,10 @@ class InferRequest:
     parameters: dict[str, Any] | None
     outputs: tuple[RequestedOutput, ...] | None = None
     binary_output: bool = False
+
+    def model_input(self) -> ModelInput:
+        """The input tensors and the model's params, as the one value a Predictor reads."""
+        return ModelInput("tensors", self.inputs, params=self.parameters)
 
 
 def parse_infer_request(
@@ -201,16 +206,21 @@ def infer_response(
     req: InferRequest,
     predictions: Any,
     names: list[str] | None = None,
+    methods: dict[str, Any] | None = None,
 ) -> tuple[bytes, int | None]:
     """The V2 inference response body, and its JSON header's length when outputs are binary.
 
     ``names`` are the signature's output names, used to name a single array output (or each
-    column of a 2-D one). Only the outputs ``req`` asks for are sent, in its order.
+    column of a 2-D one); ``predictions`` is None when the request asks only for method
+    outputs. ``methods`` maps a method name (``predict_proba``) to what that method returned:
+    one output of that name each. Only the outputs ``req`` asks for are sent, in its order.
 
     Raises:
         BadRequest: the request asks for an output the model does not produce.
     """
-    tensors = _select(_tensors(predictions, names), req.outputs)
+    produced = [] if predictions is None else _tensors(predictions, names)
+    by_method = [_output(method, np.asarray(out)) for method, out in (methods or {}).items()]
+    tensors = _select(produced, by_method, req.outputs)
     chunks: list[bytes] = []
     outputs = []
     for tensor, binary in tensors:
@@ -291,15 +301,31 @@ def _tensors(predictions: Any, names: list[str] | None) -> list[_Tensor]:
 DEFAULT_OUTPUT = "predict"
 """The name of a model's output when its signature names none (MLServer's method name)."""
 
+METHOD_OUTPUTS = ("predict_proba", "predict_log_proba", "predict_joint_log_proba")
+"""Outputs a request may ask for by a classifier's method name, as MLServer's runtimes answer."""
+
+
+def method_outputs(req: InferRequest, names: list[str] | None) -> list[str]:
+    """The requested outputs that name a prediction method, not one of the signature's outputs.
+
+    ``predict`` is not among them: it names the model's own output (``DEFAULT_OUTPUT``).
+    """
+    taken = set(names or ())
+    asked = [o.name for o in req.outputs or ()]
+    return [n for n in dict.fromkeys(asked) if n in METHOD_OUTPUTS and n not in taken]
+
 
 def _select(
-    tensors: list[_Tensor], requested: tuple[RequestedOutput, ...] | None
+    tensors: list[_Tensor],
+    by_method: list[_Tensor],
+    requested: tuple[RequestedOutput, ...] | None,
 ) -> list[tuple[_Tensor, bool | None]]:
     if requested is None:
-        return [(t, None) for t in tensors]
+        return [(t, None) for t in tensors + by_method]
     by_name = {t.name: t for t in tensors}
     if len(tensors) == 1:
         by_name.setdefault(DEFAULT_OUTPUT, tensors[0])
+    by_name.update({t.name: t for t in by_method})
     unknown = [r.name for r in requested if r.name not in by_name]
     if unknown:
         raise BadRequest(

@@ -5,16 +5,18 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 import tritonclient.http as triton
-from sklearn.linear_model import LinearRegression
+from sklearn.linear_model import LinearRegression, LogisticRegression
 from tritonclient.utils import InferenceServerException
 
 from registry.models import sklearn as sklearn_flavor
 from tests.conftest import free_port
+from tests.mlflow_env import KSERVE, MLSERVER, run_official_client
 from tests.servers import process
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
@@ -25,6 +27,8 @@ TARGET = 2 * TRAIN["a"] + TRAIN["b"] - TRAIN["c"]
 ROWS = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
 MODEL = LinearRegression().fit(TRAIN.to_numpy(), TARGET)
 EXPECTED = MODEL.predict(ROWS)
+CLASSIFIER = LogisticRegression().fit(TRAIN.to_numpy(), [0, 1, 0, 1, 1])
+SCRIPTS = Path(__file__).resolve().parent.parent / "serving" / "scripts"
 
 
 def serve(model_dir: Path, log: Path) -> Iterator[str]:
@@ -49,6 +53,14 @@ def column_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("columns")
     model = LinearRegression().fit(TRAIN, TARGET)
     sklearn_flavor.save_model(model, root / "model", input_example=TRAIN.head(2))
+    yield from serve(root / "model", root / "serve.log")
+
+
+@pytest.fixture(scope="module")
+def classifier_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A logistic regression (predict_proba) whose signature is one float64 tensor."""
+    root = tmp_path_factory.mktemp("classifier")
+    sklearn_flavor.save_model(CLASSIFIER, root / "model", input_example=TRAIN.to_numpy()[:2])
     yield from serve(root / "model", root / "serve.log")
 
 
@@ -129,3 +141,59 @@ def test_tritonclient_metadata_lists_the_signature(tensor_server: str, column_se
     assert columns["inputs"] == [
         {"name": name, "datatype": "FP64", "shape": [-1]} for name in COLUMNS
     ]
+
+
+def _in_venv(lock: str, script: str, tmp: Path, *servers: str) -> dict[str, Any]:
+    urls = [f"http://{server}" for server in servers]
+    return run_official_client(SCRIPTS / script, "", tmp, *urls, requirement=lock)
+
+
+def test_kserve_rest_client_on_its_defaults(
+    tensor_server: str, column_server: str, classifier_server: str, tmp_path: Path
+) -> None:
+    got = _in_venv(
+        KSERVE, "kserve_client.py", tmp_path, tensor_server, column_server, classifier_server
+    )
+    assert (got["live"], got["ready"], got["model_ready"]) == (True, True, True)
+    binary = got["binary"]["predict"]
+    assert binary["datatype"] == "FP64" and binary["shape"] == [2]
+    assert binary["data"] == pytest.approx(EXPECTED.tolist())
+    assert got["json"]["predict"]["data"] == pytest.approx(EXPECTED.tolist())
+    assert got["columns"]["predict"]["data"] == pytest.approx(EXPECTED.tolist())
+    assert got["dict"]["predict"]["data"] == pytest.approx(MODEL.predict(ROWS[:1]).tolist())
+    methods = got["methods"]
+    assert list(methods) == ["predict_proba", "predict"]
+    assert methods["predict_proba"]["shape"] == [2, 2]
+    assert methods["predict_proba"]["data"] == pytest.approx(CLASSIFIER.predict_proba(ROWS))
+    assert methods["predict"]["data"] == CLASSIFIER.predict(ROWS).tolist()
+    assert got["unknown_output"]["status"] == 400
+    assert "Unknown output(s) 'output0'" in got["unknown_output"]["message"]
+    assert got["regressor_proba"]["status"] == 400
+    assert "the model has no predict_proba method" in got["regressor_proba"]["message"]
+    assert got["unknown_model"]["status"] == 404
+    assert "Model 'other' is not served here" in got["unknown_model"]["message"]
+    assert got["wrong_shape"]["status"] == 400
+    assert "shape" in got["wrong_shape"]["message"]
+
+
+def test_mlserver_types_accept_our_bodies_and_we_accept_theirs(
+    tensor_server: str, column_server: str, classifier_server: str, tmp_path: Path
+) -> None:
+    got = _in_venv(
+        MLSERVER, "mlserver_types.py", tmp_path, tensor_server, column_server, classifier_server
+    )
+    assert "binary_tensor_data" in got["server_extensions"]
+    assert got["tensor_metadata"] == {
+        "inputs": [{"name": "input-0", "datatype": "FP64", "shape": [-1, 3]}],
+        "outputs": [{"name": "predict", "datatype": "FP64", "shape": [-1]}],
+    }
+    assert [t["name"] for t in got["columns_metadata"]["inputs"]] == COLUMNS
+    assert got["numpy"]["status"] == 200
+    assert got["numpy"]["outputs"]["predict"] == pytest.approx(EXPECTED.tolist())
+    assert got["pandas"]["outputs"]["predict"] == pytest.approx(EXPECTED.tolist())
+    methods = got["methods"]
+    assert methods["id"] == "mine"
+    assert methods["outputs"]["predict_proba"] == pytest.approx(CLASSIFIER.predict_proba(ROWS))
+    assert methods["outputs"]["predict"] == CLASSIFIER.predict(ROWS).tolist()
+    assert got["unknown_output"]["status"] == 400
+    assert "Unknown output(s) 'transform'" in got["unknown_output"]["error"]

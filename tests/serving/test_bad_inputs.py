@@ -129,7 +129,7 @@ def test_bad_requests_do_not_disturb_good_ones(signature_client: FlaskClient) ->
 def test_unknown_route_and_method_get_the_error_body(signature_client: FlaskClient) -> None:
     missing = signature_client.get("/nope")
     assert missing.status_code == 404
-    assert missing.get_json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
+    assert missing.get_json()["error_code"] == "ENDPOINT_NOT_FOUND"
     wrong_method = signature_client.get("/invocations")
     assert wrong_method.status_code == 405
     assert set(wrong_method.get_json()) == {"error_code", "message"}

@@ -20,10 +20,10 @@ import httpx
 import pytest
 
 from tests.conftest import free_port
-from tests.mlflow_env import MLFLOW_SERVER, mlflow_python
+from tests.mlflow_env import MLFLOW_SERVER, mlflow_python, run_official_client
 from tests.servers import process
 
-pytestmark = [pytest.mark.e2e, pytest.mark.compat, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.e2e, pytest.mark.compat, pytest.mark.timeout(600)]
 
 SCRIPT = Path(__file__).parent / "scripts" / "save_compared_models.py"
 JSON = "application/json"
@@ -93,11 +93,19 @@ def _start(stack: ExitStack, args: list[str], port: int, log: Path, env: dict[st
 
 
 @pytest.fixture(scope="module")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tuple[str, str]]]:
-    """For each model, the base URLs of our server and of MLflow's, serving the same directory."""
+def models_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The compared models, saved by the official mlflow."""
     root = tmp_path_factory.mktemp("compared")
     python = mlflow_python(MLFLOW_SERVER)
     subprocess.run([str(python), str(SCRIPT), str(root)], check=True, capture_output=True)
+    return root
+
+
+@pytest.fixture(scope="module")
+def servers(models_root: Path) -> Iterator[dict[str, tuple[str, str]]]:
+    """For each model, the base URLs of our server and of MLflow's, serving the same directory."""
+    root = models_root
+    python = mlflow_python(MLFLOW_SERVER)
     urls = {}
     with ExitStack() as stack:
         for model in ("columns", "tensor", "category"):
@@ -163,3 +171,23 @@ def test_mlflows_scoring_server_client_gets_mlflows_answers(
     assert ours["dataframe"] == pytest.approx(theirs["dataframe"])
     assert ours["ndarray"] == pytest.approx(theirs["ndarray"])
     assert ours["version"] == theirs["version"]
+
+
+def test_mlflows_local_predict_and_deployments_client_agree_with_us(
+    servers: dict[str, tuple[str, str]], models_root: Path, tmp_path: Path
+) -> None:
+    """MLflow's local pyfunc predict answers each body as we do; its deployments client fails
+    against a scoring server (it speaks to MLflow's AI gateway), on ours as on MLflow's."""
+    script = SCRIPT.parent / "deployments_client.py"
+    urls = servers["columns"]
+    got = run_official_client(
+        script, "", tmp_path, str(models_root), *urls, requirement=MLFLOW_SERVER
+    )
+    deployments = got.pop("deployments")
+    assert deployments["ours"] == deployments["theirs"] == {"error": "HTTPError", "status": 404}
+    assert len(got) == 6
+    for case, answer in got.items():
+        assert answer["local_predict"] == pytest.approx(answer["pyfunc"]), case
+        ours = _post(servers[answer["model"]][0], answer["body"], JSON)
+        assert ours.status_code == 200, (case, ours.text)
+        assert ours.json()["predictions"] == pytest.approx(answer["local_predict"]), case
