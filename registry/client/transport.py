@@ -285,6 +285,8 @@ class Transport:
             cap=_MAX_DELAY,
             retry_after=_retry_after,
             name=name,
+            # The caller raises the final outcome; each attempt is detail for --debug logs.
+            log_level=logging.DEBUG,
             retry_error_callback=_last_outcome,
         )
         try:
