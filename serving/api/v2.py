@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from flask import Blueprint, Response, request
 
 from registry.errors import BadRequest, NotFound
@@ -123,4 +124,11 @@ def _by_method(predictor: Predictor, method: str, inp: ModelInput) -> Any:
         raise BadRequest(
             f"Invalid input. Unknown output '{method}': the model has no {method} method."
         )
-    return scoring.predict(found, inp)
+    out = scoring.predict(found, inp)
+    try:
+        return np.asarray(out)
+    except ValueError as err:  # ragged, e.g. a multi-output classifier's per-target classes
+        raise BadRequest(
+            f"Invalid input. Output '{method}' of this model is not one tensor ({err});"
+            " ask for another output."
+        ) from None

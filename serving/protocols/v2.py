@@ -129,7 +129,8 @@ def parse_infer_request(
 
 
 def _requested_outputs(outputs: Any) -> tuple[RequestedOutput, ...] | None:
-    if outputs is None:
+    # An empty list asks for nothing in particular: the model's default outputs, as if absent.
+    if outputs is None or outputs == []:
         return None
     if not isinstance(outputs, list) or not all(
         isinstance(o, dict) and isinstance(o.get("name"), str) for o in outputs

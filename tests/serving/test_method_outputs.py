@@ -105,3 +105,33 @@ def test_method_outputs_go_binary_when_asked(
     raw = answer.get_data()[length:]
     proba = model.predict_proba(FRAME)  # type: ignore[attr-defined]
     np.testing.assert_allclose(np.frombuffer(raw, dtype="<f8"), proba.reshape(-1), rtol=1e-6)
+
+
+def test_an_empty_outputs_list_answers_the_default_output_and_checks_the_input(
+    classifiers: dict[str, tuple[Path, object]],
+) -> None:
+    model_dir, model = classifiers["sklearn"]
+    client = make_app(model_dir).test_client()
+    answer = client.post(INFER, json={**_request(), "outputs": []})
+    bad = client.post(
+        INFER,
+        json={"inputs": [{"name": "x", "shape": [1, 2], "datatype": "FP64", "data": [1.0, 2.0]}]}
+        | {"outputs": []},
+    )
+    assert answer.status_code == 200, answer.get_json()
+    assert answer.get_json()["outputs"][0]["data"] == model.predict(FRAME).tolist()  # type: ignore[attr-defined]
+    assert bad.status_code == 400
+
+
+# MultiOutputClassifier hands its estimators arrays, and sklearn warns about the lost names.
+@pytest.mark.filterwarnings("ignore:X does not have valid feature names:UserWarning")
+def test_a_ragged_method_output_is_a_400_naming_it(tmp_path: Path) -> None:
+    from sklearn.multioutput import MultiOutputClassifier
+
+    targets = np.array([[0, 0], [1, 1], [0, 2], [1, 0], [1, 2]])  # 2 classes, then 3
+    model = MultiOutputClassifier(LogisticRegression()).fit(TRAIN, targets)
+    sklearn_flavor.save_model(model, tmp_path / "multi", input_example=TRAIN.head(2))
+    client = make_app(tmp_path / "multi").test_client()
+    answer = client.post(INFER, json=_request("predict_proba"))
+    assert answer.status_code == 400, answer.get_json()
+    assert "predict_proba" in answer.get_json()["message"]
