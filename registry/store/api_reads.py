@@ -15,6 +15,7 @@ from registry.store.experiments import ExperimentRecord, with_tags
 from registry.store.logged_models import LoggedModelRecord
 from registry.store.metrics import logged_value
 from registry.store.models import (
+    VALUE_FINITE,
     Experiment,
     ModelVersion,
     RegisteredModel,
@@ -24,16 +25,61 @@ from registry.store.models import (
 from registry.store.runs import RunRecord
 from registry.store.version_rows import VersionRow, as_row
 from registry.wire import logged_models, registry, tracking
-from registry.wire.base import JSON, View, encoder
+from registry.wire.base import JSON, Constant, View, encoder, itself
 
+
+def _logged_value(metric: Any) -> float:
+    kind = metric.value_kind
+    return metric.value if kind == VALUE_FINITE else logged_value(metric.value, kind)
+
+
+def _model_info(record: LoggedModelRecord) -> View:
+    return View(record.model, tags=record.tags)
+
+
+def _exclusive(model: RegisteredModel) -> bool:
+    return bool(model.exclusive_stages)
+
+
+_READY = Constant("READY")
+_RUN_SOURCES = {"run_id": "run_uuid", "run_name": "name"}
 _EXPERIMENT = encoder(tracking.Experiment.Schema)
-_RUN = encoder(tracking.Run.Schema)
-_RUN_INFO = encoder(tracking.RunInfo.Schema)
-_METRIC = encoder(tracking.Metric.Schema)
-_LOGGED_MODEL = encoder(logged_models.LoggedModel.Schema)
-_VERSION = encoder(registry.ModelVersion.Schema)
-_MODEL = encoder(registry.RegisteredModel.Schema)
-_TRANSITION = encoder(registry.Transition.Schema)
+_RUN_INFO = encoder(tracking.RunInfo.Schema, sources=_RUN_SOURCES)
+_METRIC = encoder(tracking.Metric.Schema, sources={"value": _logged_value})
+# A run's latest metrics: their rows carry the run id, which a run's data leaves out.
+_LATEST_METRIC = encoder(
+    tracking.Metric.Schema, sources={"value": _logged_value, "run_id": Constant(None)}
+)
+_DATASET_INPUT = encoder(
+    tracking.DatasetInput.Schema, sources={"dataset": itself, "tags": dataset_input_tags}
+)
+# A RunRecord as a Run: every part is read from the record's rows, none rebuilt as a View.
+_RUN = encoder(
+    tracking.Run.Schema,
+    sources={"info": "run", "data": itself, "inputs": itself, "outputs": itself},
+    nested={
+        "info": _RUN_INFO,
+        "data": encoder(tracking.RunData.Schema, nested={"metrics": _LATEST_METRIC}),
+        "inputs": encoder(tracking.RunInputs.Schema, nested={"dataset_inputs": _DATASET_INPUT}),
+    },
+)
+_LOGGED_MODEL = encoder(
+    logged_models.LoggedModel.Schema,
+    sources={"info": _model_info, "data": itself},
+    nested={"data": encoder(logged_models.LoggedModelData.Schema, nested={"metrics": _METRIC})},
+)
+_VERSION = encoder(registry.ModelVersion.Schema, sources={"status": _READY})
+# A registered model's latest versions are listed without their tags and aliases.
+_LATEST_VERSION = encoder(
+    registry.ModelVersion.Schema,
+    sources={"status": _READY, "tags": Constant(()), "aliases": Constant(())},
+)
+_MODEL = encoder(
+    registry.RegisteredModel.Schema,
+    sources={"exclusive_stages": _exclusive},
+    nested={"latest_versions": _LATEST_VERSION},
+)
+_TRANSITION = encoder(registry.Transition.Schema, sources={"alias": "alias_name"})
 
 
 def experiment_json(record: ExperimentRecord) -> JSON:
@@ -46,68 +92,31 @@ def experiment_row_json(experiment: Experiment) -> JSON:
     return experiment_json(with_tags([experiment])[0])
 
 
-def _run_info(run: Any) -> View:
-    return View(run, run_id=run.run_uuid, run_name=run.name)
-
-
 def run_info_json(run: Any) -> JSON:
     """A RunInfo (``end_time`` omitted while the run has none)."""
-    return _RUN_INFO(_run_info(run))
-
-
-def _metric(metric: Any, run_id: str | None) -> View:
-    return View(metric, value=logged_value(metric.value, metric.value_kind), run_id=run_id)
+    return _RUN_INFO(run)
 
 
 def metric_json(metric: Any, run_id: str | None = None) -> JSON:
     """A Metric from a history or latest-value row; ``run_id`` only when given."""
-    return _METRIC(_metric(metric, run_id))
+    return _METRIC(View(metric, run_id=run_id))
 
 
 def run_json(record: RunRecord) -> JSON:
     """A Run: info, data (latest metrics, params, tags), inputs and outputs."""
-    data = View(
-        record,
-        metrics=[_metric(m, None) for m in record.metrics],
-        params=record.params,
-        tags=record.tags,
-    )
-    inputs = View(
-        record,
-        dataset_inputs=[
-            View(row, dataset=row, tags=dataset_input_tags(row)) for row in record.dataset_inputs
-        ],
-        model_inputs=record.model_inputs,
-    )
-    run = View(
-        record,
-        info=_run_info(record.run),
-        data=data,
-        inputs=inputs,
-        outputs=View(record, model_outputs=record.model_outputs),
-    )
-    return _RUN(run)
+    return _RUN(record)
 
 
 def logged_model_json(record: LoggedModelRecord) -> JSON:
     """A LoggedModel: ``{info, data}``."""
-    model = View(
-        record,
-        info=View(record.model, tags=record.tags),
-        data=View(record, metrics=[_metric(m, m.run_id) for m in record.metrics]),
-    )
-    return _LOGGED_MODEL(model)
-
-
-def _version(version: VersionRow, tags: Any = (), aliases: Any = ()) -> View:
-    return View(version, status="READY", tags=tags, aliases=aliases)
+    return _LOGGED_MODEL(record)
 
 
 def model_version_json(
     version: VersionRow, tags: Sequence[Any] = (), aliases: Sequence[str] | None = None
 ) -> JSON:
     """A ModelVersion as MLflow sends it (``status`` is always ``READY``)."""
-    return _VERSION(_version(version, tags, aliases or ()))
+    return _VERSION(View(version, tags=tags, aliases=aliases or ()))
 
 
 def registered_model_json(
@@ -120,14 +129,13 @@ def registered_model_json(
     """A RegisteredModel as MLflow sends it, plus our ``exclusive_stages`` flag."""
     view = View(
         model,
-        latest_versions=[_version(as_row(v)) for v in latest],
+        latest_versions=[as_row(v) for v in latest],
         tags=tags,
         aliases=[(a.alias_name, a.version) for a in aliases],
-        exclusive_stages=bool(model.exclusive_stages),
     )
     return _MODEL(view)
 
 
 def transition_json(entry: Transition, model_name: str) -> JSON:
     """One history entry."""
-    return _TRANSITION(View(entry, name=model_name, alias=entry.alias_name))
+    return _TRANSITION(View(entry, name=model_name))

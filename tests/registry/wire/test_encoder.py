@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 import pytest
 from marshmallow import fields
 
-from registry.wire.base import View, encoder
+from registry.wire.base import Constant, View, encoder, itself
 from registry.wire.logged_models import LoggedModel
 from registry.wire.registry import ModelVersion, RegisteredModel, Transition
 from registry.wire.responses import HOLDERS, RUNS, body
@@ -164,3 +164,115 @@ def test_fields_without_a_fast_path_and_defaults() -> None:
     _same(schema, {"flag": "yes", "info": {"a": 1}})
     _same(schema, {"flag": 0, "constant": None, "made": "5"})
     _same(schema, Row(flag=True))
+
+
+class OddRow(NamedTuple):
+    """A row without the fields that have dump defaults."""
+
+    flag: bool
+
+
+def test_defaults_of_fields_a_row_type_never_has() -> None:
+    schema = body(
+        "Defaults",
+        flag=fields.Boolean(),
+        constant=fields.String(dump_default="x"),
+        made=fields.Integer(dump_default=lambda: 4),
+        nothing=fields.String(dump_default=None, metadata={"omit": "none"}),
+    )
+    _same(schema, OddRow(flag=True))
+    _same(schema, OddRow(flag=False))
+
+
+# --- sources and nested encoders: the same JSON as dumping the View they replace ---------------
+
+
+def _same_as_view(schema: Any, obj: Any, view: Any, **options: Any) -> None:
+    expected = schema().dump(view)
+    got = encoder(schema, **options)(obj)
+    assert json.dumps(got) == json.dumps(expected)
+
+
+class StoredMetric(NamedTuple):
+    """A latest-metric row: the run id is there, the value stored apart from its kind."""
+
+    run_id: str
+    key: str
+    stored: float
+    finite: bool
+    timestamp: int
+    step: int
+
+
+def _value(row: Any) -> float:
+    return row.stored if row.finite else math.nan
+
+
+def test_sources_rename_attributes() -> None:
+    row = Row(run_uuid="r", name="n", status="RUNNING", end_time=None, start_time=5, user_id=7)
+    view = View(row, run_id="r", run_name="n")
+    sources = {"run_id": "run_uuid", "run_name": "name"}
+    _same_as_view(RunInfo.Schema, row, view, sources=sources)
+    # A dict's keys are read by the same names; an attribute a View replaces still wins.
+    as_dict = {"run_uuid": "r", "name": "n", "start_time": None}
+    expected = {**as_dict, "run_id": "r", "run_name": "n"}
+    _same_as_view(RunInfo.Schema, as_dict, expected, sources=sources)
+    replaced = View(row, run_name="other")
+    _same_as_view(
+        RunInfo.Schema, replaced, View(row, run_id="r", run_name="other"), sources=sources
+    )
+
+
+@pytest.mark.parametrize("finite", [True, False])
+def test_sources_computed_and_constant(finite: bool) -> None:
+    row = StoredMetric("r", "loss", 0.5, finite, 3, 1)
+    view = View(row, value=_value(row), run_id=None)
+    options = {"sources": {"value": _value, "run_id": Constant(None)}}
+    _same_as_view(Metric.Schema, row, view, **options)
+    # A row type lacking the fields has them read as missing; the constant is kept.
+    loose = Row(key="k", stored=1.5, finite=finite, model_id="m")
+    _same_as_view(Metric.Schema, loose, View(loose, value=_value(loose), run_id=None), **options)
+    stamped = {"sources": {"value": _value, "run_id": Constant("r"), "step": Constant(b"7")}}
+    _same_as_view(
+        Metric.Schema, row, View(row, value=_value(row), run_id="r", step=b"7"), **stamped
+    )
+
+
+def test_nested_encoders_read_parts_of_the_same_row() -> None:
+    run_row = Row(run_uuid="r", name="n", status="FINISHED", start_time=1, end_time=2)
+    metrics = [StoredMetric("r", "a", 1.0, True, 1, 0), StoredMetric("r", "b", 0.0, False, 1, 0)]
+    record = Row(
+        run=run_row,
+        metrics=metrics,
+        params=[Row(key="p", value="1")],
+        tags=[],
+        model_outputs=[],
+    )
+    metric = encoder(Metric.Schema, sources={"value": _value, "run_id": Constant(None)})
+    run = encoder(
+        Run.Schema,
+        sources={"info": "run", "data": itself, "inputs": Constant(None), "outputs": itself},
+        nested={
+            "info": encoder(RunInfo.Schema, sources={"run_id": "run_uuid", "run_name": "name"}),
+            "data": encoder(RunData.Schema, nested={"metrics": metric}),
+        },
+    )
+    view = View(
+        record,
+        info=View(run_row, run_id="r", run_name="n"),
+        data=View(record, metrics=[View(m, value=_value(m), run_id=None) for m in metrics]),
+        inputs=None,
+        outputs=record,
+    )
+    for _ in range(2):  # compiled for the record's type, then read by it
+        assert json.dumps(run(record)) == json.dumps(Run.Schema().dump(view))
+
+
+def test_options_naming_what_the_schema_lacks_are_refused() -> None:
+    with pytest.raises(ValueError, match="no fields"):
+        encoder(Metric.Schema, sources={"values": "value"})
+    with pytest.raises(ValueError, match="not a nested field"):
+        encoder(Metric.Schema, nested={"key": encoder(Metric.Schema)})
+    schema = body("Computing", when=fields.Function(lambda obj: "f"))
+    with pytest.raises(ValueError, match="computes its own value"):
+        encoder(schema, sources={"when": "at"})
