@@ -17,7 +17,7 @@ from registry.wire.base import (
 )
 from registry.wire.fields import BlankNone, IdString, Int64, KeyValues
 from registry.wire.logged_models import LoggedModelInfo
-from registry.wire.tracking import DatasetInput, Metric, RunInfo
+from registry.wire.tracking import Dataset, DatasetInput, Metric, RunInfo
 
 MAX_NAME_LENGTH = 256
 MAX_TAG_KEY_LENGTH = 250
@@ -101,8 +101,28 @@ class Transition(Entity):
     rollback_of: str | None = wire(IdString(), default=None, omit="none")
 
 
+class LineageDatasetSchema(Dataset.Schema):  # type: ignore[valid-type, misc]
+    """Ours: a dataset of the run behind a version (without its schema and profile)."""
+
+    entity = None
+
+    class Meta(ResponseSchema.Meta):
+        exclude = ("schema", "profile")
+
+
+class LineageDatasetInputSchema(DatasetInput.Schema):  # type: ignore[valid-type, misc]
+    """Ours: a dataset input of the run behind a version (``tags`` always present)."""
+
+    entity = None
+    dataset = fields.Nested(LineageDatasetSchema)
+    tags = KeyValues()
+
+
 class LineageRunSchema(RunInfo.Schema):  # type: ignore[valid-type, misc]
-    """Ours: the run behind a version, its RunInfo flattened with its data and dataset inputs."""
+    """Ours: the run behind a version, its RunInfo flattened with its data and dataset inputs.
+
+    Times are always present (null while unset), the lists even when empty.
+    """
 
     entity = None
     start_time = Int64(allow_none=True)
@@ -110,16 +130,21 @@ class LineageRunSchema(RunInfo.Schema):  # type: ignore[valid-type, misc]
     params = KeyValues()
     metrics = fields.List(fields.Nested(Metric.Schema))
     tags = KeyValues()
-    dataset_inputs = fields.List(fields.Nested(DatasetInput.Schema))
+    dataset_inputs = fields.List(fields.Nested(LineageDatasetInputSchema))
 
     class Meta(ResponseSchema.Meta):
         exclude = ("run_uuid",)
 
 
 class LineageLoggedModelSchema(LoggedModelInfo.Schema):  # type: ignore[valid-type, misc]
-    """Ours: the logged model behind a version (its info, less timestamps, type and message)."""
+    """Ours: the logged model behind a version (its info, less timestamps, type and message).
+
+    ``source_run_id`` is "" when it has none, ``tags`` present even when empty.
+    """
 
     entity = None
+    source_run_id = BlankNone()
+    tags = KeyValues()
 
     class Meta(ResponseSchema.Meta):
         exclude = (

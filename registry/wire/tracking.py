@@ -8,6 +8,7 @@ from marshmallow import ValidationError, fields, post_load
 
 from registry.wire.base import JSON, Entity, KeyValueSchema, RequestSchema, entity, wire
 from registry.wire.fields import Double, EnumName, IdString, Int64, KeyValues
+from registry.wire.requests import entity_request
 
 VIEW_TYPES = {"1": "ACTIVE_ONLY", "2": "DELETED_ONLY", "3": "ALL"}
 RUN_STATUSES = {"1": "RUNNING", "2": "SCHEDULED", "3": "FINISHED", "4": "FAILED", "5": "KILLED"}
@@ -287,16 +288,13 @@ class RunSearchArgsSchema(RequestSchema):
     page_token = fields.String(load_default=None)
 
 
-class MetricSchema(RequestSchema):
-    """One metric point of log-metric or log-batch."""
-
-    key = fields.String(required=True)
-    value = Double(required=True)
-    timestamp = Int64(required=True)
-    step = Int64(load_default=0)
-    model_id = fields.String(load_default=None)
-    dataset_name = fields.String(load_default=None)
-    dataset_digest = fields.String(load_default=None)
+MetricSchema = entity_request(
+    Metric,
+    "MetricSchema",
+    required=("key", "value", "timestamp"),
+    optional={"step": 0, "model_id": None, "dataset_name": None, "dataset_digest": None},
+    doc="One metric point of log-metric or log-batch.",
+)
 
 
 _DOUBLE = Double()
@@ -344,7 +342,7 @@ def _load_metric(index: int, item: Any) -> dict[str, Any]:
     return metric
 
 
-class LogMetricSchema(RunIdSchema, MetricSchema):
+class LogMetricSchema(RunIdSchema, MetricSchema):  # type: ignore[valid-type, misc]
     """POST runs/log-metric."""
 
 
@@ -379,15 +377,13 @@ class LogModelSchema(RunIdSchema):
     model_json = fields.String(required=True)
 
 
-class DatasetSchema(RequestSchema):
-    """A dataset of log-inputs."""
-
-    name = fields.String(required=True)
-    digest = fields.String(required=True)
-    source_type = fields.String(required=True)
-    source = fields.String(required=True)
-    schema = fields.String(load_default=None)
-    profile = fields.String(load_default=None)
+DatasetSchema = entity_request(
+    Dataset,
+    "DatasetSchema",
+    required=("name", "digest", "source_type", "source"),
+    optional={"schema": None, "profile": None},
+    doc="A dataset of log-inputs.",
+)
 
 
 class DatasetInputSchema(RequestSchema):
@@ -397,16 +393,15 @@ class DatasetInputSchema(RequestSchema):
     dataset = fields.Nested(DatasetSchema, required=True)
 
 
-class ModelIdSchema(RequestSchema):
-    """``{model_id}``."""
-
-    model_id = fields.String(required=True)
-
-
-class ModelOutputSchema(ModelIdSchema):
-    """``{model_id, step}`` of runs/outputs."""
-
-    step = Int64(required=True)
+ModelIdSchema = entity_request(
+    ModelInput, "ModelIdSchema", required=("model_id",), doc="``{model_id}``."
+)
+ModelOutputSchema = entity_request(
+    ModelOutput,
+    "ModelOutputSchema",
+    required=("model_id", "step"),
+    doc="``{model_id, step}`` of runs/outputs.",
+)
 
 
 class LogInputsSchema(RunIdSchema):
