@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from registry.auth.levels import Level
+from registry.wire.imports import OPERATIONS as IMPORT_OPERATIONS
 
 READ, EDIT, MANAGE = Level.READ, Level.EDIT, Level.MANAGE
 
@@ -140,19 +141,7 @@ _API = {
     "lineage.lineage": model(READ),
     "lineage.by_run": exp(READ, "run_id"),
     # `modelyard import mlflow --to http://...`: writes with the source's ids, for admins only
-    "imports.import_experiment": ADMIN,
-    "imports.held_experiments": ADMIN,
-    "imports.import_runs": ADMIN,
-    "imports.run_summaries": ADMIN,
-    "imports.held_run": ADMIN,
-    "imports.import_logged_model": ADMIN,
-    "imports.held_logged_models": ADMIN,
-    "imports.import_registered_model": ADMIN,
-    "imports.held_registered_models": ADMIN,
-    "imports.import_model_version": ADMIN,
-    "imports.held_model_versions": ADMIN,
-    "imports.import_aliases": ADMIN,
-    "imports.record_digests": ADMIN,
+    **dict.fromkeys(IMPORT_OPERATIONS, ADMIN),
     # server meta
     "meta.health": PUBLIC,
     "meta.version": PUBLIC,

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import tenacity
@@ -35,6 +36,7 @@ _DB_SCHEMES = ("sqlite:", "postgresql:", "postgres:", "mysql:", "mysql+pymysql:"
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _RETRY_ERRORS = (httpx.TransportError,)
 _MAX_DELAY = 8.0
+_CHUNK = 1 << 20
 _apps: dict[str, Any] = {}
 _apps_lock = threading.Lock()
 
@@ -219,14 +221,26 @@ class Transport:
         return data
 
     def upload(self, artifact_path: str, src: Path) -> None:
-        """PUT one local file's bytes to the artifact proxy at ``artifact_path``.
+        """PUT one local file's bytes to the artifact proxy at ``artifact_path``, streamed.
 
         Raises:
             RegistryError: the server refused the upload.
         """
-        data = src.read_bytes()
-        hdrs = {"Content-Type": "application/octet-stream"}
-        self._send("PUT", f"{ARTIFACTS}/{artifact_path}", True, content=data, headers=hdrs)
+        path = artifact_url(artifact_path)
+        hdrs = {
+            "Content-Type": "application/octet-stream",
+            "Content-Length": str(src.stat().st_size),
+        }
+
+        def attempt() -> httpx.Response:
+            # Reopened per attempt: a retry sends the file from its start again.
+            with src.open("rb") as stream:
+                chunks = iter(lambda: stream.read(_CHUNK), b"")
+                return self._http.request("PUT", path, content=chunks, headers=hdrs)
+
+        response = self._retrying(f"PUT {path}", True, attempt)
+        if response.status_code >= 400:
+            raise _error(response)
 
     def download(self, artifact_path: str, dst: Path) -> None:
         """Stream one artifact to ``dst`` (written to a temp name, then renamed).
@@ -236,7 +250,7 @@ class Transport:
         """
         dst.parent.mkdir(parents=True, exist_ok=True)
         tmp = dst.with_name(dst.name + ".part")
-        path = f"{ARTIFACTS}/{artifact_path}"
+        path = artifact_url(artifact_path)
 
         def attempt() -> httpx.Response:
             with self._http.stream("GET", path) as response:
@@ -295,6 +309,11 @@ class Transport:
             raise TemporarilyUnavailable(
                 f"{name}: cannot reach {self.tracking_uri}: {err}"
             ) from err
+
+
+def artifact_url(artifact_path: str) -> str:
+    """The artifact proxy URL path of ``artifact_path``, percent-encoded (``#``, ``?``, ``%``)."""
+    return f"{ARTIFACTS}/{quote(artifact_path, safe='/')}"
 
 
 def _retryable(response: httpx.Response) -> bool:

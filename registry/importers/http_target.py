@@ -22,6 +22,7 @@ import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
+from urllib.parse import quote
 
 from marshmallow import Schema
 
@@ -37,6 +38,9 @@ from registry.store.imports import (
     records,
 )
 from registry.wire import imports as wire
+
+DIGEST_BATCH = 10
+"""Registered models whose digests one ``/imports/digests`` request records."""
 
 OURS = "/api/2.0/modelyard"
 CHUNK_POINTS = 100_000
@@ -171,9 +175,18 @@ class ServerTarget:
         self._post("aliases", {"name": name, "aliases": dict(aliases), "timestamp": timestamp})
 
     def record_digests(self, names: Sequence[str]) -> list[tuple[str, int]]:
-        """Have the server record the digests from the files it now stores."""
-        data = self._post("digests", {"names": list(names)}, wire.DigestsSchema())
-        return [(v["name"], v["version"]) for v in data["missing"]]
+        """Have the server record the digests from the files it now stores.
+
+        A few models a request: the server hashes every version of each named model, which for
+        all of them at once could outlast the client's timeout (and then be sent again).
+        """
+        missing: list[tuple[str, int]] = []
+        ordered = list(names)
+        for start in range(0, len(ordered), DIGEST_BATCH):
+            group = ordered[start : start + DIGEST_BATCH]
+            data = self._post("digests", {"names": group}, wire.DigestsSchema())
+            missing.extend((v["name"], v["version"]) for v in data["missing"])
+        return missing
 
 
 class ProxyDestination:
@@ -226,7 +239,9 @@ class ProxyDestination:
 
     def delete(self, prefix: str) -> None:
         """Remove the file or folder at ``prefix``."""
-        self._transport.call("DELETE", f"artifacts/{prefix}", prefix=ARTIFACT_PROXY)
+        self._transport.call(
+            "DELETE", f"artifacts/{quote(prefix, safe='/')}", prefix=ARTIFACT_PROXY
+        )
 
 
 def _size(entry: JSON) -> int | None:

@@ -12,11 +12,39 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from registry.wire.fields import Double
 
-_STRINGS = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+_INT64 = validate.Range(min=INT64_MIN, max=INT64_MAX)
+_VERSION = validate.Range(min=1, max=2**31 - 1)  # an INTEGER column on every backend
+LIFECYCLE_STAGES = ("active", "deleted")
+RUN_STATUSES = ("RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED")
+TOMBSTONE_STAGE = "Deleted_Internal"
+"""The stage of a deleted version's tombstone (its number stays taken)."""
+VERSION_STAGES = ("None", "Staging", "Production", "Archived", TOMBSTONE_STAGE)
+VERSION_STATUSES = ("PENDING_REGISTRATION", "FAILED_REGISTRATION", "READY")
+
+
+def _int(**kwargs: Any) -> fields.Integer:
+    return fields.Integer(validate=_INT64, **kwargs)
+
+
+def _text(size: int, **kwargs: Any) -> fields.String:
+    """A string that fits its column of ``size`` characters (``registry.store.models``)."""
+    return fields.String(validate=validate.Length(max=size), **kwargs)
+
+
+def _one_of(choices: tuple[str, ...], **kwargs: Any) -> fields.String:
+    return fields.String(validate=validate.OneOf(choices), **kwargs)
+
+
+def _strings(key_size: int = 250) -> fields.Dict:
+    return fields.Dict(keys=_text(key_size), values=fields.String(), load_default=dict)
+
+
+_STRINGS = _strings()
 
 
 class _Column(fields.List[Any]):
@@ -28,8 +56,11 @@ class _Column(fields.List[Any]):
 
     plain: tuple[type, ...] = ()
 
+    def _fits(self, item: Any) -> bool:
+        return type(item) in self.plain
+
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
-        if isinstance(value, list) and all(type(item) in self.plain for item in value):
+        if isinstance(value, list) and all(self._fits(item) for item in value):
             return list(value)
         return super()._deserialize(value, attr, data, **kwargs)
 
@@ -44,9 +75,12 @@ class IntColumn(_Column):
 
     plain = (int,)
 
+    def _fits(self, item: Any) -> bool:
+        return type(item) is int and INT64_MIN <= item <= INT64_MAX
+
     def __init__(self, **kwargs: Any) -> None:
-        """A list of ``fields.Integer``."""
-        super().__init__(fields.Integer(), **kwargs)
+        """A list of int64 ``fields.Integer``."""
+        super().__init__(fields.Integer(validate=_INT64), **kwargs)
 
 
 class DoubleColumn(_Column):
@@ -62,12 +96,12 @@ class DoubleColumn(_Column):
 class ExperimentSchema(Schema):
     """An experiment under its own id, with its tags."""
 
-    experiment_id = fields.Integer(required=True)
-    name = fields.String(required=True)
-    artifact_location = fields.String(load_default="")
-    lifecycle_stage = fields.String(load_default="active")
-    creation_time = fields.Integer(allow_none=True, load_default=None)
-    last_update_time = fields.Integer(allow_none=True, load_default=None)
+    experiment_id = _int(required=True)
+    name = _text(256, required=True)
+    artifact_location = _text(1000, load_default="")
+    lifecycle_stage = _one_of(LIFECYCLE_STAGES, load_default="active")
+    creation_time = _int(allow_none=True, load_default=None)
+    last_update_time = _int(allow_none=True, load_default=None)
     tags = _STRINGS
 
 
@@ -80,25 +114,25 @@ class ExperimentsSchema(Schema):
 class ExperimentIdsSchema(Schema):
     """Experiment ids to look up (all when absent)."""
 
-    experiment_ids = fields.List(fields.Integer(), allow_none=True, load_default=None)
+    experiment_ids = fields.List(_int(), allow_none=True, load_default=None)
 
 
 class WrittenSchema(Schema):
     """What a write landed: how many entities, in one transaction."""
 
-    written = fields.Integer(required=True)
+    written = _int(required=True)
 
 
 class MetricSeriesSchema(Schema):
     """Every point of one metric key of a run, as columns of equal length."""
 
-    key = fields.String(required=True)
+    key = _text(250, required=True)
     steps = IntColumn(required=True)
     timestamps = IntColumn(required=True)
     values = DoubleColumn(required=True)
-    model_ids = fields.List(fields.String(allow_none=True), load_default=None)
-    dataset_names = fields.List(fields.String(allow_none=True), load_default=None)
-    dataset_digests = fields.List(fields.String(allow_none=True), load_default=None)
+    model_ids = fields.List(_text(64, allow_none=True), load_default=None)
+    dataset_names = fields.List(_text(500, allow_none=True), load_default=None)
+    dataset_digests = fields.List(_text(64, allow_none=True), load_default=None)
 
     @validates_schema
     def _same_length(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -111,9 +145,9 @@ class MetricSeriesSchema(Schema):
 class DatasetInputSchema(Schema):
     """A dataset a run used, with its input tags."""
 
-    name = fields.String(required=True)
-    digest = fields.String(required=True)
-    source_type = fields.String(required=True)
+    name = _text(500, required=True)
+    digest = _text(64, required=True)
+    source_type = _text(64, required=True)
     source = fields.String(required=True)
     schema = fields.String(allow_none=True, load_default=None)
     profile = fields.String(allow_none=True, load_default=None)
@@ -123,28 +157,28 @@ class DatasetInputSchema(Schema):
 class ModelOutputSchema(Schema):
     """A logged model a run produced, at a step."""
 
-    model_id = fields.String(required=True)
-    step = fields.Integer(load_default=0)
+    model_id = _text(64, required=True)
+    step = _int(load_default=0)
 
 
 class RunSchema(Schema):
     """A whole run under its own id: row, params, tags, metric history, inputs and outputs."""
 
-    run_id = fields.String(required=True)
-    experiment_id = fields.Integer(required=True)
-    name = fields.String(load_default="")
-    user_id = fields.String(load_default="")
-    status = fields.String(load_default="RUNNING")
-    start_time = fields.Integer(allow_none=True, load_default=None)
-    end_time = fields.Integer(allow_none=True, load_default=None)
-    lifecycle_stage = fields.String(load_default="active")
-    artifact_uri = fields.String(load_default="")
-    deleted_time = fields.Integer(allow_none=True, load_default=None)
+    run_id = _text(32, required=True)
+    experiment_id = _int(required=True)
+    name = _text(250, load_default="")
+    user_id = _text(256, load_default="")
+    status = _one_of(RUN_STATUSES, load_default="RUNNING")
+    start_time = _int(allow_none=True, load_default=None)
+    end_time = _int(allow_none=True, load_default=None)
+    lifecycle_stage = _one_of(LIFECYCLE_STAGES, load_default="active")
+    artifact_uri = _text(1000, load_default="")
+    deleted_time = _int(allow_none=True, load_default=None)
     params = _STRINGS
     tags = _STRINGS
     metrics = fields.List(fields.Nested(MetricSeriesSchema), load_default=list)
     datasets = fields.List(fields.Nested(DatasetInputSchema), load_default=list)
-    model_inputs = fields.List(fields.String(), load_default=list)
+    model_inputs = fields.List(_text(64), load_default=list)
     model_outputs = fields.List(fields.Nested(ModelOutputSchema), load_default=list)
 
 
@@ -157,13 +191,13 @@ class RunsSchema(Schema):
 class RunIdsSchema(Schema):
     """Run ids to look up."""
 
-    run_ids = fields.List(fields.String(), required=True)
+    run_ids = fields.List(_text(32), required=True)
 
 
 class RunIdSchema(Schema):
     """One run to read back whole."""
 
-    run_id = fields.String(required=True)
+    run_id = _text(32, required=True)
 
 
 class RunAnswerSchema(Schema):
@@ -181,9 +215,9 @@ class RunSummarySchema(Schema):
     fields_ = fields.List(fields.Raw(allow_none=True), data_key="fields", required=True)
     params = _STRINGS
     tags = _STRINGS
-    points = fields.Integer(required=True)
-    last_timestamp = fields.Integer(allow_none=True, load_default=None)
-    inputs = fields.Integer(required=True)
+    points = _int(required=True)
+    last_timestamp = _int(allow_none=True, load_default=None)
+    inputs = _int(required=True)
 
 
 class RunSummariesSchema(Schema):
@@ -197,17 +231,17 @@ class RunSummariesSchema(Schema):
 class LoggedModelSchema(Schema):
     """An MLflow 3 logged model under its own id, with params and tags."""
 
-    model_id = fields.String(required=True)
-    experiment_id = fields.Integer(required=True)
-    name = fields.String(required=True)
-    model_type = fields.String(load_default="")
-    source_run_id = fields.String(allow_none=True, load_default=None)
-    status = fields.String(load_default="LOGGED_MODEL_READY")
+    model_id = _text(64, required=True)
+    experiment_id = _int(required=True)
+    name = _text(500, required=True)
+    model_type = _text(500, load_default="")
+    source_run_id = _text(32, allow_none=True, load_default=None)
+    status = _text(40, load_default="LOGGED_MODEL_READY")
     status_message = fields.String(load_default="")
-    artifact_uri = fields.String(load_default="")
-    lifecycle_stage = fields.String(load_default="active")
-    creation_timestamp_ms = fields.Integer(required=True)
-    last_updated_timestamp_ms = fields.Integer(required=True)
+    artifact_uri = _text(1000, load_default="")
+    lifecycle_stage = _one_of(LIFECYCLE_STAGES, load_default="active")
+    creation_timestamp_ms = _int(required=True)
+    last_updated_timestamp_ms = _int(required=True)
     params = _STRINGS
     tags = _STRINGS
 
@@ -215,7 +249,7 @@ class LoggedModelSchema(Schema):
 class ModelIdsSchema(Schema):
     """Logged model ids to look up."""
 
-    model_ids = fields.List(fields.String(), required=True)
+    model_ids = fields.List(_text(64), required=True)
 
 
 class LoggedModelsSchema(Schema):
@@ -227,18 +261,20 @@ class LoggedModelsSchema(Schema):
 class RegisteredModelSchema(Schema):
     """A registered model with its tags and aliases (alias name -> version number)."""
 
-    name = fields.String(required=True)
+    name = _text(256, required=True)
     description = fields.String(load_default="")
-    creation_timestamp = fields.Integer(required=True)
-    last_updated_timestamp = fields.Integer(required=True)
+    creation_timestamp = _int(required=True)
+    last_updated_timestamp = _int(required=True)
     tags = _STRINGS
-    aliases = fields.Dict(keys=fields.String(), values=fields.Integer(), load_default=dict)
+    aliases = fields.Dict(
+        keys=_text(256), values=fields.Integer(validate=_VERSION), load_default=dict
+    )
 
 
 class NamesSchema(Schema):
     """Registered model names to look up."""
 
-    names = fields.List(fields.String(), required=True)
+    names = fields.List(_text(256), required=True)
 
 
 class RegisteredModelsSchema(Schema):
@@ -250,18 +286,18 @@ class RegisteredModelsSchema(Schema):
 class ModelVersionSchema(Schema):
     """A model version under its own number (a deleted one as a tombstone)."""
 
-    name = fields.String(required=True)
-    version = fields.Integer(required=True)
+    name = _text(256, required=True)
+    version = fields.Integer(validate=_VERSION, required=True)
     description = fields.String(load_default="")
-    user_id = fields.String(load_default="")
-    creation_timestamp = fields.Integer(required=True)
-    last_updated_timestamp = fields.Integer(required=True)
-    current_stage = fields.String(load_default="None")
-    source = fields.String(load_default="")
-    run_id = fields.String(allow_none=True, load_default=None)
-    run_link = fields.String(load_default="")
-    model_id = fields.String(allow_none=True, load_default=None)
-    status = fields.String(load_default="READY")
+    user_id = _text(256, load_default="")
+    creation_timestamp = _int(required=True)
+    last_updated_timestamp = _int(required=True)
+    current_stage = _one_of(VERSION_STAGES, load_default="None")
+    source = _text(1000, load_default="")
+    run_id = _text(32, allow_none=True, load_default=None)
+    run_link = _text(1000, load_default="")
+    model_id = _text(64, allow_none=True, load_default=None)
+    status = _one_of(VERSION_STATUSES, load_default="READY")
     status_message = fields.String(load_default="")
     tags = _STRINGS
 
@@ -269,7 +305,7 @@ class ModelVersionSchema(Schema):
 class NameSchema(Schema):
     """One registered model."""
 
-    name = fields.String(required=True)
+    name = _text(256, required=True)
 
 
 class ModelVersionsSchema(Schema):
@@ -281,16 +317,16 @@ class ModelVersionsSchema(Schema):
 class AliasesSchema(Schema):
     """A model's aliases as they must be, and the time their history entries carry."""
 
-    name = fields.String(required=True)
-    aliases = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
-    timestamp = fields.Integer(required=True)
+    name = _text(256, required=True)
+    aliases = fields.Dict(keys=_text(256), values=fields.Integer(validate=_VERSION), required=True)
+    timestamp = _int(required=True)
 
 
 class VersionRefSchema(Schema):
     """One version of one registered model."""
 
-    name = fields.String(required=True)
-    version = fields.Integer(required=True)
+    name = _text(256, required=True)
+    version = _int(required=True)
 
 
 class DigestsSchema(Schema):

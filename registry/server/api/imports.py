@@ -3,7 +3,9 @@
 ``modelyard import mlflow --to http://...`` compares through the ``.../held`` and
 ``runs/summaries`` reads and writes through the others; each write is the store's import
 function (``registry.store.imports``), one transaction per request, so a run or a version lands
-whole or not at all and writing it again duplicates nothing.
+whole or not at all and writing it again duplicates nothing. Artifact locations and version
+sources pass the very checks the regular API makes (``validate_artifact_location``,
+``validate_source``): an import cannot point an experiment where the regular API would not.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from flask import Blueprint, Response, jsonify
 from marshmallow import Schema
 
 from registry.server.api import OUR_PREFIX, artifact_store, config, parse
+from registry.services.sources import validate_run_id, validate_source
 from registry.services.versions import backfill_digests
 from registry.store import imports as store
 from registry.store.imports import records
+from registry.store.validation import validate_artifact_location
 from registry.wire import imports as wire
 
 bp = Blueprint("imports", __name__)
@@ -35,6 +39,7 @@ def _written(count: int = 1) -> Response:
 def import_experiment() -> Response:
     """Create or update one experiment under its own id, with exactly its tags."""
     args = parse(wire.ExperimentSchema())
+    validate_artifact_location(args["artifact_location"], config())
     store.import_experiment(records.experiment(args))
     store.sync_experiment_ids()
     return _written()
@@ -57,6 +62,9 @@ def held_experiments() -> Response:
 def import_runs() -> Response:
     """Write runs whole (rows, params, tags, metric points, inputs) in one transaction."""
     args = parse(wire.RunsSchema())
+    for run in args["runs"]:
+        validate_run_id(run["run_id"])
+        validate_artifact_location(run["artifact_uri"], config())
     store.import_runs([records.run(data) for data in args["runs"]])
     return _written(len(args["runs"]))
 
@@ -83,6 +91,7 @@ def held_run() -> Response:
 def import_logged_model() -> Response:
     """Create or update one logged model under its own id, with exactly its params and tags."""
     args = parse(wire.LoggedModelSchema())
+    validate_artifact_location(args["artifact_uri"], config())
     store.import_logged_model(records.logged_model(args))
     return _written()
 
@@ -115,6 +124,10 @@ def held_registered_models() -> Response:
 def import_model_version() -> Response:
     """Write one version whole under its own number; a new stage is recorded in the history."""
     args = parse(wire.ModelVersionSchema())
+    if args["run_id"]:
+        validate_run_id(args["run_id"])
+    if args["current_stage"] != wire.TOMBSTONE_STAGE:  # a tombstone's source is never resolved
+        validate_source(args["source"], args["run_id"] or None, config())
     store.import_model_version(records.model_version(args))
     return _written()
 

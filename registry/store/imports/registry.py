@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
-from registry.errors import AlreadyExists
+from registry.errors import AlreadyExists, InvalidParameter
 from registry.store import write_transaction
 from registry.store.imports.entities import (
     IMPORT_COMMENT,
@@ -171,6 +171,7 @@ def import_aliases(name: str, aliases: Mapping[str, int], timestamp: int) -> Non
                 RegisteredModelAlias.registered_model == model.id
             )
         }
+        _check_alias_targets(model, name, aliases)
         for alias in sorted(set(current) | set(aliases)):
             before, after = current.get(alias), aliases.get(alias)
             if before == after:
@@ -198,3 +199,22 @@ def import_aliases(name: str, aliases: Mapping[str, int], timestamp: int) -> Non
         RegisteredModel.update(last_updated_timestamp=timestamp).where(
             RegisteredModel.id == model.id
         ).execute()
+
+
+def _check_alias_targets(model: RegisteredModel, name: str, aliases: Mapping[str, int]) -> None:
+    """Refuse an alias to a version this model does not hold (or holds only as a tombstone)."""
+    wanted = set(aliases.values())
+    held = {
+        row.version
+        for row in ModelVersion.select(ModelVersion.version).where(
+            (ModelVersion.registered_model == model.id)
+            & ModelVersion.version.in_(sorted(wanted))
+            & (ModelVersion.current_stage != DELETED_VERSION)
+        )
+    }
+    missing = sorted(wanted - held)
+    if missing:
+        raise InvalidParameter(
+            f"Cannot import the aliases of '{name}': version(s)"
+            f" {', '.join(map(str, missing))} not imported here (import versions before aliases)."
+        )

@@ -19,7 +19,7 @@ from registry.store.imports.entities import (
     ImportedRun,
     RunSummary,
 )
-from registry.store.imports.integrity import parents_imported
+from registry.store.imports.integrity import parents_imported, values_fit
 from registry.store.metrics import MetricPoint, insert_points
 from registry.store.models import (
     DELETED,
@@ -79,7 +79,7 @@ def import_experiment(experiment: ImportedExperiment) -> None:
         else None,
     }
     try:
-        with write_transaction():
+        with values_fit(f"experiment {experiment.experiment_id}"), write_transaction():
             found = Experiment.get_or_none(Experiment.experiment_id == experiment.experiment_id)
             if found is None:
                 Experiment.insert(experiment_id=experiment.experiment_id, **values).execute()
