@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import socket
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +16,33 @@ from registry.config import Config
 from tests import databases
 
 ENGINES = ("sqlite", "postgres", "mysql")
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """With ``--dist loadgroup`` (pyproject's addopts), pytest-xdist hands out whole test files
+    (a module fixture, such as a server, starts once) and keeps every test marked with one
+    ``xdist_group`` on one worker."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class FileOrGroupScheduling(LoadGroupScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            if nodeid.rfind("@") > nodeid.rfind("]"):  # ``--dist loadgroup`` adds ``@group``
+                return nodeid.rsplit("@", 1)[-1]
+            return nodeid.split("::", 1)[0]
+
+    return FileOrGroupScheduling(config, log)  # type: ignore[arg-type]
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Once a collected module uses the official client, build all its venvs in the background,
+    concurrently, while the first tests run (tests that need one wait for its build)."""
+    if "tests.mlflow_env" in sys.modules and not session.config.option.collectonly:
+        from tests.mlflow_env import build_ahead
+
+        build_ahead()
 
 
 @pytest.fixture(scope="session")

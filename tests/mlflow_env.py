@@ -20,7 +20,11 @@ import platform
 import shutil
 import subprocess
 import sys
+import threading
 import time
+import tomllib
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +40,9 @@ KSERVE = "kserve"
 """KServe's Python SDK (its InferenceRESTClient), for the serving conformance tests."""
 MLSERVER = "mlserver"
 """MLServer (its V2 request and response types and codecs), for the serving conformance tests."""
+MLFLOW_SERVER_QUIET = {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+"""Environment for an ``mlflow server`` in tests: without its job runner (a dozen huey consumer
+processes no test uses)."""
 STALE_SECONDS = 24 * 3600
 CACHE = Path(os.environ.get("MODELYARD_TEST_CACHE", Path.home() / ".cache" / "modelyard-tests"))
 
@@ -46,7 +53,10 @@ def _venv_key(lock: Path, with_project: bool) -> str:
     digest.update(f"{sys.version}|{platform.machine()}|{sys.base_prefix}".encode())
     if with_project:
         digest.update(f"|{ROOT}|".encode() + (LOCKS / "lock.txt").read_bytes())
-        digest.update((ROOT / "pyproject.toml").read_bytes())
+        # Only what pip installs matters (the checkout is editable): pytest or ruff settings
+        # in pyproject.toml change nothing in the venv.
+        project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+        digest.update(json.dumps(project, sort_keys=True).encode())
     return digest.hexdigest()[:16]
 
 
@@ -132,3 +142,44 @@ def run_official_client(
     )
     assert result.returncode == 0, f"{script.name} failed:\n{result.stderr[-6000:]}"
     return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+_EXTRA_BUILDS: list[Callable[[], object]] = []
+
+
+def also_build_ahead(build: Callable[[], object]) -> None:
+    """Add ``build`` (say, an overlay on a venv) to what ``build_ahead`` makes."""
+    _EXTRA_BUILDS.append(build)
+
+
+def build_ahead() -> threading.Thread:
+    """Start building every venv the tests use, concurrently, in a background thread.
+
+    uv spends most of a build waiting on the network and the disk, so the builds overlap well.
+    Each build holds its venv's lock, so a test that needs one meanwhile waits for it; built
+    venvs cost only a lock and a stat. A failed build is left for the test that needs it to
+    raise (it tries again).
+    """
+
+    def build(make: Callable[[], object]) -> None:
+        try:
+            make()
+        except Exception:  # the test that needs this venv builds it again and reports why
+            return
+
+    def run() -> None:
+        makers: list[Callable[[], object]] = [
+            lambda: mlflow_python(MLFLOW_SERVER),
+            lambda: mlflow_python(MLFLOW_3, with_project=True),
+            lambda: mlflow_python(MLFLOW_3),
+            lambda: mlflow_python(MLFLOW_2),
+            lambda: mlflow_python(KSERVE),
+            lambda: mlflow_python(MLSERVER),
+            *_EXTRA_BUILDS,
+        ]
+        with ThreadPoolExecutor(max_workers=len(makers)) as pool:
+            list(pool.map(build, makers))
+
+    thread = threading.Thread(target=run, name="build-venvs", daemon=True)
+    thread.start()
+    return thread

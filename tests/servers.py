@@ -8,7 +8,8 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -56,6 +57,44 @@ def process(
             yield proc
         finally:
             stop(proc)
+
+
+@dataclass(frozen=True)
+class Command:
+    """One process for ``processes``: its command line, the URL that answers once it is ready,
+    its log file and the environment it adds to ours."""
+
+    args: Sequence[str]
+    ready_url: str
+    log: Path
+    env: dict[str, str] | None = None
+
+
+@contextmanager
+def processes(commands: Sequence[Command], timeout: float = 60.0) -> Iterator[list[str]]:
+    """Start every command at once (their start-ups overlap), wait until each answers its
+    ``ready_url``, and stop them all when the block ends. Yields the ready URLs."""
+    with ExitStack() as stack:
+        started = []
+        for command in commands:
+            out = stack.enter_context(command.log.open("wb"))
+            proc = subprocess.Popen(
+                list(command.args),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, **(command.env or {})},
+                start_new_session=True,
+            )
+            stack.callback(stop, proc)
+            started.append((command, proc))
+        deadline = time.monotonic() + timeout
+        for command, proc in started:
+            try:
+                wait_until_responds(command.ready_url, max(deadline - time.monotonic(), 1.0), proc)
+            except Exception as err:
+                tail = command.log.read_text()[-4000:]
+                raise RuntimeError(f"{err}\n--- {command.log} ---\n{tail}") from err
+        yield [command.ready_url for command in commands]
 
 
 def stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:

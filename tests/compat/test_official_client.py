@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,18 +14,29 @@ pytestmark = [pytest.mark.compat, pytest.mark.e2e, pytest.mark.timeout(600)]
 SCRIPTS = Path(__file__).parent / "scripts"
 
 
-@pytest.fixture(params=[MLFLOW_3, MLFLOW_2], ids=["mlflow3", "mlflow2"])
-def client_pin(request: pytest.FixtureRequest) -> str:
+@pytest.fixture(scope="module", params=[MLFLOW_3, MLFLOW_2], ids=["mlflow3", "mlflow2"])
+def workflows(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
+    """What each client pin saw running both workflows, in one process, against one server.
+
+    The workflows use their own experiment and model names, so they share the server.
+    """
     mlflow_python(request.param)  # built before the server starts, not while it waits
-    return str(request.param)
-
-
-def test_tracking_workflow(client_pin: str, tmp_path: Path) -> None:
+    tmp_path = tmp_path_factory.mktemp(str(request.param))
     with registry_server(tmp_path) as base:
-        seen = run_official_client(
-            SCRIPTS / "tracking_workflow.py", base, tmp_path, requirement=client_pin
+        return run_official_client(
+            SCRIPTS / "run_scripts.py",
+            base,
+            tmp_path,
+            "tracking_workflow.py",
+            "registry_workflow.py",
+            requirement=request.param,
         )
 
+
+def test_tracking_workflow(workflows: dict[str, Any]) -> None:
+    seen = workflows["tracking_workflow"]
     assert seen["experiment_id"] == seen["experiment_again"] != "0"
     assert seen["status"] == "FINISHED"
     assert seen["params"] == {"alpha": "0.01", "l1_ratio": "0.5", "model": "linreg"}
@@ -45,12 +57,8 @@ def test_tracking_workflow(client_pin: str, tmp_path: Path) -> None:
     assert seen["prediction"] == pytest.approx(seen["expected"])
 
 
-def test_registry_workflow(client_pin: str, tmp_path: Path) -> None:
-    with registry_server(tmp_path) as base:
-        seen = run_official_client(
-            SCRIPTS / "registry_workflow.py", base, tmp_path, requirement=client_pin
-        )
-
+def test_registry_workflow(workflows: dict[str, Any]) -> None:
+    seen = workflows["registry_workflow"]
     assert seen["versions"] == ["1", "2"]
     assert seen["status"] == ["READY", "READY"]
     assert seen["stages"] == {"1": "Archived", "2": "Production"}

@@ -6,7 +6,6 @@ import fcntl
 import json
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -18,24 +17,17 @@ from typing import Any
 import pytest
 
 from tests import databases
-from tests.mlflow_env import CACHE, MLFLOW_2, MLFLOW_SERVER, mlflow_python, run_official_client
+from tests.mlflow_env import (
+    CACHE,
+    MLFLOW_2,
+    MLFLOW_SERVER,
+    also_build_ahead,
+    mlflow_python,
+    run_official_client,
+)
 
 SCRIPTS = Path(__file__).parent / "scripts"
 MODEL = "imp-regressor"
-PORTS = range(25000, 26000)
-"""The ports this suite's servers listen on (other suites running at once use other ranges)."""
-
-
-def free_port_in_range() -> int:
-    """A port of ``PORTS`` that nothing listens on right now."""
-    for port in PORTS:
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError(f"no free port in {PORTS.start}-{PORTS.stop - 1}")
 
 
 @dataclass
@@ -75,6 +67,9 @@ def mlflow2_with_sql() -> tuple[Path, Path]:
             subprocess.run(command, check=True, capture_output=True, timeout=600)
             (overlay / ".ready").touch()
     return python, overlay
+
+
+also_build_ahead(mlflow2_with_sql)
 
 
 def mlflow2_client(script: str, uri: str, cwd: Path, *args: str) -> dict[str, Any]:
@@ -142,10 +137,8 @@ class MlflowStores:
     def get(self, engine: str) -> MlflowStore:
         """The store on ``engine``; skips (fails in CI) when the server is unreachable."""
         if engine not in self._made:
-            workdir = self._tmp.mktemp(f"mlflow-{engine}")
             if engine == "sqlite":
-                store = populate(engine, f"sqlite:///{workdir / 'mlflow.db'}", workdir)
-                as_server_layout(store)
+                store = self._shared_sqlite()
             else:
                 try:
                     context = databases.throwaway_database(engine)
@@ -157,9 +150,33 @@ class MlflowStores:
                 uri = url.replace("mysql://", "mysql+pymysql://", 1).replace(
                     "postgresql://", "postgresql+psycopg2://", 1
                 )
-                store = populate(engine, uri, workdir)
+                store = populate(engine, uri, self._tmp.mktemp(f"mlflow-{engine}"))
             self._made[engine] = store
         return self._made[engine]
+
+    def _shared_sqlite(self) -> MlflowStore:
+        """The SQLite store, made once per test run: pytest-xdist's workers share it (tests only
+        read it, or copy it first)."""
+        base = self._tmp.getbasetemp()
+        root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+        workdir, record = root / "mlflow-sqlite", root / "mlflow-sqlite.json"
+        with (root / "mlflow-sqlite.lock").open("w") as guard:
+            fcntl.flock(guard, fcntl.LOCK_EX)
+            if record.exists():
+                saved = json.loads(record.read_text())
+                return MlflowStore(
+                    "sqlite",
+                    saved["uri"],
+                    workdir,
+                    saved["populated"],
+                    saved["seen"],
+                    Path(saved["from_artifacts"]),
+                )
+            store = populate("sqlite", f"sqlite:///{workdir / 'mlflow.db'}", workdir)
+            as_server_layout(store)
+            saved = {"uri": store.uri, "populated": store.populated, "seen": store.seen}
+            record.write_text(json.dumps({**saved, "from_artifacts": str(store.from_artifacts)}))
+        return store
 
     def close(self) -> None:
         """Drop the server databases."""

@@ -15,7 +15,8 @@ import registry
 import registry.pyfunc
 from registry.client.tracking_uri import reset_tracking_uri
 from registry.store.model_versions import DELETED as DELETED_VERSION
-from tests.importers.conftest import MlflowStore, MlflowStores, free_port_in_range, modelyard
+from tests.conftest import free_port
+from tests.importers.conftest import MlflowStore, MlflowStores, modelyard
 from tests.importers.report_lines import imported_counts, table_rows
 from tests.registry.artifacts.moto_s3 import moto_s3, new_bucket
 from tests.servers import registry_server
@@ -262,7 +263,7 @@ def test_imported_versions_are_trusted_and_load_with_our_client(
 
     database = f"sqlite:///{tmp_path / 'modelyard.db'}"
     with registry_server(
-        tmp_path, database, artifact_root=str(tmp_path / "dest"), port=free_port_in_range()
+        tmp_path, database, artifact_root=str(tmp_path / "dest"), port=free_port()
     ) as base:
         registry.set_tracking_uri(base)
         try:

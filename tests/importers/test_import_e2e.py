@@ -18,15 +18,15 @@ import httpx
 import pytest
 
 from tests import databases
+from tests.conftest import free_port
 from tests.importers.conftest import (
     MODEL,
     MlflowStores,
-    free_port_in_range,
     mlflow_client,
     modelyard,
 )
 from tests.importers.report_lines import imported_counts
-from tests.mlflow_env import MLFLOW_SERVER, mlflow_python
+from tests.mlflow_env import MLFLOW_SERVER, MLFLOW_SERVER_QUIET, mlflow_python
 from tests.servers import process, registry_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.compat, pytest.mark.timeout(900)]
@@ -82,7 +82,7 @@ def test_official_client_sees_the_same_after_import(
         assert first.returncode == 0, first.stdout + first.stderr
         again = modelyard(*args, cwd=tmp_path)
         with registry_server(
-            tmp_path, database_url=target, artifact_root=str(dest), port=free_port_in_range()
+            tmp_path, database_url=target, artifact_root=str(dest), port=free_port()
         ) as base:
             seen = mlflow_client("snapshot.py", base, tmp_path, MODEL)
             history = httpx.get(
@@ -132,7 +132,7 @@ def test_import_from_a_running_mlflow_server_over_rest(
     assert store.from_artifacts is not None
     source_db = tmp_path / "mlflow.db"
     shutil.copy(store.uri[len("sqlite:///") :], source_db)
-    port = free_port_in_range()
+    port = free_port()
     mlflow_server = [
         str(mlflow_python(MLFLOW_SERVER)), "-m", "mlflow", "server",
         "--backend-store-uri", f"sqlite:///{source_db}",
@@ -142,14 +142,15 @@ def test_import_from_a_running_mlflow_server_over_rest(
     target = f"sqlite:///{tmp_path / 'modelyard.db'}"
     dest = tmp_path / "modelyard-artifacts"
     source_url = f"http://127.0.0.1:{port}"
-    with process(mlflow_server, f"{source_url}/health", tmp_path / "mlflow.log", timeout=180):
+    log = tmp_path / "mlflow.log"
+    with process(mlflow_server, f"{source_url}/health", log, env=MLFLOW_SERVER_QUIET, timeout=180):
         result = modelyard(
             "import", "mlflow", "--from", source_url, "--to", target, "--to-artifacts", str(dest),
             cwd=tmp_path,
         )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     with registry_server(
-        tmp_path, database_url=target, artifact_root=str(dest), port=free_port_in_range()
+        tmp_path, database_url=target, artifact_root=str(dest), port=free_port()
     ) as base:
         seen = mlflow_client("snapshot.py", base, tmp_path, MODEL)
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.conftest import free_port
 from tests.importers.conftest import (
     MODEL,
     MlflowStores,
-    free_port_in_range,
     mlflow_client,
     modelyard,
 )
@@ -34,7 +34,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     root = tmp_path / "server-artifacts"
     env = {"REGISTRY_AUTH": "true", "MODELYARD_ADMIN_PASSWORD": ADMIN[1]}
     with registry_server(
-        tmp_path, workers=2, artifact_root=str(root), port=free_port_in_range(), extra_env=env
+        tmp_path, workers=2, artifact_root=str(root), port=free_port(), extra_env=env
     ) as base:
         yield base, root
 

@@ -1,7 +1,7 @@
 """An import killed (SIGKILL) while it writes leaves nothing half-imported, and a second import
 completes it to exactly what an uninterrupted import gives.
 
-The source is the populated SQLite MLflow store (registry included) plus 1,500 synthetic runs of
+The source is the populated SQLite MLflow store (registry included) plus 600 synthetic runs of
 5 metrics x 40 steps, so that the import is still writing (100 runs a transaction) when the first
 groups are visible.
 """
@@ -28,7 +28,7 @@ from tests.importers.conftest import MODEL, MlflowStores, modelyard
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
-SYNTHETIC_RUNS = 1500
+SYNTHETIC_RUNS = 600
 STEPS = 40
 SURROGATE = {"id"}
 """Columns that number rows in the order they were written, which an interrupted import changes."""
@@ -131,4 +131,10 @@ def test_a_killed_import_leaves_whole_runs_and_versions_and_a_rerun_completes_it
     assert whole.returncode == 0, whole.stdout + whole.stderr
     resumed_tables, whole_tables = dump(killed_db), dump(whole_db)
     assert len(resumed_tables["runs"]) == count(source, "SELECT COUNT(*) FROM runs")
-    assert resumed_tables == whole_tables
+    # Named, not diffed: pytest's diff of two 100,000-row dumps takes many minutes.
+    differing = {
+        table: (len(resumed_tables.get(table, [])), len(whole_tables.get(table, [])))
+        for table in resumed_tables.keys() | whole_tables.keys()
+        if resumed_tables.get(table) != whole_tables.get(table)
+    }
+    assert differing == {}, "tables that differ (resumed rows, whole rows)"

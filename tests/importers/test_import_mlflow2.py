@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from registry.store.mlflow_source import SUPPORTED_REVISIONS
-from tests.importers.conftest import MODEL, free_port_in_range, mlflow2_client, modelyard
+from tests.conftest import free_port
+from tests.importers.conftest import MODEL, mlflow2_client, modelyard
 from tests.importers.test_import_e2e import comparable
 from tests.servers import registry_server
 
@@ -34,7 +35,7 @@ def test_an_mlflow_2_database_imports_and_the_mlflow_2_client_sees_the_same(
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     with registry_server(
-        tmp_path, database_url=target, artifact_root=str(dest), port=free_port_in_range()
+        tmp_path, database_url=target, artifact_root=str(dest), port=free_port()
     ) as base:
         seen = mlflow2_client("snapshot.py", base, tmp_path, MODEL)
 

@@ -12,7 +12,6 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ import pytest
 
 from tests.conftest import free_port
 from tests.mlflow_env import MLFLOW_SERVER, mlflow_python, run_official_client
-from tests.servers import process
+from tests.servers import Command, processes
 
 pytestmark = [pytest.mark.e2e, pytest.mark.compat, pytest.mark.timeout(600)]
 
@@ -79,17 +78,13 @@ CASES: list[tuple[str, str, Any, str]] = [
     ("list-body", "columns", [[1.0, 2.0, 3]], JSON),
 ]
 
+MODELS = ("columns", "tensor", "category")
+
 DIFFERENCES = {
     # SERVING_EXTRA_COLUMNS: a column the signature does not declare is a 400 here (a typo in a
     # column name would otherwise be ignored silently); MLflow drops it.
     "extra-column": (400, 200),
 }
-
-
-def _start(stack: ExitStack, args: list[str], port: int, log: Path, env: dict[str, str]) -> str:
-    url = f"http://127.0.0.1:{port}"
-    stack.enter_context(process(args, f"{url}/ping", log, env=env, timeout=120))
-    return url
 
 
 @pytest.fixture(scope="module")
@@ -103,25 +98,27 @@ def models_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def servers(models_root: Path) -> Iterator[dict[str, tuple[str, str]]]:
-    """For each model, the base URLs of our server and of MLflow's, serving the same directory."""
+    """For each model, the base URLs of our server and of MLflow's, serving the same directory.
+
+    The six servers start together: each MLflow one spends seconds importing mlflow.
+    """
     root = models_root
     python = mlflow_python(MLFLOW_SERVER)
-    urls = {}
-    with ExitStack() as stack:
-        for model in ("columns", "tensor", "category"):
-            ours_port, theirs_port = free_port(), free_port()
-            ours = [sys.executable, "-m", "registry.cli", "serve", str(root / model)]
-            ours += ["--port", str(ours_port), "--workers", "1"]
-            theirs = [str(python), "-m", "mlflow", "models", "serve", "-m", str(root / model)]
-            theirs += ["--env-manager", "local", "-p", str(theirs_port), "-w", "1"]
-            # MLflow starts ``uvicorn`` from PATH: its venv's bin directory must come first.
-            path = f"{python.parent}{os.pathsep}{os.environ.get('PATH', '')}"
-            env = {"PYTHONWARNINGS": "ignore", "PATH": path}
-            urls[model] = (
-                _start(stack, ours, ours_port, root / f"ours-{model}.log", env),
-                _start(stack, theirs, theirs_port, root / f"mlflow-{model}.log", env),
-            )
-        yield urls
+    # MLflow starts ``uvicorn`` from PATH: its venv's bin directory must come first.
+    path = f"{python.parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    env = {"PYTHONWARNINGS": "ignore", "PATH": path}
+    commands, urls = [], []
+    for model in MODELS:
+        ours_port, theirs_port = free_port(), free_port()
+        ours = [sys.executable, "-m", "registry.cli", "serve", str(root / model)]
+        ours += ["--port", str(ours_port), "--workers", "1"]
+        theirs = [str(python), "-m", "mlflow", "models", "serve", "-m", str(root / model)]
+        theirs += ["--env-manager", "local", "-p", str(theirs_port), "-w", "1"]
+        for side, args, port in (("ours", ours, ours_port), ("mlflow", theirs, theirs_port)):
+            urls.append(f"http://127.0.0.1:{port}")
+            commands.append(Command(args, f"{urls[-1]}/ping", root / f"{side}-{model}.log", env))
+    with processes(commands, timeout=180):
+        yield {model: (urls[2 * i], urls[2 * i + 1]) for i, model in enumerate(MODELS)}
 
 
 def _post(url: str, body: Any, content_type: str) -> httpx.Response:
@@ -154,19 +151,17 @@ def test_mlflows_scoring_server_client_gets_mlflows_answers(
     servers: dict[str, tuple[str, str]],
 ) -> None:
     python = str(mlflow_python(MLFLOW_SERVER))
-    answers = []
-    for url in servers["tensor"]:
-        port = url.rsplit(":", 1)[1]
-        run = subprocess.run(
-            [python, str(SCRIPT.parent / "scoring_client.py"), port],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-            env={**os.environ, "PYTHONWARNINGS": "ignore"},
-        )
-        assert run.returncode == 0, run.stderr[-3000:]
-        answers.append(json.loads(run.stdout.strip().splitlines()[-1]))
+    ports = [url.rsplit(":", 1)[1] for url in servers["tensor"]]
+    run = subprocess.run(
+        [python, str(SCRIPT.parent / "scoring_client.py"), *ports],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    answers = json.loads(run.stdout.strip().splitlines()[-1])
     ours, theirs = answers
     assert ours["dataframe"] == pytest.approx(theirs["dataframe"])
     assert ours["ndarray"] == pytest.approx(theirs["ndarray"])

@@ -16,6 +16,7 @@ client = MlflowClient()
 name = "compat-regressor"
 mlflow.set_experiment("compat-registry")
 MLFLOW3 = int(mlflow.__version__.split(".")[0]) >= 3
+REQ = ["scikit-learn"]  # named: MLflow's inference reloads each model in a subprocess
 
 rng = np.random.default_rng(1)
 X = rng.normal(size=(30, 2))
@@ -27,9 +28,9 @@ for coef in (1.0, 2.0):
     with mlflow.start_run() as run:
         mlflow.log_param("coef", coef)
         if MLFLOW3:
-            mlflow.sklearn.log_model(model, name="model")
+            mlflow.sklearn.log_model(model, name="model", pip_requirements=REQ)
         else:
-            mlflow.sklearn.log_model(model, "model")
+            mlflow.sklearn.log_model(model, "model", pip_requirements=REQ)
         run_ids.append(run.info.run_id)
 
 v1 = mlflow.register_model(f"runs:/{run_ids[0]}/model", name)

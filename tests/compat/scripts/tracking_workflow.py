@@ -46,10 +46,13 @@ with mlflow.start_run(run_name="parent") as parent:
     with mlflow.start_run(run_name="child", nested=True) as child:
         mlflow.log_param("alpha", 0.1)
         mlflow.log_metric("rmse", 6.0)
+    REQ = ["scikit-learn"]  # named: MLflow's inference reloads the model in a subprocess
     if int(mlflow.__version__.split(".")[0]) >= 3:
-        info = mlflow.sklearn.log_model(model, name="model", input_example=X[:2])
+        info = mlflow.sklearn.log_model(
+            model, name="model", input_example=X[:2], pip_requirements=REQ
+        )
     else:
-        info = mlflow.sklearn.log_model(model, "model", input_example=X[:2])
+        info = mlflow.sklearn.log_model(model, "model", input_example=X[:2], pip_requirements=REQ)
     parent_id = parent.info.run_id
 
 out["parent_id"] = parent_id

@@ -42,7 +42,10 @@ with mlflow.start_run(run_name="parent") as parent:
         with mlflow.start_run(run_name=f"child-{coef}", nested=True) as child:
             model = LinearRegression().fit(X, X @ np.array([coef, -coef]))
             mlflow.log_param("coef", coef)
-            mlflow.sklearn.log_model(model, artifact_path="model")
+            # Named requirements skip MLflow's inference (a subprocess that reloads the model).
+            mlflow.sklearn.log_model(
+                model, artifact_path="model", pip_requirements=["scikit-learn"]
+            )
             models[coef] = (child.info.run_id, model)
 out["parent_run_id"] = parent.info.run_id
 

@@ -41,6 +41,9 @@ from sklearn.linear_model import LinearRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+# Named requirements skip MLflow's inference, a subprocess that reloads each model.
+REQ = ["scikit-learn", "xgboost"]
+
 class Doubler(mlflow.pyfunc.PythonModel):
     def load_context(self, context):
         self.offset = float(Path(context.artifacts["offset"]).read_text())
@@ -50,16 +53,19 @@ class Doubler(mlflow.pyfunc.PythonModel):
 expected = {}
 lin = LinearRegression().fit(X, y)
 mlflow.sklearn.save_model(lin, out / "sk_skops", serialization_format="skops",
-                          input_example=X[:2])
+                          input_example=X[:2], pip_requirements=REQ)
 pipe = make_pipeline(StandardScaler(), LinearRegression()).fit(X.to_numpy(), y)
-mlflow.sklearn.save_model(pipe, out / "sk_cloudpickle", serialization_format="cloudpickle")
+mlflow.sklearn.save_model(pipe, out / "sk_cloudpickle", serialization_format="cloudpickle",
+                          pip_requirements=REQ)
 booster = xgb.train({"max_depth": 2}, xgb.DMatrix(X, label=y), num_boost_round=3)
-mlflow.xgboost.save_model(booster, out / "xgb_booster")
+mlflow.xgboost.save_model(booster, out / "xgb_booster", pip_requirements=REQ)
 reg = xgb.XGBRegressor(n_estimators=3, max_depth=2).fit(X, y)
-mlflow.xgboost.save_model(reg, out / "xgb_regressor", input_example=X[:2])
+mlflow.xgboost.save_model(reg, out / "xgb_regressor", input_example=X[:2],
+                          pip_requirements=REQ)
 (out / "offset.txt").write_text("0.5")
 mlflow.pyfunc.save_model(out / "custom", python_model=Doubler(),
-                         artifacts={"offset": str(out / "offset.txt")}, input_example=X[:2])
+                         artifacts={"offset": str(out / "offset.txt")}, input_example=X[:2],
+                         pip_requirements=REQ)
 expected["sk_skops"] = lin.predict(X).tolist()
 expected["sk_cloudpickle"] = pipe.predict(X.to_numpy()).tolist()
 expected["xgb_booster"] = booster.predict(xgb.DMatrix(X)).tolist()
@@ -175,9 +181,10 @@ MLFLOW2_SAVES = """
 import mlflow, xgboost as xgb
 from sklearn.linear_model import LinearRegression
 lin = LinearRegression().fit(X, y)
-mlflow.sklearn.save_model(lin, out / "sk", input_example=X[:2])
+REQ = ["scikit-learn", "xgboost"]  # named: inference reloads each model in a subprocess
+mlflow.sklearn.save_model(lin, out / "sk", input_example=X[:2], pip_requirements=REQ)
 reg = xgb.XGBRegressor(n_estimators=3, max_depth=2).fit(X, y)
-mlflow.xgboost.save_model(reg, out / "xgb", input_example=X[:2])
+mlflow.xgboost.save_model(reg, out / "xgb", input_example=X[:2], pip_requirements=REQ)
 (out / "expected.json").write_text(
     json.dumps({"sk": lin.predict(X).tolist(), "xgb": reg.predict(X).tolist()})
 )
