@@ -39,7 +39,7 @@ def safe_relative_path(path: str) -> str:
         InvalidParameter: the path could escape the artifact root or cannot be stored.
     """
     if not isinstance(path, str):
-        raise InvalidParameter(f"Invalid artifact path {path!r}: not a string")
+        raise InvalidParameter(f"Invalid path {path!r}: not a string")
     for spelling in _spellings(path):
         _check_spelling(path, spelling)
     segments = [s for s in path.split("/") if s not in ("", ".")]
@@ -93,4 +93,5 @@ def _check_spelling(original: str, spelling: str) -> None:
 
 
 def _invalid(path: str, reason: str) -> InvalidParameter:
-    return InvalidParameter(f"Invalid artifact path {path!r}: {reason}", path=path)
+    # MLflow answers "Invalid path"; clients and scripts match on those words.
+    return InvalidParameter(f"Invalid path {path!r}: {reason}", path=path)

@@ -37,6 +37,12 @@ from registry.store import permissions
 from registry.store.audit import PendingAudit
 
 ARTIFACT_PREFIX = "/api/2.0/mlflow-artifacts/"
+API_PREFIXES = ("/api/", "/ajax-api/")
+"""The JSON API, and the routes MLflow serves its web UI only under ``/ajax-api``."""
+MACHINE_PATHS = ("/metrics", "/graphql", "/get-artifact", "/model-versions/get-artifact")
+"""Answered to programs, not browsers: a 401, never a redirect to the login form."""
+RAW_BODY_ROUTES = (ARTIFACT_PREFIX, "/ajax-api/2.0/mlflow/upload-artifact")
+"""Routes whose body is an artifact's bytes, not JSON."""
 DRAIN_LIMIT_BYTES = 64 * 1024 * 1024
 """Largest unread body drained after an early answer (bigger ones end the connection)."""
 _CHANGES_GRANTS = frozenset(
@@ -127,9 +133,9 @@ def _origin_allowed(origin: str) -> bool:
 
 
 def _check_content_type() -> None:
-    if request.method not in _WRITE_METHODS or not request.path.startswith("/api/"):
+    if request.method not in _WRITE_METHODS or not request.path.startswith(API_PREFIXES):
         return
-    if request.path.startswith(ARTIFACT_PREFIX):
+    if request.path.startswith(RAW_BODY_ROUTES):
         return
     has_body = bool(request.content_length) or "chunked" in request.headers.get(
         "Transfer-Encoding", ""
@@ -206,7 +212,9 @@ def _security_headers(response: Response) -> Response:
         response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
         response.headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, PATCH, DELETE"
         response.vary.add("Origin")
-    if response.status_code == 401 and request.path.startswith("/api/"):
+    if response.status_code == 401 and (
+        request.path.startswith(API_PREFIXES) or request.path in MACHINE_PATHS
+    ):
         response.headers["WWW-Authenticate"] = 'Basic realm="modelyard"'
     return response
 
@@ -291,7 +299,7 @@ def _viewer(principal: Principal, rule: Rule | None) -> permissions.Viewer:
 
 def _is_page() -> bool:
     # A browser asking for a UI page is sent to the login form instead of a bare 401.
-    ui = request.path not in ("/metrics",) and not request.path.startswith("/api/")
+    ui = request.path not in MACHINE_PATHS and not request.path.startswith(API_PREFIXES)
     return ui and _config().serve_ui
 
 
@@ -318,11 +326,13 @@ def _session_principal(user_id: int) -> Principal | None:
 
 def _fields() -> dict[str, Any]:
     fields: dict[str, Any] = {}
-    if request.method in _WRITE_METHODS and request.mimetype == "application/json":
+    # An artifact's bytes name nothing: only its URL and query string say what it is written to.
+    writes = request.method in _WRITE_METHODS and not request.path.startswith(RAW_BODY_ROUTES)
+    if writes and request.mimetype == "application/json":
         body = request.get_json(silent=True)
         if isinstance(body, dict):
             fields.update(body)
-    elif request.method in _WRITE_METHODS and request.form:
+    elif writes and request.form:
         fields.update(request.form.to_dict())
     for key in request.args:
         # As the views read them: every value of a list argument, else the first one only.

@@ -4,13 +4,18 @@ A source is never a path the client chose on our disk.
 
 Accepted: ``runs:/<run_id>/<path>``, ``models:/<...>``, ``mlflow-artifacts:/<path>`` (no host), and
 a ``file:`` URI or absolute path under the server's own local artifact root (or, for an S3 root,
-a URI under that prefix). Everything is checked after percent-decoding once and twice, so
+a URI under that prefix). An operator who sets ``model_version_source_regex`` (MLflow's
+``MLFLOW_CREATE_MODEL_VERSION_SOURCE_VALIDATION_REGEX``) requires every source to match it, and
+then also gets what MLflow accepts beyond that: other stores' URIs and a run's own local
+artifact directory. Everything is checked after percent-decoding once and twice, so
 ``%2e%2e`` and ``%252e%252e`` are caught as ``..``.
 """
 
 from __future__ import annotations
 
+import posixpath
 import re
+from pathlib import PurePosixPath
 from urllib.parse import unquote, urlsplit
 
 from registry.artifacts import ArtifactStore
@@ -20,11 +25,16 @@ from registry.store.aliases import version_by_alias
 from registry.store.lineage import find_logged_model, find_run
 from registry.store.model_versions import referenced_version, run_logged_model
 from registry.store.rows import LoggedModel, ModelVersion
+from registry.store.source_uris import after_scheme, registered_model_ref
+from registry.store.source_uris import logged_model_id_of as logged_model_id_of
+from registry.store.source_uris import runs_uri_parts as runs_uri_parts
 from registry.store.validation import in_allowed_locations, path_under_artifact_root
 
 _RUN_ID = re.compile(r"^[0-9A-Za-z][\w\-]{0,31}$")
 _SAFE_SCHEMES = ("runs", "models", "mlflow-artifacts")
 _EXTERNAL_SCHEMES = ("file", "s3")
+_HOST_ADDRESSED_SCHEMES = ("http", "https", "ftp", "sftp")
+_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
 MLMODEL = "MLmodel"
 
 
@@ -47,6 +57,7 @@ def validate_source(source: str, run_id: str | None, config: Config) -> None:
     """
     if not source:
         raise InvalidParameter("Model version source must not be empty.")
+    _check_regex(source, config)
     variants = [source, unquote(source), unquote(unquote(source))]
     for text in variants:
         if "\x00" in text or any(ord(ch) < 32 for ch in text):
@@ -63,10 +74,52 @@ def validate_source(source: str, run_id: str | None, config: Config) -> None:
         return
     if path_under_artifact_root(source, config) is not None:
         return
+    if config.model_version_source_regex and _accepted_by_regex_rules(source, run_id, scheme):
+        return
     raise InvalidParameter(
         f"Invalid model version source {source!r}: use a runs:/, models:/ or mlflow-artifacts:/"
         " URI, or a location under the server's artifact root."
     )
+
+
+def _check_regex(source: str, config: Config) -> None:
+    regex = config.model_version_source_regex
+    if regex and not re.search(regex, source):
+        raise InvalidParameter(f"Invalid model version source: '{source}'.")
+
+
+def _accepted_by_regex_rules(source: str, run_id: str | None, scheme: str) -> bool:
+    """What MLflow also accepts, once the operator has set the source regex.
+
+    A URI of another store (``s3://other-bucket/...``, ``gs://``...) but not one naming a host
+    the server would connect to (http, https, ftp, sftp); a local path only inside the local
+    artifact directory of the run ``run_id`` names (MLflow's rule).
+    """
+    if scheme in _HOST_ADDRESSED_SCHEMES:
+        return False
+    if scheme not in ("", "file") and not _DRIVE.match(source):
+        return True
+    run = find_run(run_id) if run_id else None
+    run_dir = _local_path(str(run.artifact_uri or "")) if run is not None else None
+    path = _local_path(source)
+    if run_dir is None or path is None:
+        raise InvalidParameter(
+            f"Invalid model version source: '{source}'. To use a local path as a model version"
+            " source, the run_id request parameter has to be specified and the local path has to"
+            " be contained within the artifact directory of the run specified by the run_id."
+        )
+    return path == run_dir or run_dir in path.parents
+
+
+def _local_path(location: str) -> PurePosixPath | None:
+    """The normalised absolute path of a local path or ``file:`` URI, None for anything else."""
+    parts = urlsplit(location)
+    if parts.scheme.lower() == "file" and parts.netloc in ("", "localhost"):
+        location = unquote(parts.path)
+    elif parts.scheme:
+        return None
+    path = PurePosixPath(posixpath.normpath(location))
+    return path if path.is_absolute() else None
 
 
 def artifact_path_of(uri: str, config: Config) -> str | None:
@@ -81,40 +134,16 @@ def artifact_path_of(uri: str, config: Config) -> str | None:
     return path_under_artifact_root(uri, config)
 
 
-def _after_scheme(source: str, scheme: str) -> str | None:
-    # Schemes are case-insensitive (RFC 3986), and validate_source accepts any case.
-    prefix = scheme + ":/"
-    return source[len(prefix) :] if source[: len(prefix)].lower() == prefix else None
-
-
-def runs_uri_parts(source: str) -> tuple[str, str] | None:
-    """``(run_id, path)`` of a ``runs:/<run_id>/<path>`` URI, or None for any other URI."""
-    rest = _after_scheme(source, "runs")
-    if rest is None:
-        return None
-    run_id, _, path = rest.strip("/").partition("/")
-    return (run_id, path.strip("/")) if run_id else None
-
-
-def logged_model_id_of(source: str) -> str:
-    """The logged-model id of a ``models:/m-<id>[/<path>]`` source, or ``""``."""
-    rest = _after_scheme(source, "models")
-    model_id = (rest or "").strip("/").split("/", 1)[0]
-    return model_id if model_id.startswith("m-") else ""
-
-
 def referenced_version_of(source: str) -> ModelVersion | None:
     """The version a ``models:/<name>/<ref>`` or ``models:/<name>@<alias>`` source names now."""
-    rest = _after_scheme(source, "models")
-    if rest is None or logged_model_id_of(source):
+    parts = registered_model_ref(source)
+    if parts is None:
         return None
-    rest = rest.strip("/")
-    if "@" in rest and "/" not in rest:
-        name, alias = rest.split("@", 1)
+    name, ref, alias = parts
+    if alias:
         row = version_by_alias(name, alias)
         return None if row is None else referenced_version(name, str(row.version))
-    name, _, ref = rest.partition("/")
-    return referenced_version(name, ref) if name and ref and "/" not in ref else None
+    return referenced_version(name, ref) if ref and "/" not in ref else None
 
 
 def source_store_path(source: str, config: Config, artifacts: ArtifactStore) -> str | None:
@@ -129,7 +158,7 @@ def source_store_path(source: str, config: Config, artifacts: ArtifactStore) -> 
         return _run_source(*run_parts, config, artifacts)
     model_id = logged_model_id_of(source)
     if model_id:
-        sub = (_after_scheme(source, "models") or "").strip("/").partition("/")[2]
+        sub = (after_scheme(source, "models") or "").strip("/").partition("/")[2]
         logged = find_logged_model(model_id)
         return None if logged is None else _join(_logged_root(logged, config), sub)
     return artifact_path_of(source, config)

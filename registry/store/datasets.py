@@ -9,6 +9,7 @@ from typing import Any
 
 from registry.errors import InvalidParameter
 from registry.store import write_transaction
+from registry.store.experiments import parse_experiment_id
 from registry.store.models import Dataset, Run, RunInput, RunModelInput, RunModelOutput
 from registry.store.runs import get_run_row, require_active_run
 from registry.store.validation import validate_length, validate_tag
@@ -110,3 +111,58 @@ def dataset_input_tags(run_input: Any) -> list[dict[str, str]]:
     """The input tags of a run's dataset input (anything with ``tags_json``)."""
     tags: list[dict[str, str]] = json.loads(run_input.tags_json or "[]")
     return tags
+
+
+MAX_DATASET_EXPERIMENTS = 20
+"""Experiments one dataset search may name (MLflow's limit)."""
+MAX_DATASET_SUMMARIES = 1000
+"""Summaries one ``experiments/search-datasets`` answers (MLflow's limit)."""
+_CONTEXT_TAG = "mlflow.data.context"
+
+
+@dataclass(frozen=True)
+class DatasetSummary:
+    """A dataset some run of an experiment used, and the context it was used in (if tagged)."""
+
+    experiment_id: str
+    name: str
+    digest: str
+    context: str | None
+
+
+def search_datasets(experiment_ids: Sequence[str | int]) -> list[DatasetSummary]:
+    """The distinct (dataset, context) pairs the runs of these experiments logged as inputs.
+
+    A dataset no run used is left out, as in MLflow; at most ``MAX_DATASET_SUMMARIES``.
+
+    Raises:
+        InvalidParameter: no experiment id, more than ``MAX_DATASET_EXPERIMENTS``, or one that
+            is not an experiment id (MLflow's words).
+    """
+    if not experiment_ids:
+        raise InvalidParameter("SearchDatasets request must specify at least one experiment_id.")
+    if len(experiment_ids) > MAX_DATASET_EXPERIMENTS:
+        raise InvalidParameter(
+            f"SearchDatasets request cannot specify more than {MAX_DATASET_EXPERIMENTS}"
+            f" experiment_ids. Received {len(experiment_ids)} experiment_ids."
+        )
+    ids = [parse_experiment_id(value) for value in experiment_ids]
+    query = (
+        RunInput.select(Dataset.experiment, Dataset.name, Dataset.digest, RunInput.tags_json)
+        .join(Dataset)
+        .where(Dataset.experiment.in_(ids))
+        .order_by(Dataset.experiment, Dataset.name, Dataset.digest, RunInput.id)
+        .tuples()
+    )
+    found: dict[DatasetSummary, None] = {}
+    for experiment_id, name, digest, tags_json in query.iterator():
+        context = _context_of(tags_json)
+        found[DatasetSummary(str(experiment_id), name, digest, context)] = None
+        if len(found) >= MAX_DATASET_SUMMARIES:
+            break
+    return list(found)
+
+
+def _context_of(tags_json: str | None) -> str | None:
+    tags: list[dict[str, str]] = json.loads(tags_json or "[]")
+    return next((t.get("value") for t in tags if t.get("key") == _CONTEXT_TAG), None)

@@ -6,6 +6,8 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import PurePosixPath
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import peewee
 
@@ -27,6 +29,28 @@ DEFAULT_EXPERIMENT_ID = 0
 MAX_SEARCH_RESULTS = 50000
 
 
+def resolve_local_location(location: str | None, base: PurePosixPath) -> str | None:
+    """An experiment's relative local ``artifact_location`` made absolute, as MLflow stores it.
+
+    A relative path becomes ``base`` joined with it (``rel/x`` -> ``/srv/rel/x``, a plain path)
+    and a relative ``file:`` URI a ``file://`` URI (``file:rel`` -> ``file:///srv/rel``);
+    anything else is returned as given. Nothing is normalised: a ``..`` stays visible to the
+    artifact-location gate, which refuses it.
+    """
+    if not location:
+        return location
+    parts = urlsplit(location)
+    scheme = parts.scheme.lower()
+    if scheme == "file" and parts.netloc in ("", "localhost"):
+        if parts.path.startswith("/"):
+            return location
+        path = (base / unquote(parts.path)).as_posix()
+        return urlunsplit(("file", "", path, parts.query, parts.fragment))
+    if scheme or location.startswith("/"):
+        return location
+    return (base / location).as_posix()
+
+
 @dataclass(frozen=True)
 class ExperimentRecord:
     """An experiment row with its tags."""
@@ -44,12 +68,16 @@ def parse_experiment_id(value: str | int) -> int:
     """The integer behind an experiment id string.
 
     Raises:
-        InvalidParameter: the id is not an integer.
+        InvalidParameter: the id is not an integer, or not one an experiment can have
+            (0 to 2**63 - 1: the column is a signed 64-bit integer).
     """
     try:
-        return int(value)
+        parsed = int(value)
     except (TypeError, ValueError):
         raise InvalidParameter(f"Invalid experiment ID: '{value}'") from None
+    if not 0 <= parsed < 2**63:
+        raise InvalidParameter(f"Invalid experiment ID: '{value}'")
+    return parsed
 
 
 def create_experiment(

@@ -221,7 +221,42 @@ def search_logged_models(
         raise InvalidParameter(f"Invalid value {max_results} for parameter 'max_results'.")
     ids = [parse_experiment_id(value) for value in experiment_ids]
     offset = decode_page_token(page_token)
-    query = search_logged_models_query(ids, filter_string, order_by)
+    query = search_logged_models_query(ids, filter_string, mlflow_order_by(order_by))
     rows = list(query.offset(offset).limit(max_results + 1))
     token = encode_page_token(offset + max_results) if len(rows) > max_results else None
     return with_related(rows[:max_results]), token
+
+
+_ORDER_ALIASES = {
+    "creation_time": "creation_timestamp",
+    "creation_timestamp_ms": "creation_timestamp",
+    "last_updated_timestamp_ms": "last_updated_timestamp",
+}
+_ORDER_ATTRIBUTES = frozenset(
+    {"name", "model_id", "model_type", "status", "source_run_id", "creation_timestamp"}
+    | {"last_updated_timestamp"}
+)
+
+
+def mlflow_order_by(order_by: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+    """``order_by`` with MLflow's column names and aliases read as ours, checked as MLflow does.
+
+    Whatever the order, ties end as MLflow's do: newest first (``creation_timestamp_ms DESC``),
+    then ``model_id``. ``params.<key>`` and ``tags.<key>`` order too (MLflow orders by metrics
+    only).
+
+    Raises:
+        InvalidParameter: a field that is not a logged model's attribute, in MLflow's words.
+    """
+    if not order_by:
+        return order_by
+    checked = []
+    for item in order_by:
+        field_name = item.get("field_name") if isinstance(item, dict) else None
+        if isinstance(field_name, str) and field_name and "." not in field_name:
+            field_name = _ORDER_ALIASES.get(field_name, field_name)
+            if field_name not in _ORDER_ATTRIBUTES:
+                raise InvalidParameter(f"Invalid order by field name: {item['field_name']}")
+            item = {**item, "field_name": field_name}
+        checked.append(item)
+    return checked

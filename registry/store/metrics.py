@@ -22,7 +22,6 @@ from registry.store.upserts import newest_point, record_latest_metrics
 from registry.store.validation import validate_key, validate_length
 
 MAX_HISTORY_RESULTS = 25000
-MAX_BULK_INTERVAL_RESULTS = 2500
 _INSERT_CHUNK = 90  # 9 parameters a row stay under SQLite's oldest limit of 999
 _MAX_DOUBLE = 1.7976931348623157e308
 
@@ -187,50 +186,6 @@ def get_metric_history(
     rows = list(query)
     token = encode_page_token(offset + limit) if len(rows) > limit else None
     return rows[:limit], token
-
-
-def get_history_bulk_interval(
-    run_ids: list[str],
-    key: str,
-    start_step: int | None,
-    end_step: int | None,
-    max_results: int | None,
-) -> list[Metric]:
-    """Points of ``key`` for up to 100 runs, between two steps, at most ``max_results`` per run.
-
-    Raises:
-        InvalidParameter: no run ids, too many, or a bad step range or max_results.
-    """
-    if not run_ids:
-        raise InvalidParameter(
-            "GetMetricHistoryBulkInterval request must specify at least one run_id."
-        )
-    if len(run_ids) > 100:
-        raise InvalidParameter(
-            "GetMetricHistoryBulkInterval request cannot specify more than 100 run_ids."
-        )
-    if (start_step is None) != (end_step is None):
-        raise InvalidParameter("Both start_step and end_step must be specified together.")
-    if start_step is not None and end_step is not None and start_step > end_step:
-        raise InvalidParameter("end_step must be greater than start_step.")
-    limit = _limit(max_results, MAX_BULK_INTERVAL_RESULTS)
-    query = Metric.select().where(Metric.run.in_(run_ids), Metric.key == key)
-    if start_step is not None and end_step is not None:
-        query = query.where(Metric.step.between(start_step, end_step))
-    rows = list(query.order_by(Metric.run, Metric.step, Metric.timestamp, Metric.id))
-    result: list[Metric] = []
-    for run_id in run_ids:
-        result.extend(_sample([row for row in rows if row.run_id == run_id], limit))
-    return result
-
-
-def _sample(rows: list[Metric], limit: int) -> list[Metric]:
-    """At most ``limit`` rows spread evenly over the steps, always keeping the first and last."""
-    if len(rows) <= limit:
-        return rows
-    stride = (len(rows) - 1) / (limit - 1) if limit > 1 else len(rows)
-    picked = sorted({round(i * stride) for i in range(limit)})
-    return [rows[i] for i in picked if i < len(rows)]
 
 
 def _limit(max_results: int | None, ceiling: int) -> int:

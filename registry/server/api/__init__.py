@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import posixpath
 from typing import Any
 
@@ -77,22 +78,66 @@ def _load(schema: Schema, raw: dict[str, Any]) -> dict[str, Any]:
     try:
         return schema.load(raw)  # type: ignore[no-any-return]
     except ValidationError as err:
-        raise invalid_request(err) from None
+        raise invalid_request(err, raw) from None
 
 
-def invalid_request(err: ValidationError) -> InvalidParameter:
-    """The API's error for a request a schema refused: every field's reason, in ``details``."""
+def invalid_request(err: ValidationError, raw: Any = None) -> InvalidParameter:
+    """The API's error for a request a schema refused, in MLflow's words.
+
+    The one place a schema's refusal becomes an error body. The message names the first
+    refused field as MLflow's server does (``Missing value for required parameter 'run_id'``,
+    ``Invalid value 123 for parameter 'name' supplied:  Hint: Value was of type 'int'``, nested
+    fields as ``metrics[0].value``); ``details`` keeps every field's reason.
+
+    Args:
+        err: what the schema raised.
+        raw: the arguments it was given (``err.data`` when omitted).
+    """
     messages = err.messages if isinstance(err.messages, dict) else {"_schema": err.messages}
-    summary = "; ".join(f"{field}: {_flatten(msg)}" for field, msg in messages.items())
-    return InvalidParameter(f"Invalid request: {summary}", **messages)
+    data = err.data if raw is None else raw
+    return InvalidParameter(mlflow_message(messages, data), **messages)
 
 
-def _flatten(message: Any) -> str:
-    if isinstance(message, list):
-        return " ".join(_flatten(m) for m in message)
-    if isinstance(message, dict):
-        return "; ".join(f"{k}: {_flatten(v)}" for k, v in message.items())
-    return str(message)
+_API_DOCS_HINT = " See the API docs for more information about request parameters."
+_TYPE_ERRORS = ("Not a valid", "Expected", "Invalid input type")
+"""How our fields' type errors begin (marshmallow's own and ``registry.wire.fields``')."""
+_ABSENT = object()
+
+
+def mlflow_message(messages: dict[Any, Any], data: Any) -> str:
+    """MLflow's message for the first refused field of ``messages`` (marshmallow's error dict).
+
+    An absent, null or empty value is missing; a value of the wrong type gets MLflow's type
+    hint; any other refusal says why, after MLflow's ``Invalid value ... supplied:``.
+    """
+    path, value, reason = _first_problem(messages, data, "")
+    if not path:
+        return reason
+    if value is _ABSENT or value is None or value == "":
+        return f"Missing value for required parameter '{path}'.{_API_DOCS_HINT}"
+    shown = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    if reason.startswith(_TYPE_ERRORS):
+        reason = f" Hint: Value was of type '{type(value).__name__}'."
+    return f"Invalid value {shown} for parameter '{path}' supplied: {reason}{_API_DOCS_HINT}"
+
+
+def _first_problem(messages: Any, data: Any, path: str) -> tuple[str, Any, str]:
+    """``(json path, raw value, reason)`` of the first error in a (nested) error dict."""
+    if isinstance(messages, dict) and messages:
+        key, inner = next(iter(messages.items()))
+        if key == "_schema":
+            return _first_problem(inner, data, path)
+        if isinstance(key, int):
+            sub = data[key] if isinstance(data, list) and 0 <= key < len(data) else _ABSENT
+            return _first_problem(inner, sub, f"{path}[{key}]")
+        sub = data.get(key, _ABSENT) if isinstance(data, dict) else _ABSENT
+        return _first_problem(inner, sub, f"{path}.{key}" if path else str(key))
+    if isinstance(messages, list) and messages:
+        first = messages[0]
+        if isinstance(first, dict | list):
+            return _first_problem(first, data, path)
+        return path, data, str(first)
+    return path, data, str(messages)
 
 
 def request_user() -> str:

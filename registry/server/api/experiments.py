@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path, PurePosixPath
+
 from flask import Blueprint, Response, jsonify
 
+from registry.errors import InvalidParameter
 from registry.server.api import API_PREFIX, config, parse
 from registry.store import experiments as store
 from registry.store.api_reads import experiment_json, experiment_row_json
@@ -19,11 +22,21 @@ bp = Blueprint("api_experiments", __name__, url_prefix=f"{API_PREFIX}/experiment
 def create() -> Response:
     """Create an experiment; answers its id."""
     args = parse(schemas.ExperimentCreateSchema())
-    validate_artifact_location(args["artifact_location"], config())
-    experiment = store.create_experiment(
-        args["name"], args["artifact_location"], schemas.to_dict(args["tags"])
-    )
+    location = store.resolve_local_location(args["artifact_location"], PurePosixPath(Path.cwd()))
+    _check_location(args["artifact_location"], location)
+    experiment = store.create_experiment(args["name"], location, schemas.to_dict(args["tags"]))
     return jsonify(shaped(rs.EXPERIMENT_ID, experiment_id=str(experiment.experiment_id)))
+
+
+def _check_location(given: str | None, resolved: str | None) -> None:
+    # The resolved location must pass the artifact-location gate, as any location does; a
+    # relative one the operator allowed as written (a relative prefix) passes as written.
+    try:
+        validate_artifact_location(resolved, config())
+    except InvalidParameter:
+        if resolved == given:
+            raise
+        validate_artifact_location(given, config())
 
 
 @bp.get("/get")

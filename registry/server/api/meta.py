@@ -5,8 +5,16 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 
 from registry import __version__
+from registry.models.mlmodel import MLFLOW_VERSION
 
 bp = Blueprint("meta", __name__)
+
+MLFLOW_PROTOCOL_VERSION = MLFLOW_VERSION
+"""The MLflow release whose REST protocol this server implements (the one whose MLmodel files we
+write), reported where MLflow reports its own version (``/version``): MLflow's client gates
+features on it (span logging needs 3.4)."""
+VERSION_HEADER = "X-Modelyard-Version"
+_OURS = {VERSION_HEADER: __version__}
 
 
 @bp.get("/health")
@@ -17,14 +25,17 @@ def health() -> Response:
 
 @bp.get("/version")
 def version() -> Response:
-    """The server's version as text."""
-    return Response(__version__, mimetype="text/plain")
+    """The MLflow protocol version the server implements, as text (MLflow answers its version).
+
+    Modelyard's own version is in the ``X-Modelyard-Version`` header.
+    """
+    return Response(MLFLOW_PROTOCOL_VERSION, mimetype="text/plain", headers=_OURS)
 
 
 @bp.get("/api/3.0/mlflow/server-info")
 def server_info() -> Response:
     """Capabilities: plain PUT/GET transfers only (no multipart, no presigned URLs)."""
-    return jsonify(
+    reply = jsonify(
         {
             "store_type": "SqlStore",
             "workspaces_enabled": False,
@@ -36,3 +47,5 @@ def server_info() -> Response:
             "features_enabled": {},
         }
     )
+    reply.headers.update(_OURS)
+    return reply

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
-from registry.server.api import API_PREFIX, parse
+from registry.errors import InvalidParameter
+from registry.server.api import _API_DOCS_HINT as API_DOCS_HINT
+from registry.server.api import API_PREFIX, mlflow_message, parse
+from registry.store import metric_history_bulk as bulk
 from registry.store import metrics as store
 from registry.store.api_reads import metric_json
 from registry.wire import responses as rs
@@ -37,14 +40,22 @@ def get_history() -> Response:
 
 @bp.get("/metrics/get-history-bulk-interval")
 def get_history_bulk_interval() -> Response:
-    """Sampled history of one key for several runs, each point carrying its run id."""
+    """Sampled history of one key for up to 100 runs, each point carrying its run id.
+
+    At most ``max_results`` (1 to 2500, default 2500) points per run, spread as MLflow spreads
+    them; ``start_step`` and ``end_step`` (inclusive) come together or not at all.
+
+    Raises:
+        InvalidParameter: no run ids or more than 100, a bad step range or max_results.
+    """
     args = parse(schemas.BulkIntervalSchema())
-    rows = store.get_history_bulk_interval(
+    if not args["run_ids"]:
+        raise InvalidParameter(mlflow_message({"run_ids": ["Missing"]}, {}))
+    rows = bulk.get_history_bulk_interval(
         args["run_ids"],
         args["metric_key"],
-        args["start_step"],
-        args["end_step"],
+        (args["start_step"], args["end_step"]),
         args["max_results"],
+        note=API_DOCS_HINT,
     )
-    items = [metric_json(row, row.run_id) for row in rows]
-    return jsonify(shaped(rs.METRIC_INTERVAL, metrics=items))
+    return jsonify(shaped(rs.METRIC_INTERVAL, metrics=bulk.points_json(rows)))

@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 
 from registry.server.api import API_PREFIX, parse
-from registry.store import datasets, run_data, run_search
+from registry.server.read_answers import runs_page
+from registry.store import datasets, run_data
 from registry.store import runs as store
 from registry.store.api_reads import run_info_json, run_json
 from registry.store.metrics import MetricPoint
@@ -63,16 +64,7 @@ def restore() -> Response:
 @bp.post("/search")
 def search() -> Response:
     """A page of runs matching a filter, in the requested order."""
-    args = parse(schemas.RunSearchArgsSchema())
-    records, token = run_search.search_runs(
-        args["experiment_ids"],
-        args["filter"],
-        args["run_view_type"],
-        args["max_results"],
-        args["order_by"],
-        args["page_token"],
-    )
-    return jsonify(shaped(rs.RUNS, runs=[run_json(r) for r in records], next_page_token=token))
+    return jsonify(runs_page(parse(schemas.RunSearchArgsSchema())))
 
 
 @bp.post("/log-parameter")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, Response
 
 from registry.auth.rules import RULES, rule_for
+from registry.server.hardening import MACHINE_PATHS
 from tests.registry.auth.conftest import ADMIN_PASSWORD, basic
 
 
@@ -54,7 +55,7 @@ def test_anonymous_requests_are_refused_on_every_non_public_route(sqlite_auth_ap
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             kwargs = {"json": {}} if method != "GET" else {}
             reply = client.open(url, method=method, **kwargs)
-            if url.startswith("/api/") or url == "/metrics":
+            if url.startswith(("/api/", "/ajax-api/")) or url in MACHINE_PATHS:
                 assert reply.status_code == 401, (method, url, reply.status_code)
             else:  # a UI page or button: to the login form, before any view runs
                 assert reply.status_code == 303, (method, url, reply.status_code)

@@ -70,19 +70,6 @@ def test_history_pages_in_step_order(bound: None) -> None:
         store.get_metric_history("f" * 32, "m")
 
 
-def test_bulk_interval_samples_per_run(bound: None) -> None:
-    first, second = make_run(), make_run()
-    for run in (first, second):
-        log_batch(run.run_uuid, metrics=[MetricPoint("m", float(s), 1, s) for s in range(100)])
-    rows = store.get_history_bulk_interval([first.run_uuid, second.run_uuid], "m", 10, 50, 5)
-    for run in (first, second):
-        steps = [r.step for r in rows if r.run_id == run.run_uuid]
-        assert len(steps) == 5
-        assert (steps[0], steps[-1]) == (10, 50)
-    with pytest.raises(InvalidParameter):
-        store.get_history_bulk_interval([], "m", None, None, None)
-
-
 def _in_threads(count: int, work: Callable[[int], None]) -> list[BaseException]:
     errors: list[BaseException] = []
     barrier = threading.Barrier(count)
