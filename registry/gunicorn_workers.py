@@ -27,6 +27,8 @@ HEAD_TIMEOUT_SECONDS = 10.0
 """How long a new connection may take to send its request head before it is closed."""
 MAX_BUFFERED_HEAD = 64 * 1024
 """Past this many bytes without the end of the head, the parser takes over (and refuses it)."""
+stopping = threading.Event()
+"""Set when this worker starts a graceful exit: requests that wait (long-polls) answer now."""
 
 
 class HeadBufferingWorker(ThreadWorker):  # type: ignore[misc]
@@ -43,6 +45,11 @@ class HeadBufferingWorker(ThreadWorker):  # type: ignore[misc]
         """Set up the queue of connections still sending their head, then run the worker."""
         self.head_conns: collections.deque[TConn] = collections.deque()
         super().init_process()
+
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        """On SIGTERM, wake the requests that wait, so the worker drains in moments."""
+        stopping.set()
+        super().handle_exit(sig, frame)
 
     def accept(self, listener: Any) -> None:
         """Accept a connection and wait, in the event loop, for its request head."""

@@ -12,6 +12,7 @@ ENV_PREFIX = "SERVING_"
 
 
 EXTRA_COLUMNS = ("reject", "drop")
+FOLLOW_MODES = ("push", "poll")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,7 +30,11 @@ class ServingConfig:
         max_request_bytes: largest request body accepted; bigger bodies get 413.
         max_request_rows: most rows (or first-axis entries) one prediction request may hold;
             more get 400 (0 = unlimited).
-        poll_interval: seconds between checks of a stage or alias for a new version.
+        poll_interval: seconds between checks of a stage or alias for a new version when
+            polling (``follow=poll``, or while the registry's event stream is unreachable).
+        follow: how a stage or alias is followed: ``push`` (wait on the registry's event
+            stream and check as soon as the model changes; polling is the fallback) or
+            ``poll`` (check every ``poll_interval`` only).
         batch_max_latency_ms: extra wait to gather concurrent requests into one predict call;
             0 turns micro-batching off.
         batch_max_rows: most rows one gathered predict call may hold.
@@ -54,6 +59,7 @@ class ServingConfig:
     max_request_bytes: int = 50 * 1024 * 1024
     max_request_rows: int = 100_000
     poll_interval: float = 2.0
+    follow: str = "push"
     batch_max_latency_ms: float = 0.0
     batch_max_rows: int = 1000
     model_name: str = ""
@@ -67,6 +73,8 @@ class ServingConfig:
             raise ValueError(
                 f"SERVING_EXTRA_COLUMNS={self.extra_columns!r}: use {' or '.join(EXTRA_COLUMNS)}"
             )
+        if self.follow not in FOLLOW_MODES:
+            raise ValueError(f"SERVING_FOLLOW={self.follow!r}: use {' or '.join(FOLLOW_MODES)}")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> ServingConfig:

@@ -1,24 +1,39 @@
 """Load the model in the background and follow a stage or alias as it moves.
 
 One daemon thread per worker, started after fork. It loads the model if the worker has none,
-then, for ``models:/name/Stage`` and ``models:/name@alias``, polls the registry every
-``poll_interval`` seconds. When the target points at another version, the new version loads
+then, for ``models:/name/Stage`` and ``models:/name@alias``, checks the registry whenever the
+model may have changed. When the target points at another version, the new version loads
 beside the old one and replaces it with one reference assignment (``ModelSlot.swap``). A
 version that fails to load is not swapped in and not retried until the target moves again.
+
+Following is by push (``follow=push``, the default): the thread keeps one long-poll of the
+registry's event stream (``GET /api/2.0/modelyard/events?model=NAME&wait_seconds=...``)
+outstanding, and checks as soon as it answers with an event of the model, so a promotion is
+served within a fraction of a second. An empty answer (the wait ran out) also leads to a check,
+a safety net. When the stream fails (an older registry without it, an outage, a refusal) the
+thread falls back to polling every ``poll_interval`` and tries the stream again after a backoff
+that doubles up to ``MAX_BACKOFF_SECONDS``. ``follow=poll`` only polls.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 import threading
 import time
 
+from registry.client import Client
 from registry.errors import RegistryError
 from serving.config import ServingConfig
 from serving.loader import ModelSource, is_followable
 from serving.slot import ModelSlot
 
 logger = logging.getLogger(__name__)
+
+WAIT_SECONDS = 25.0
+"""How long one long-poll asks the registry to wait (its cap is 30 s)."""
+MAX_BACKOFF_SECONDS = 60.0
+"""The longest wait before trying the event stream again after it failed."""
 
 
 class Watcher:
@@ -31,7 +46,12 @@ class Watcher:
         self.source = ModelSource(
             config.model_uri, config.tracking_uri, allow_pickle=config.allow_pickle
         )
+        self.model_name = _model_name(config.model_uri)
         self._thread: threading.Thread | None = None
+        self._stream: Client | None = None
+        self._cursor: int | None = None
+        self._failures = 0
+        self._retry_push_at = 0.0
 
     def start(self) -> None:
         """Start the daemon thread (a no-op when the model is loaded and cannot move)."""
@@ -46,8 +66,55 @@ class Watcher:
             if self.slot.current is None:
                 time.sleep(self.config.poll_interval)
         while self.follows:
-            time.sleep(self.config.poll_interval)
+            self.wait_for_change()
             self.check()
+
+    def wait_for_change(self) -> None:
+        """Return when the target may have moved: an event of its model, or a poll interval."""
+        pushing = self.config.follow == "push" and time.monotonic() >= self._retry_push_at
+        if not pushing or not self._long_poll():
+            time.sleep(self.config.poll_interval)
+
+    def _long_poll(self) -> bool:
+        """One request of the event stream; False when it failed or answered at once, empty."""
+        started = time.monotonic()
+        try:
+            client = self._stream_client()
+            if self._cursor is None:
+                # Start from now; the check that follows sees anything before it.
+                self._cursor = client.get_events().next_after
+                return True
+            page = client.get_events(self._cursor, model=self.model_name, wait_seconds=WAIT_SECONDS)
+        except RegistryError as err:
+            self._stream_failed(err.message)
+            return False
+        except Exception as err:  # the stream is an optimisation: never let it stop following
+            self._stream_failed(f"{type(err).__name__}: {err}")
+            return False
+        if self._failures:
+            logger.info("following %s through the registry's event stream", self.source.uri)
+        self._failures = 0
+        self._cursor = page.next_after
+        # An empty answer long before its wait ran out: the registry had no thread to spare
+        # for the wait, so pace the next one as polling would.
+        return bool(page.events) or time.monotonic() - started >= WAIT_SECONDS / 2
+
+    def _stream_client(self) -> Client:
+        if self._stream is None:
+            self._stream = Client(self.config.tracking_uri or None, async_logging=False)
+        return self._stream
+
+    def _stream_failed(self, reason: str) -> None:
+        self._failures += 1
+        delay = min(MAX_BACKOFF_SECONDS, 2.0 ** (self._failures - 1))
+        self._retry_push_at = time.monotonic() + delay * random.uniform(0.5, 1.0)
+        logger.warning(
+            "event stream of %s unavailable (%s): polling every %ss, retrying in %.0fs",
+            self.config.tracking_uri or "the registry",
+            reason,
+            self.config.poll_interval,
+            delay,
+        )
 
     def check(self) -> None:
         """Resolve the URI once; load and swap in the version it names if it is new."""
@@ -70,3 +137,9 @@ class Watcher:
             self.slot.record_failure(version, f"{type(err).__name__}: {err}")
             return
         self.slot.swap(model)
+
+
+def _model_name(uri: str) -> str:
+    """The registered model's name in ``models:/name/Stage`` or ``models:/name@alias``."""
+    rest = uri.removeprefix("models:/")
+    return rest.split("@", 1)[0] if "@" in rest else rest.split("/", 1)[0]

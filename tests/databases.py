@@ -22,6 +22,15 @@ MYSQL_URL = os.environ.get("REGISTRY_TEST_MYSQL_URL", "mysql://root@127.0.0.1:33
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 TRUNCATE_ORDER = (
+    "webhook_deliveries",
+    "webhooks",
+    "webhook_cursor",
+    "transition_request_reviews",
+    "transition_requests",
+    "registered_model_approval_policies",
+    "user_group_members",
+    "registry_events",
+    "registry_event_sequence",
     "audit_log",
     "api_tokens",
     "experiment_permissions",

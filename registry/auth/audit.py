@@ -35,6 +35,11 @@ _KINDS = (
     ("auth_api.update_experiment_permission", "experiment", ("experiment_id",)),
     ("auth_api.delete_experiment_permission", "experiment", ("experiment_id",)),
     ("auth_api.", "user", ("username",)),
+    ("transition_requests.create", "registered_model", ("name",)),
+    ("transition_requests.", "transition_request", ("request_id",)),
+    ("groups_api.", "group", ("group",)),
+    ("model_requests.create", "registered_model", ("name",)),
+    ("model_requests.", "transition_request", ("request_id",)),
 )
 _CREATES_EXPERIMENT = ("api_experiments.create", "experiments.create")
 _CREATES_MODEL = "registered_models.create"

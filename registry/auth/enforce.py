@@ -9,8 +9,10 @@ from registry.auth.identity import Principal
 from registry.auth.levels import Level, parse_level
 from registry.auth.memo import MISSING, AuthMemo
 from registry.auth.rules import Check, Rule
+from registry.auth.version_sources import source_experiments, source_model
 from registry.errors import PermissionDenied, Unauthenticated
 from registry.store import permissions as store
+from registry.store.approvals import approvals_needed, model_name_of_request, requires_approvals
 from registry.store.experiments import DEFAULT_EXPERIMENT_ID, parse_experiment_id
 
 _MISSING = object()
@@ -39,6 +41,9 @@ def authorize(
         raise Unauthenticated("Authentication required: send Basic or Bearer credentials.")
     if rule.level > principal.cap:
         raise PermissionDenied(f"This token's scope ({principal.scope}) does not allow this call.")
+    for check in rule.checks:
+        if check.approvals:  # admins included: they change the policy instead (audited)
+            _refuse_unapproved(check, fields)
     if principal.acts_as_admin or rule.access == "user":
         return
     if rule.access == "admin":
@@ -89,6 +94,8 @@ def _check(
         needed = check.level
         if check.moves and _moves_protected(str(object_id), fields):
             needed = Level.MANAGE
+        if check.frees_name and _frees_protected_name(str(object_id)):
+            needed = Level.MANAGE
         if level_on(principal, kind, object_id, default, memo) < needed:
             if kind == "model" and not store.model_exists(str(object_id)):
                 # A model that does not exist protects nothing: the view answers 404, or
@@ -99,19 +106,56 @@ def _check(
             )
 
 
+def _moved_targets(fields: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The stages and aliases a request names (``stage``, ``alias``, or ``target=kind:value``)."""
+    kind, _, value = str(fields.get("target", "")).partition(":")
+    named = [("stage", str(fields.get("stage") or "")), ("alias", str(fields.get("alias") or ""))]
+    if kind in ("stage", "alias"):
+        named.append((kind, value))
+    return [(k, v) for k, v in named if v.strip()]
+
+
 def _moves_protected(model_name: str, fields: Mapping[str, Any]) -> bool:
     protected = store.protections_of(model_name)
     if not protected["stages"] and not protected["aliases"]:
         return False
-    kind, _, value = str(fields.get("target", "")).partition(":")
-    stages = {str(fields.get("stage", "")), value if kind == "stage" else ""}
+    targets = _moved_targets(fields)
     if fields.get("stage") and fields.get("version") not in (None, ""):
-        stages.add(store.version_stage(model_name, str(fields["version"])) or "")
-    aliases = {str(fields.get("alias", "")), value if kind == "alias" else ""}
-    return bool(
-        {s.lower() for s in stages} & {s.lower() for s in protected["stages"]}
-        or aliases & set(protected["aliases"])
-    )
+        targets.append(("stage", store.version_stage(model_name, str(fields["version"])) or ""))
+    plural = {"stage": "stages", "alias": "aliases"}
+    return any(store.is_protected(k, v, protected[plural[k]]) for k, v in targets)
+
+
+def _frees_protected_name(model_name: str) -> bool:
+    """Whether renaming or deleting the model would free a protected name (see rules.Check)."""
+    if requires_approvals(model_name):
+        raise PermissionDenied(
+            f"Model {model_name} requires approvals for moves into its protected stages and "
+            "aliases: only an admin may rename or delete it."
+        )
+    protected = store.protections_of(model_name)
+    return bool(protected["stages"] or protected["aliases"])
+
+
+REQUEST_ENDPOINT = "POST /api/2.0/modelyard/transition-requests/create"
+
+
+def _refuse_unapproved(check: Check, fields: Mapping[str, Any]) -> None:
+    """Refuse a direct move into a stage or alias whose model policy requires approvals."""
+    name = fields.get(check.locator)
+    if not name:
+        return
+    for kind, target in _moved_targets(fields):
+        needed = approvals_needed(str(name), kind, target)
+        if not needed:
+            continue
+        what = f"stage {target.strip()}" if kind == "stage" else f"alias @{target.strip()}"
+        plural = "s" if needed > 1 else ""
+        raise PermissionDenied(
+            f"Moving a version into {what} of model {name!s} needs {needed} approval{plural} "
+            f"(a rollback too): request it with {REQUEST_ENDPOINT} (or `modelyard requests "
+            "create`, or the model page's Request button)."
+        )
 
 
 def _targets(
@@ -128,11 +172,17 @@ def _targets(
         if kind == "experiment":
             return kind, _existing([_experiment_id(value)])
         return kind, [str(value)] if value else []
+    if check.kind == "model" and locator == "request_id":
+        found = _model_of_request(fields.get(locator))
+        return "model", [found] if found else []
+    if locator == "source_model":
+        copied = source_model(fields)
+        return "model", [copied] if copied else []
     if check.kind == "model":
         name = fields.get(locator)
         return "model", [str(name)] if name else []
     ids = _experiment_ids(locator, fields, memo)
-    if locator == "artifact_path" and None in ids:
+    if locator in ("artifact_path", "version_source") and None in ids:
         return "experiment", None
     return "experiment", _existing(ids)
 
@@ -155,10 +205,20 @@ def _experiment_ids(locator: str, fields: Mapping[str, Any], memo: AuthMemo) -> 
     if locator == "logged_model":
         model_id = fields.get("model_id")
         return [store.experiment_of_logged_model(str(model_id))] if model_id else []
+    if locator == "version_source":
+        return source_experiments(fields, lambda run_id: _experiment_of_run(run_id, memo))
     if locator == "artifact_path":
         path = fields.get("path")
         return [store.experiment_of_artifact_path(str(path))] if path else [None]
     raise ValueError(f"unknown locator {locator!r}")
+
+
+def _model_of_request(value: Any) -> str | None:
+    # A request id that names nothing protects nothing: the view answers 404.
+    try:
+        return model_name_of_request(int(value))
+    except (TypeError, ValueError):
+        return None
 
 
 def _experiment_of_run(run_id: str, memo: AuthMemo) -> int | None:
@@ -192,3 +252,10 @@ def _existing(ids: list[int | None]) -> list[Any]:
     # An id that names nothing protects nothing: the view answers it (404, or MLflow's
     # create-when-missing flows such as set_experiment).
     return [i for i in ids if i is not None]
+
+
+def manages(
+    principal: Principal, model_name: str, default: Level, memo: AuthMemo | None = None
+) -> bool:
+    """Whether the principal has MANAGE on a registered model (admins do, within scope)."""
+    return level_on(principal, "model", model_name, default, memo) >= Level.MANAGE

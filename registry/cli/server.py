@@ -9,6 +9,7 @@ import click
 
 from registry.cli.auth import secure_config
 from registry.cli.preflight import prepare_database
+from registry.cli.webhooks import check_webhook_key
 from registry.config import DEFAULT_ARTIFACT_ROOT, DEFAULT_DATABASE_URL, Config
 
 
@@ -69,6 +70,21 @@ def _server_options(func: Any) -> Any:
             help="A user's level on objects nobody granted them anything on (default READ).",
         ),
         click.option(
+            "--webhook-allow",
+            "webhook_allow",
+            multiple=True,
+            metavar="HOST[:PORT]",
+            help="A webhook receiver allowed although private or loopback, and over http "
+            "(repeatable; or MODELYARD_WEBHOOK_ALLOW, comma-separated).",
+        ),
+        click.option(
+            "--webhook-worker/--no-webhook-worker",
+            "webhook_worker",
+            default=None,
+            help="Deliver webhooks from this server's processes (default on, or "
+            "REGISTRY_WEBHOOK_WORKER; off when `modelyard webhooks worker` runs elsewhere).",
+        ),
+        click.option(
             "--threads",
             type=click.IntRange(min=1),
             default=4,
@@ -83,11 +99,15 @@ def _server_options(func: Any) -> Any:
 
 def _run(threads: int, legacy_artifact_root: str | None, **flags: Any) -> None:
     flags["artifact_root"] = flags["artifact_root"] or legacy_artifact_root
+    flags["webhook_allow"] = ",".join(flags["webhook_allow"]) or None
+    if flags["webhook_worker"] is None and "REGISTRY_WEBHOOK_WORKER" not in os.environ:
+        flags["webhook_worker"] = True
     try:
         config = Config.from_env(**flags)
     except ValueError as err:
         raise click.UsageError(str(err)) from None
     prepare_database(config)
+    check_webhook_key(config)
     config = secure_config(config, os.environ)
     from registry.server.gunicorn_app import run_server
 

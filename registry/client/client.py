@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from registry.client.approvals import ApprovalsMixin
 from registry.client.artifacts import ArtifactsMixin
+from registry.client.events import EventsMixin
 from registry.client.experiments import ExperimentsMixin
 from registry.client.logged_models import LoggedModelsMixin
 from registry.client.model_history import ModelHistoryMixin
 from registry.client.model_registry import ModelRegistryMixin
 from registry.client.tracking import TrackingMixin
+from registry.client.webhooks import WebhooksMixin
 
 
 class Client(
@@ -17,6 +20,9 @@ class Client(
     LoggedModelsMixin,
     ModelRegistryMixin,
     ModelHistoryMixin,
+    WebhooksMixin,
+    ApprovalsMixin,
+    EventsMixin,
 ):
     """MlflowClient's API for experiments, runs, artifacts, logged and registered models.
 
@@ -24,7 +30,8 @@ class Client(
     ``Client("sqlite:///mlflow.db")`` runs the server app in-process. With no URI it uses
     ``registry.get_tracking_uri()``. Errors are the ``registry.errors`` classes the server sent.
     Beyond MLflow it reads a model's stage and alias history, the holders of a stage at a time,
-    rolls a stage back, and reads a version's lineage (``/api/2.0/modelyard``).
+    rolls a stage back, reads a version's lineage, and requests and approves transitions into
+    protected stages and aliases (``/api/2.0/modelyard``).
 
     Args:
         tracking_uri: the server or database; the fluent URI (or its default) when None.

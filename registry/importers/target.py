@@ -12,6 +12,7 @@ from typing import Protocol
 
 from registry.artifacts import ArtifactStore
 from registry.config import Config
+from registry.services.approval_policies import check_imported_aliases, check_imported_stage
 from registry.services.versions import backfill_digests
 from registry.store import imports as store
 from registry.store.imports import (
@@ -145,11 +146,13 @@ class StoreTarget:
         return store.read_model_versions(name)
 
     def import_model_version(self, version: ImportedModelVersion) -> None:
-        """Write one version whole."""
+        """Write one version whole (refused where it would bypass an approval policy)."""
+        check_imported_stage(version.name, version.version, version.current_stage)
         store.import_model_version(version)
 
     def import_aliases(self, name: str, aliases: Mapping[str, int], timestamp: int) -> None:
-        """Make the model's aliases exactly ``aliases``."""
+        """Make the model's aliases exactly ``aliases`` (refused as ``import_model_version``)."""
+        check_imported_aliases(name, aliases)
         store.import_aliases(name, aliases, timestamp)
 
     def record_digests(self, names: Sequence[str]) -> list[tuple[str, int]]:

@@ -20,8 +20,8 @@ from registry.store.transitions import ALIAS, record_transition
 from registry.store.version_rows import VersionRow
 
 MAX_ALIAS_LENGTH = 256
-_ALIAS = re.compile(r"^[\w\-]+$")
-_RESERVED = re.compile(r"^(latest|v\d+)$", re.IGNORECASE)
+_ALIAS = re.compile(r"[\w\-]+")
+_RESERVED = re.compile(r"latest|v\d+", re.IGNORECASE)
 
 
 def validate_alias(alias: str) -> None:
@@ -37,11 +37,11 @@ def validate_alias(alias: str) -> None:
         raise InvalidParameter(
             f"Registered model alias name is longer than {MAX_ALIAS_LENGTH} characters."
         )
-    if not _ALIAS.match(alias):
+    if not _ALIAS.fullmatch(alias):
         raise InvalidParameter(
             f"Invalid alias name {alias!r}: use letters, digits, '_' and '-' only."
         )
-    if _RESERVED.match(alias):
+    if _RESERVED.fullmatch(alias):
         raise InvalidParameter(
             f"'{alias}' alias name (case insensitive) is reserved: 'latest' and 'v<number>' "
             "are kept for version references."

@@ -18,7 +18,12 @@ from registry.store.model_versions import (
     version_of,
     versions_in_stage,
 )
-from registry.store.registered_models import lock_registered_model, now_ms, set_exclusive_flag
+from registry.store.registered_models import (
+    lock_registered_model,
+    now_ms,
+    record_model_updated,
+    set_exclusive_flag,
+)
 from registry.store.rows import ModelVersion, RegisteredModel
 from registry.store.transitions import STAGE, record_transition
 
@@ -121,7 +126,7 @@ def move_to_stage(
     return found
 
 
-def set_exclusive_stages(name: str, exclusive: bool) -> RegisteredModel:
+def set_exclusive_stages(name: str, exclusive: bool, *, user_id: str = "") -> RegisteredModel:
     """Turn the one-holder rule for Staging and Production on or off for a model.
 
     Raises:
@@ -141,4 +146,5 @@ def set_exclusive_stages(name: str, exclusive: bool) -> RegisteredModel:
                     )
         set_exclusive_flag(model, exclusive)
         sync_exclusive_column(model, exclusive)
+        record_model_updated(model, user_id)
     return model

@@ -271,7 +271,7 @@ def delete_version(name: str, version: int, user_id: str = "") -> None:
                 timestamp=now,
                 comment=f"version {version} deleted",
             )
-        delete_version_row(found)
+        delete_version_row(found, model.name, user_id=user_id)
 
 
 def parse_version(raw: str | int) -> int:

@@ -29,6 +29,9 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
     (3, "m0003_version_digest"),
     (4, "m0004_binary_collation"),
     (5, "m0005_auth"),
+    (6, "m0006_events"),
+    (7, "m0007_webhooks"),
+    (8, "m0008_approvals"),
 )
 LATEST_VERSION = MIGRATIONS[-1][0]
 

@@ -9,6 +9,7 @@ import peewee
 
 from registry.errors import NotFound
 from registry.store import db, lock_for_update, write_transaction
+from registry.store.events import record_event
 from registry.store.models import (
     LoggedModel,
     ModelVersion,
@@ -18,6 +19,7 @@ from registry.store.models import (
     RunModelOutput,
 )
 from registry.store.registered_models import lock_registered_model, now_ms, touch_registered_model
+from registry.wire import events as ev
 
 STAGES = ("None", "Staging", "Production", "Archived")
 EXCLUSIVE_STAGES = ("Staging", "Production")
@@ -75,9 +77,19 @@ def create_model_version(
             if attempt == _NUMBERING_ATTEMPTS - 1:
                 raise
             continue
-        for key, value in dict(tags).items():
+        given = dict(tags)
+        for key, value in given.items():
             ModelVersionTag.create(model_version=version, key=key, value=value)
         touch_registered_model(model, now)
+        data = {
+            "name": model.name,
+            "version": str(number),
+            "source": source,
+            "run_id": run_id or None,
+            "tags": given,
+            "description": description or None,
+        }
+        _record(ev.MODEL_VERSION, ev.CREATED, model.name, number, data, user_id, now)
         return version
     raise AssertionError("unreachable")
 
@@ -201,7 +213,9 @@ def versions_without_digest() -> list[ModelVersion]:
     return list(query.order_by(RegisteredModel.name, ModelVersion.version))
 
 
-def update_model_version(name: str, version: int, description: str) -> ModelVersion:
+def update_model_version(
+    name: str, version: int, description: str, *, user_id: str = ""
+) -> ModelVersion:
     """Replace a version's description.
 
     Raises:
@@ -213,15 +227,43 @@ def update_model_version(name: str, version: int, description: str) -> ModelVers
         found.description = description
         found.last_updated_timestamp = now_ms()
         found.save()
+        data = {"name": name, "version": str(version), "description": description}
+        _record(ev.MODEL_VERSION, ev.UPDATED, name, version, data, user_id)
     return found
 
 
-def delete_version_row(found: ModelVersion) -> None:
-    """Delete one version and its tags, keeping a tombstone row; the caller handles aliases."""
+def _record(
+    entity: str,
+    action: str,
+    name: str,
+    version: int,
+    data: dict[str, Any],
+    user_id: str,
+    timestamp: int | None = None,
+) -> None:
+    record_event(
+        entity=entity,
+        action=action,
+        model_name=name,
+        version=version,
+        data=data,
+        user_id=user_id,
+        timestamp=timestamp,
+    )
+
+
+def delete_version_row(found: ModelVersion, name: str, *, user_id: str = "") -> None:
+    """Delete one version (of model ``name``) and its tags, keeping a tombstone row; record it.
+
+    The caller handles aliases.
+    """
     ModelVersionTag.delete().where(ModelVersionTag.model_version == found.id).execute()
+    now = now_ms()
     ModelVersion.update(
-        current_stage=DELETED, exclusive_stage=None, last_updated_timestamp=now_ms()
+        current_stage=DELETED, exclusive_stage=None, last_updated_timestamp=now
     ).where(ModelVersion.id == found.id).execute()
+    data = {"name": name, "version": str(found.version)}
+    _record(ev.MODEL_VERSION, ev.DELETED, name, found.version, data, user_id, now)
 
 
 def set_version_stage(found: ModelVersion, stage: str, *, exclusive: bool, now: int) -> None:
@@ -322,7 +364,9 @@ def tags_by_version(version_ids: Iterable[int]) -> dict[int, list[ModelVersionTa
     return found
 
 
-def set_model_version_tag(name: str, version: int, key: str, value: str) -> None:
+def set_model_version_tag(
+    name: str, version: int, key: str, value: str, *, user_id: str = ""
+) -> None:
     """Set (or overwrite) a tag on a version.
 
     Raises:
@@ -335,9 +379,11 @@ def set_model_version_tag(name: str, version: int, key: str, value: str) -> None
         )
         if not query.execute():
             ModelVersionTag.create(model_version=found, key=key, value=value)
+        data = {"name": name, "version": str(version), "key": key, "value": value}
+        _record(ev.MODEL_VERSION_TAG, ev.SET, name, version, data, user_id)
 
 
-def delete_model_version_tag(name: str, version: int, key: str) -> None:
+def delete_model_version_tag(name: str, version: int, key: str, *, user_id: str = "") -> None:
     """Remove a tag from a version.
 
     Raises:
@@ -350,5 +396,8 @@ def delete_model_version_tag(name: str, version: int, key: str) -> None:
             .where((ModelVersionTag.model_version == found.id) & (ModelVersionTag.key == key))
             .execute()
         )
+        if deleted:
+            data = {"name": name, "version": str(version), "key": key}
+            _record(ev.MODEL_VERSION_TAG, ev.DELETED, name, version, data, user_id)
     if not deleted:
         raise NotFound(f"No tag with name: {key} in model version {name} version {version}.")

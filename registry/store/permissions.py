@@ -8,7 +8,7 @@ right. With no viewer bound (auth off, an admin, the CLI) nothing is filtered.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -195,6 +195,22 @@ def protections_of(model_name: str) -> dict[str, list[str]]:
     return {"stages": found["stage"], "aliases": found["alias"]}
 
 
+def target_key(kind: str, value: str) -> str:
+    """How a stage or alias name compares with a protected one: as the views will read it.
+
+    Both are trimmed (``normalize_stage`` trims a stage, the UI's form trims an alias); a stage
+    compares in any case, as ``normalize_stage`` accepts it, an alias exactly.
+    """
+    value = value.strip()
+    return value.lower() if kind == "stage" else value
+
+
+def is_protected(kind: str, value: str, protected: Iterable[str]) -> bool:
+    """Whether stage or alias ``value`` (as a request spells it) is one of ``protected``."""
+    key = target_key(kind, value)
+    return bool(key) and any(target_key(kind, p) == key for p in protected)
+
+
 def version_stage(model_name: str, version: str) -> str | None:
     """The current stage of one version, or None."""
     try:
@@ -347,6 +363,11 @@ def bind_viewer(viewer: Viewer | None) -> Any:
 def unbind_viewer(token: Any) -> None:
     """Undo ``bind_viewer``."""
     _viewer.reset(token)
+
+
+def viewer_restricted() -> bool:
+    """Whether a viewer is bound: what the request may read is limited (``--auth``, not admin)."""
+    return _viewer.get() is not None
 
 
 def visible_experiments(column: peewee.Field) -> Any:

@@ -10,7 +10,9 @@ import peewee
 
 from registry.errors import AlreadyExists, NotFound
 from registry.store import lock_for_update, write_transaction
+from registry.store.events import record_event
 from registry.store.models import RegisteredModel, RegisteredModelTag
+from registry.wire import events as ev
 
 
 def now_ms() -> int:
@@ -42,8 +44,18 @@ def create_registered_model(
                 last_updated_timestamp=now,
                 exclusive_stages=exclusive_stages,
             )
-            for key, value in dict(tags).items():
+            given = dict(tags)
+            for key, value in given.items():
                 RegisteredModelTag.create(registered_model=model, key=key, value=value)
+            data = {"name": name, "tags": given, "description": description}
+            record_event(
+                entity=ev.REGISTERED_MODEL,
+                action=ev.CREATED,
+                model_name=name,
+                data=data,
+                user_id=user_id,
+                timestamp=now,
+            )
     except peewee.IntegrityError:
         raise AlreadyExists(f"Registered Model (name={name}) already exists.") from None
     return model
@@ -83,7 +95,7 @@ def touch_registered_model(model: RegisteredModel, now: int | None = None) -> No
     ).execute()
 
 
-def rename_registered_model(name: str, new_name: str) -> RegisteredModel:
+def rename_registered_model(name: str, new_name: str, *, user_id: str = "") -> RegisteredModel:
     """Give a model a new name; its versions, aliases and history follow it.
 
     Raises:
@@ -96,12 +108,20 @@ def rename_registered_model(name: str, new_name: str) -> RegisteredModel:
             model.name = new_name
             model.last_updated_timestamp = now_ms()
             model.save()
+            record_event(
+                entity=ev.REGISTERED_MODEL,
+                action=ev.RENAMED,
+                model_name=new_name,
+                data={"name": new_name, "old_name": name},
+                user_id=user_id,
+                timestamp=model.last_updated_timestamp,
+            )
     except peewee.IntegrityError:
         raise AlreadyExists(f"Registered Model (name={new_name}) already exists.") from None
     return model
 
 
-def update_registered_model(name: str, description: str) -> RegisteredModel:
+def update_registered_model(name: str, description: str, *, user_id: str = "") -> RegisteredModel:
     """Replace a model's description.
 
     Raises:
@@ -112,7 +132,24 @@ def update_registered_model(name: str, description: str) -> RegisteredModel:
         model.description = description
         model.last_updated_timestamp = now_ms()
         model.save()
+        record_model_updated(model, user_id)
     return model
+
+
+def record_model_updated(model: RegisteredModel, user_id: str) -> None:
+    """Record ``registered_model.updated`` with the model's settings as they are now."""
+    record_event(
+        entity=ev.REGISTERED_MODEL,
+        action=ev.UPDATED,
+        model_name=model.name,
+        data={
+            "name": model.name,
+            "description": model.description,
+            "exclusive_stages": bool(model.exclusive_stages),
+        },
+        user_id=user_id,
+        timestamp=model.last_updated_timestamp,
+    )
 
 
 def set_exclusive_flag(model: RegisteredModel, exclusive: bool) -> None:
@@ -122,7 +159,7 @@ def set_exclusive_flag(model: RegisteredModel, exclusive: bool) -> None:
     model.save()
 
 
-def delete_registered_model(name: str) -> None:
+def delete_registered_model(name: str, *, user_id: str = "") -> None:
     """Delete a model with its versions, tags, aliases and history (a hard delete).
 
     Raises:
@@ -130,10 +167,17 @@ def delete_registered_model(name: str) -> None:
     """
     with write_transaction():
         model = lock_registered_model(name)
+        record_event(
+            entity=ev.REGISTERED_MODEL,
+            action=ev.DELETED,
+            model_name=name,
+            data={"name": name},
+            user_id=user_id,
+        )
         model.delete_instance()
 
 
-def set_registered_model_tag(name: str, key: str, value: str) -> None:
+def set_registered_model_tag(name: str, key: str, value: str, *, user_id: str = "") -> None:
     """Set (or overwrite) a tag on a model.
 
     Raises:
@@ -146,9 +190,16 @@ def set_registered_model_tag(name: str, key: str, value: str) -> None:
         )
         if not query.execute():
             RegisteredModelTag.create(registered_model=model, key=key, value=value)
+        record_event(
+            entity=ev.REGISTERED_MODEL_TAG,
+            action=ev.SET,
+            model_name=name,
+            data={"name": name, "key": key, "value": value},
+            user_id=user_id,
+        )
 
 
-def delete_registered_model_tag(name: str, key: str) -> None:
+def delete_registered_model_tag(name: str, key: str, *, user_id: str = "") -> None:
     """Remove a tag from a model.
 
     Raises:
@@ -163,6 +214,14 @@ def delete_registered_model_tag(name: str, key: str) -> None:
             )
             .execute()
         )
+        if deleted:
+            record_event(
+                entity=ev.REGISTERED_MODEL_TAG,
+                action=ev.DELETED,
+                model_name=name,
+                data={"name": name, "key": key},
+                user_id=user_id,
+            )
     if not deleted:
         raise NotFound(f"No tag with name: {key} in registered model {name}.")
 

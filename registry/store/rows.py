@@ -6,6 +6,7 @@ names only to annotate the rows it is given, never to build a query (peewee stay
 
 from __future__ import annotations
 
+from registry.store.events import EventRow
 from registry.store.models import (
     Experiment,
     LoggedModel,
@@ -14,5 +15,16 @@ from registry.store.models import (
     Run,
     Transition,
 )
+from registry.store.webhook_models import Webhook, WebhookDelivery
 
-__all__ = ["Experiment", "LoggedModel", "ModelVersion", "RegisteredModel", "Run", "Transition"]
+__all__ = [
+    "EventRow",
+    "Experiment",
+    "LoggedModel",
+    "ModelVersion",
+    "RegisteredModel",
+    "Run",
+    "Transition",
+    "Webhook",
+    "WebhookDelivery",
+]

@@ -1,10 +1,21 @@
-"""The transition history: an append-only log of stage changes and alias moves."""
+"""The transition history: an append-only log of stage changes and alias moves.
+
+Every entry is also an event of the stream (``registry.store.events``), recorded by the same
+call in the same transaction: ``model_version.stage_changed`` for a stage entry,
+``model_version_alias.created`` or ``.deleted`` for an alias entry, each carrying the entry's
+``transition_id``. The history endpoints keep reading this table (rollback walks it); the stream
+carries the same moves, in the same order, to followers and webhooks.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 import peewee
 
+from registry.store.events import record_event
 from registry.store.models import RegisteredModel, Transition
+from registry.wire import events as ev
 
 STAGE = "stage"
 ALIAS = "alias"
@@ -23,8 +34,8 @@ def record_transition(
     comment: str = "",
     rollback_of: int | None = None,
 ) -> Transition:
-    """Append one entry; call it inside the transaction that makes the change."""
-    return Transition.create(
+    """Append one entry and its event; call it inside the transaction that makes the change."""
+    entry = Transition.create(
         registered_model=model,
         version=version,
         kind=kind,
@@ -35,6 +46,45 @@ def record_transition(
         timestamp=timestamp,
         comment=comment,
         rollback_of=rollback_of,
+    )
+    _record_event(model.name, entry)
+    return entry
+
+
+def _record_event(name: str, entry: Transition) -> None:
+    extra: dict[str, Any] = {
+        "comment": entry.comment,
+        "transition_id": int(entry.id),
+        "rollback_of": entry.rollback_of,
+    }
+    data: dict[str, Any]
+    if entry.kind == STAGE:
+        entity, action = ev.MODEL_VERSION, ev.STAGE_CHANGED
+        data = {
+            "name": name,
+            "version": str(entry.version),
+            "from_stage": entry.from_value,
+            "to_stage": entry.to_value,
+        }
+    elif entry.to_value:
+        entity, action = ev.MODEL_VERSION_ALIAS, ev.CREATED
+        data = {
+            "name": name,
+            "alias": entry.alias_name,
+            "version": entry.to_value,
+            "previous_version": entry.from_value or None,
+        }
+    else:
+        entity, action = ev.MODEL_VERSION_ALIAS, ev.DELETED
+        data = {"name": name, "alias": entry.alias_name, "version": entry.from_value or None}
+    record_event(
+        entity=entity,
+        action=action,
+        model_name=name,
+        version=entry.version,
+        data={**data, **extra},
+        user_id=entry.user_id,
+        timestamp=entry.timestamp,
     )
 
 

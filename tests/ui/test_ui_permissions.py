@@ -57,7 +57,7 @@ def _build(app: Flask) -> World:
         _call(admin, "registered-models/create", name=f"{kind}-model")
         upload = admin.put(
             f"/api/2.0/mlflow-artifacts/artifacts/{ids[kind]}/{runs[kind]}/artifacts/model/MLmodel",
-            data=b"flavors: {}\n",
+            data=f"flavors: {{{kind}_flavor: {{}}}}\n".encode(),
         )
         assert upload.status_code == 200, upload.get_json()
     # The open model's only version was trained in the secret experiment.
@@ -155,7 +155,10 @@ def test_a_model_page_hides_a_source_run_the_reader_may_not_read(world: World) -
     assert "secret_param" not in version
     assert "secret-run" not in version
     assert "in an experiment you may not read" in version
-    assert "secret_param" in _html(world.admin, "/models/open-model/versions/1")
+    assert "secret_flavor" not in version  # the MLmodel lies in the secret experiment too
+    admin_version = _html(world.admin, "/models/open-model/versions/1")
+    assert "secret_param" in admin_version
+    assert "secret_flavor" in admin_version
 
 
 def test_a_default_readable_user_does_not_see_what_was_denied(

@@ -19,12 +19,14 @@ from registry.auth.tokens import new_token
 from registry.errors import NotFound, PermissionDenied
 from registry.server.api import OUR_PREFIX, config, parse
 from registry.server.hardening import current_principal, default_level
+from registry.services import approval_policies as approvals
 from registry.store import audit as audit_store
 from registry.store import auth as store
 from registry.store import permissions
 from registry.store.auth_models import ApiToken, User
 from registry.store.experiments import parse_experiment_id
 from registry.wire import auth as wire
+from registry.wire.approvals import ApprovalPolicy, PolicyArgs
 
 bp = Blueprint("auth_api", __name__)
 
@@ -354,19 +356,40 @@ def create_service_account() -> Response:
     return jsonify({"user": _user_json(user)})
 
 
+def _policy_json(policy: approvals.Policy) -> dict[str, Any]:
+    found = ApprovalPolicy(
+        policy.name,
+        tuple(policy.stages),
+        tuple(policy.aliases),
+        policy.approvals_required,
+        policy.approver_group,
+    )
+    return ApprovalPolicy.Schema().dump(found)  # type: ignore[no-any-return]
+
+
 @bp.get(f"{OUR_PREFIX}/registered-models/protections")
 def get_protections() -> Response:
-    """The stages and aliases of a model that only MANAGE may move (READ on it)."""
-    name = parse(wire.ModelNameArgs())["name"]
-    return jsonify({"name": name, **permissions.protections_of(name)})
+    """A model's protected stages and aliases and the approvals a move into them needs (READ)."""
+    return jsonify(_policy_json(approvals.policy_of(parse(wire.ModelNameArgs())["name"])))
 
 
 @bp.post(f"{OUR_PREFIX}/registered-models/protections")
 def set_protections() -> Response:
-    """Set which stages and aliases of a model only MANAGE may move (MANAGE on it)."""
-    args = parse(wire.ProtectionArgs())
-    permissions.set_protections(args["name"], args["stages"], args["aliases"])
-    return jsonify({"name": args["name"], **permissions.protections_of(args["name"])})
+    """Set which stages and aliases only MANAGE may move, and the approvals a move needs.
+
+    MANAGE on the model; only an admin once the model's policy requires approvals.
+    """
+    args = parse(PolicyArgs())
+    principal = current_principal()
+    policy = approvals.set_policy(
+        args["name"],
+        stages=args["stages"],
+        aliases=args["aliases"],
+        approvals_required=args["approvals_required"],
+        approver_group=args["approver_group"],
+        by_admin=principal is not None and principal.acts_as_admin,
+    )
+    return jsonify(_policy_json(policy))
 
 
 @bp.get(f"{OUR_PREFIX}/audit")

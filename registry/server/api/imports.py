@@ -16,6 +16,7 @@ from flask import Blueprint, Response, jsonify
 from marshmallow import Schema
 
 from registry.server.api import OUR_PREFIX, artifact_store, config, parse
+from registry.services.approval_policies import check_imported_aliases, check_imported_stage
 from registry.services.sources import validate_run_id, validate_source
 from registry.services.versions import backfill_digests
 from registry.store import imports as store
@@ -128,7 +129,9 @@ def import_model_version() -> Response:
         validate_run_id(args["run_id"])
     if args["current_stage"] != wire.TOMBSTONE_STAGE:  # a tombstone's source is never resolved
         validate_source(args["source"], args["run_id"] or None, config())
-    store.import_model_version(records.model_version(args))
+    version = records.model_version(args)
+    check_imported_stage(version.name, version.version, version.current_stage)
+    store.import_model_version(version)
     return _written()
 
 
@@ -144,6 +147,7 @@ def held_model_versions() -> Response:
 def import_aliases() -> Response:
     """Make a model's aliases exactly these; each change is recorded in the history."""
     args = parse(wire.AliasesSchema())
+    check_imported_aliases(args["name"], args["aliases"])
     store.import_aliases(args["name"], args["aliases"], args["timestamp"])
     return _written()
 

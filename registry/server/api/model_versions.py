@@ -62,7 +62,7 @@ def update() -> Response:
     """Replace a version's description."""
     args = parse(VersionDescriptionSchema())
     number = versions.parse_version(args["version"])
-    store.update_model_version(args["name"], number, args["description"])
+    store.update_model_version(args["name"], number, args["description"], user_id=request_user())
     return _version(args["name"], number)
 
 
@@ -128,7 +128,9 @@ def set_tag() -> Response:
     """Set a tag on a version."""
     args = parse(VersionSetTagSchema())
     number = versions.parse_version(args["version"])
-    store.set_model_version_tag(args["name"], number, args["key"], args["value"])
+    store.set_model_version_tag(
+        args["name"], number, args["key"], args["value"], user_id=request_user()
+    )
     return jsonify({})
 
 
@@ -137,5 +139,5 @@ def delete_tag() -> Response:
     """Remove a tag from a version."""
     args = parse(VersionDeleteTagSchema())
     number = versions.parse_version(args["version"])
-    store.delete_model_version_tag(args["name"], number, args["key"])
+    store.delete_model_version_tag(args["name"], number, args["key"], user_id=request_user())
     return jsonify({})

@@ -60,7 +60,7 @@ def get() -> Response:
 def rename() -> Response:
     """Rename a registered model."""
     args = parse(RenameSchema())
-    model = store.rename_registered_model(args["name"], args["new_name"])
+    model = store.rename_registered_model(args["name"], args["new_name"], user_id=request_user())
     return _model(model.name)
 
 
@@ -68,14 +68,14 @@ def rename() -> Response:
 def update() -> Response:
     """Replace a registered model's description."""
     args = parse(DescriptionSchema())
-    store.update_registered_model(args["name"], args["description"])
+    store.update_registered_model(args["name"], args["description"], user_id=request_user())
     return _model(args["name"])
 
 
 @bp.delete(f"{_BASE}/delete")
 def delete() -> Response:
     """Delete a registered model and everything under it."""
-    store.delete_registered_model(parse(NameSchema())["name"])
+    store.delete_registered_model(parse(NameSchema())["name"], user_id=request_user())
     return jsonify({})
 
 
@@ -105,7 +105,7 @@ def get_latest_versions() -> Response:
 def set_tag() -> Response:
     """Set a tag on a registered model."""
     args = parse(SetTagSchema())
-    store.set_registered_model_tag(args["name"], args["key"], args["value"])
+    store.set_registered_model_tag(args["name"], args["key"], args["value"], user_id=request_user())
     return jsonify({})
 
 
@@ -113,7 +113,7 @@ def set_tag() -> Response:
 def delete_tag() -> Response:
     """Remove a tag from a registered model."""
     args = parse(DeleteTagSchema())
-    store.delete_registered_model_tag(args["name"], args["key"])
+    store.delete_registered_model_tag(args["name"], args["key"], user_id=request_user())
     return jsonify({})
 
 
@@ -152,5 +152,7 @@ def get_by_alias() -> Response:
 def set_exclusive_stages() -> Response:
     """Ours: turn the one-holder rule for Staging and Production on or off."""
     args = parse(ExclusiveStagesSchema())
-    model = stages.set_exclusive_stages(args["name"], args["exclusive_stages"])
+    model = stages.set_exclusive_stages(
+        args["name"], args["exclusive_stages"], user_id=request_user()
+    )
     return _model(model.name)

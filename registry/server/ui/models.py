@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 from registry.errors import InvalidParameter
 from registry.server.ui import version_page
 from registry.server.ui.pages import artifact_store, back, make_blueprint
+from registry.server.ui.requests import tab_context
 from registry.services import aliases, history, stages
 from registry.services.lineage import version_lineage
 from registry.services.versions import parse_version
@@ -42,6 +43,7 @@ def show(name: str) -> str:
         run_names=run_names([v.run_id for v in versions if v.run_id]),
         transitions=history.model_history(name, max_results=200).transitions,
         stages=version_page.stage_choices(),
+        **tab_context(name),
     )
 
 
@@ -49,7 +51,10 @@ def show(name: str) -> str:
 def version(name: str, version: str) -> str:
     """One version: lineage, signature, input example, and how to load and serve it."""
     found, lineage = version_lineage(name, parse_version(version))
-    mlmodel = version_page.read_mlmodel(artifact_store(), version_page.model_dir(found))
+    directory = version_page.model_dir(found)
+    if not version_page.files_readable(directory):
+        directory = None
+    mlmodel = version_page.read_mlmodel(artifact_store(), directory)
     return render_template(
         "models/version.html",
         name=name,

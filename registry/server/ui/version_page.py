@@ -16,6 +16,7 @@ from registry.errors import ArtifactNotFound, InvalidParameter
 from registry.store.experiment_lists import readable_experiment_ids
 from registry.store.lineage import find_logged_model, find_run
 from registry.store.model_versions import STAGES
+from registry.store.permissions import experiment_of_artifact_path, viewer_restricted
 from registry.store.rows import ModelVersion
 
 EXAMPLE_BYTES = 64 * 1024
@@ -58,6 +59,20 @@ def model_dir(version: ModelVersion) -> str | None:
         root = _store_path(run.artifact_uri) if run is not None else None
         return posixpath.join(root, rel).rstrip("/") if root else None
     return _store_path(source)
+
+
+def files_readable(directory: str | None) -> bool:
+    """Whether the request's user may read the experiment that owns a version's files.
+
+    The page shows the MLmodel and input example only then: reading the model is not enough,
+    as ``model-versions/get-artifact`` also asks READ on the experiment.
+    """
+    if directory is None:
+        return False
+    owner = experiment_of_artifact_path(directory)
+    if owner is None:
+        return not viewer_restricted()
+    return bool(readable_experiment_ids({owner}))
 
 
 def _store_path(uri: str) -> str | None:

@@ -1,6 +1,11 @@
 """Registry writes of an import: registered models, versions (numbers kept), stages, aliases.
 
-A stage or alias found at import gets a history entry with the source's time.
+A stage or alias found at import gets a history entry with the source's time, and so an event
+of the stream (``registry.store.transitions``). A model or version the import creates gets its
+``created`` event too (``"imported": true`` in its data, the source's creation time), so the
+stream stays complete for followers and webhooks: a replay from its start sees every version
+before its stage moves.
+Re-importing a model or version that exists records no event for its description or tags.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from collections.abc import Iterable, Mapping
 
 from registry.errors import AlreadyExists, InvalidParameter
 from registry.store import write_transaction
+from registry.store.events import record_event
 from registry.store.imports.entities import (
     IMPORT_COMMENT,
     ImportedModelVersion,
@@ -26,6 +32,7 @@ from registry.store.models import (
     RegisteredModelTag,
 )
 from registry.store.transitions import ALIAS, STAGE, record_transition
+from registry.wire import events as ev
 
 
 def read_registered_models(names: Iterable[str]) -> dict[str, ImportedRegisteredModel]:
@@ -71,6 +78,19 @@ def import_registered_model(model: ImportedRegisteredModel) -> None:
                 description=model.description,
                 creation_timestamp=model.creation_timestamp,
                 last_updated_timestamp=model.last_updated_timestamp,
+            )
+            data = {
+                "name": model.name,
+                "tags": dict(model.tags),
+                "description": model.description,
+                "imported": True,
+            }
+            record_event(
+                entity=ev.REGISTERED_MODEL,
+                action=ev.CREATED,
+                model_name=model.name,
+                data=data,
+                timestamp=model.creation_timestamp,
             )
         elif row.creation_timestamp != model.creation_timestamp:
             raise AlreadyExists(
@@ -141,6 +161,8 @@ def import_model_version(version: ImportedModelVersion) -> None:
         before = "None" if row is None else row.current_stage
         if row is None:
             row = ModelVersion.create(registered_model=model, version=version.version, **values)
+            if version.current_stage != DELETED_VERSION:
+                _record_version_created(version)
         else:
             ModelVersion.update(**values).where(ModelVersion.id == row.id).execute()
         replace_tags(ModelVersionTag, ModelVersionTag.model_version, row.id, version.tags)
@@ -155,6 +177,27 @@ def import_model_version(version: ImportedModelVersion) -> None:
                 timestamp=version.last_updated_timestamp,
                 comment=IMPORT_COMMENT,
             )
+
+
+def _record_version_created(version: ImportedModelVersion) -> None:
+    data = {
+        "name": version.name,
+        "version": str(version.version),
+        "source": version.source,
+        "run_id": version.run_id or None,
+        "tags": dict(version.tags),
+        "description": version.description or None,
+        "imported": True,
+    }
+    record_event(
+        entity=ev.MODEL_VERSION,
+        action=ev.CREATED,
+        model_name=version.name,
+        version=version.version,
+        data=data,
+        user_id=version.user_id or "",
+        timestamp=version.creation_timestamp,
+    )
 
 
 def import_aliases(name: str, aliases: Mapping[str, int], timestamp: int) -> None:

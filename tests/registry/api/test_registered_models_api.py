@@ -109,6 +109,8 @@ def test_alias_set_move_get_delete(client):
         ("", "1", 400),
         ("a" * 257, "1", 400),
         ("bad alias", "1", 400),
+        ("champion\n", "1", 400),
+        ("v3\n", "1", 400),
         ("champion", "9", 404),
         ("champion", "x", 400),
     ],

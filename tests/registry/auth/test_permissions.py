@@ -192,6 +192,8 @@ def test_protected_stages_and_aliases_need_manage(
         "name": "fraud",
         "stages": ["Production"],
         "aliases": ["champion"],
+        "approvals_required": 0,
+        "approver_group": None,
     }
 
     def move(path: str, body: dict[str, str], method: str = "POST") -> int:
