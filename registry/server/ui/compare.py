@@ -1,4 +1,8 @@
-"""Comparing runs: values side by side, metric histories overlaid, params against a metric."""
+"""Comparing runs: values side by side, one chart per metric, params and metrics plotted.
+
+Constant params are folded away by default; the scatter and parallel-coordinates axes are the
+params and metrics the user picks.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from flask import render_template, request
 
 from registry.errors import InvalidParameter, NotFound
 from registry.server.ui.pages import make_blueprint
-from registry.store.metric_series import metric_histories
+from registry.store.metric_downsample import downsampled_histories
 from registry.store.run_tables import RunRow, fill_columns, keys_of_runs, runs_by_id
 
 bp = make_blueprint("compare", __name__)
@@ -39,24 +43,24 @@ def render_comparison(run_ids: list[str]) -> str:
     keys = keys_of_runs(ids)
     columns = [f"{kind}.{key}" for kind in ("params", "metrics", "tags") for key in keys[kind]]
     rows = fill_columns(runs, columns)
+    differs = {column: _differs(rows, column) for column in columns}
     chart: dict[str, Any] = {
         "names": {row.run.run_uuid: row.run.name or row.run.run_uuid[:8] for row in rows},
-        "series": metric_histories(ids),
-        "runs": [
-            {
-                "name": row.run.name or row.run.run_uuid[:8],
-                "params": row.params,
-                "metrics": _plain(row.metrics),
-            }
+        "runs": ids,
+        "series": downsampled_histories(ids, keys["metrics"]),
+        "values": [
+            {"id": row.run.run_uuid, "params": row.params, "metrics": _plain(row.metrics)}
             for row in rows
         ],
         "params": keys["params"],
+        "metrics": keys["metrics"],
+        "constant": [key for key in keys["params"] if not differs[f"params.{key}"]],
     }
     return render_template(
         "compare/compare.html",
         rows=rows,
         keys=keys,
-        differs={column: _differs(rows, column) for column in columns},
+        differs=differs,
         chart=chart,
     )
 

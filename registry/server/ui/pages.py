@@ -24,6 +24,7 @@ from werkzeug.wrappers import Response
 from registry.artifacts import ArtifactStore
 from registry.errors import NotFound, RegistryError, error_reply
 from registry.server.ui.formatting import FILTERS
+from registry.server.ui.markdown_text import render_markdown
 
 logger = logging.getLogger(__name__)
 UI_ROOT = Path(__file__).parent
@@ -48,6 +49,7 @@ def make_blueprint(name: str, import_name: str, url_prefix: str = "") -> Bluepri
     bp.app_context_processor(_template_globals)
     for filter_name, function in FILTERS.items():
         bp.add_app_template_filter(function, filter_name)
+    bp.add_app_template_filter(render_markdown, "markdown")
     return bp
 
 
@@ -105,13 +107,33 @@ def _registry_error(err: RegistryError) -> Response | tuple[str, int, dict[str, 
     return error_page(err)
 
 
+HUMAN_TITLES = {
+    400: "That request could not be understood",
+    401: "Please log in",
+    403: "You may not see this",
+    404: "Page not found",
+    405: "That action is not available here",
+    409: "That conflicts with what exists",
+    413: "That upload is too large",
+    429: "Too many requests",
+    503: "The server is busy",
+}
+
+
 def error_page(exc: BaseException) -> tuple[str, int, dict[str, str]]:
-    """The HTML form of the one error body: the same status, error_code and message."""
+    """The HTML form of the one error body: the same status, error_code and message.
+
+    The page is titled for people ("Page not found"); the API's ``error_code`` stays on it, small.
+    """
     reply = error_reply(exc, where=f"{request.method} {request.path}")
+    title = HUMAN_TITLES.get(reply.status) or (
+        "Something went wrong" if reply.status >= 500 else "That did not work"
+    )
     page = render_template(
         "error.html",
         status=reply.status,
-        title=reply.body["error_code"],
+        title=title,
+        error_code=reply.body["error_code"],
         message=reply.body["message"],
     )
     return page, reply.status, reply.headers

@@ -16,6 +16,7 @@ from registry.store import runs as run_store
 from registry.store.lineage import find_logged_model
 from registry.store.metric_series import metric_histories
 from registry.store.model_lists import model_names
+from registry.store.model_versions import versions_for_run
 from registry.store.registered_models import create_registered_model
 from registry.store.run_details import run_detail
 
@@ -48,6 +49,7 @@ def show(run_id: str) -> str:
         shown=shown,
         model_names=model_names(),
         model_dirs=artifact_files.model_dirs(nodes),
+        registered_versions=versions_for_run(run.run_uuid),
     )
 
 

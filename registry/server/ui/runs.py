@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response
 
 from registry.errors import InvalidParameter
 from registry.server.ui.compare import render_comparison
+from registry.server.ui.experiments import experiment_tags
 from registry.server.ui.pages import back, make_blueprint
 from registry.server.ui.table_state import PAGE_SIZES, TableState
 from registry.store import experiments as experiment_store
@@ -30,6 +31,8 @@ def table(experiment_id: int) -> str:
     filter_error: InvalidParameter | None = None
     has_next = False
     shown = 0
+    matches: int | None = None
+    parents: dict[str, str] = {}
     try:
         runs = run_tables.table_page(
             experiment_id,
@@ -41,7 +44,13 @@ def table(experiment_id: int) -> str:
         )
         has_next = len(runs) > state.per_page
         shown = min(len(runs), state.per_page)
-        rows = run_tables.nest(run_tables.fill_columns(runs[: state.per_page], state.columns))
+        filled = run_tables.fill_columns(runs[: state.per_page], state.columns)
+        run_tables.attach_outputs(filled)
+        rows = run_tables.nest(filled)
+        orphans = {row.parent_id for row in rows if row.parent_id}
+        parents = run_tables.run_names(sorted(orphans)) if orphans else {}
+        if state.filter:
+            matches = run_tables.match_count(experiment_id, state.filter, state.deleted)
     except InvalidParameter as err:
         filter_error = err
     return render_template(
@@ -53,8 +62,11 @@ def table(experiment_id: int) -> str:
         rows=rows,
         has_next=has_next,
         shown=shown,
-        total=None if state.filter else run_tables.run_count(experiment_id, state.deleted),
+        total=run_tables.run_count(experiment_id, state.deleted),
+        matches=matches,
+        parents=parents,
         filter_error=filter_error,
+        experiment_tags=experiment_tags(experiment),
         page_sizes=PAGE_SIZES,
     )
 

@@ -13,6 +13,7 @@ import yaml
 
 from registry.artifacts import ArtifactStore
 from registry.errors import ArtifactNotFound, InvalidParameter
+from registry.server.ui import artifact_files
 from registry.store.experiment_lists import readable_experiment_ids
 from registry.store.lineage import find_logged_model, find_run
 from registry.store.model_versions import STAGES
@@ -20,6 +21,7 @@ from registry.store.permissions import experiment_of_artifact_path, viewer_restr
 from registry.store.rows import ModelVersion
 
 EXAMPLE_BYTES = 64 * 1024
+MODEL_FILES = ("MLmodel", "requirements.txt", "conda.yaml", "python_env.yaml")
 
 
 def visible_lineage(lineage: dict[str, Any]) -> dict[str, Any]:
@@ -106,6 +108,19 @@ def read_mlmodel(store: ArtifactStore, directory: str | None) -> dict[str, Any]:
                 found["input_example"] = stream.read(EXAMPLE_BYTES).decode("utf-8", "replace")
         except (ArtifactNotFound, InvalidParameter):
             pass
+    return found
+
+
+def model_files(store: ArtifactStore, directory: str | None) -> list[tuple[str, dict[str, Any]]]:
+    """The model directory's MLmodel and environment files that exist, each as a text preview."""
+    if directory is None:
+        return []
+    found = []
+    for name in MODEL_FILES:
+        try:
+            found.append((name, artifact_files.preview(store, f"{directory}/{name}", "text")))
+        except (ArtifactNotFound, InvalidParameter):
+            continue
     return found
 
 

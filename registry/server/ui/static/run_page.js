@@ -1,2 +1,2 @@
-// Run page: the metric history chart.
-ModelyardCharts.history("metric-chart", "chart-data", "chart-controls");
+// Run page: one chart per metric, with the picker, x axis, smoothing and log scale controls.
+ModelyardCharts.histories("metric-charts", "chart-data", "metric-charts-controls");
