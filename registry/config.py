@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections.abc import Callable, Mapping
 from functools import partial
 from pathlib import Path
@@ -59,6 +60,23 @@ class Config:
         insecure_no_auth: allow binding a non-loopback address without ``auth``.
         default_permission: a user's level on objects nobody granted them anything on
             (READ, EDIT, MANAGE or NO_PERMISSIONS).
+        webhook_key: Fernet key(s) encrypting webhook signing secrets at rest, comma-separated
+            (the first encrypts, any decrypts: key rotation); also ``MODELYARD_WEBHOOK_KEY``.
+        webhook_allow: comma-separated ``HOST[:PORT]`` webhook receivers allowed although
+            private or loopback (and over http); also ``MODELYARD_WEBHOOK_ALLOW``.
+        webhook_worker: run the webhook delivery worker as a thread in each server process
+            (``modelyard server`` turns it on unless ``--no-webhook-worker``).
+        webhook_retry_base_seconds: the first retry delay of a failed delivery; later ones
+            are multiples of it (1, 5, 15, 60, 180, 360, 720: 22 hours at the default 60).
+        webhook_poll_seconds: how often an idle delivery worker looks for new events.
+        webhook_timeout_seconds: how long one delivery may take (connect, send, answer).
+        events_max_waiters: long-polls of the event stream (``wait_seconds``) that may wait at
+            once in one server process; each holds one of its ``--threads`` while it waits, so
+            keep it below them. More are answered at once, with what there is.
+        model_version_source_regex: when set, a model version's source must match it (as
+            ``re.search``), and matching sources MLflow accepts outside the artifact root are
+            accepted too (other object stores, a run's own local artifact directory); also
+            MLflow's ``MLFLOW_CREATE_MODEL_VERSION_SOURCE_VALIDATION_REGEX``.
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -84,6 +102,24 @@ class Config:
     auth: bool = False
     insecure_no_auth: bool = False
     default_permission: str = "READ"
+    webhook_key: str = dataclasses.field(default="", repr=False)
+    webhook_allow: str = ""
+    webhook_worker: bool = False
+    webhook_retry_base_seconds: float = 60.0
+    webhook_poll_seconds: float = 1.0
+    webhook_timeout_seconds: float = 10.0
+    events_max_waiters: int = 2
+    model_version_source_regex: str = ""
+
+    def __post_init__(self) -> None:
+        if self.model_version_source_regex:
+            try:
+                re.compile(self.model_version_source_regex)
+            except re.error as err:
+                raise ValueError(
+                    f"REGISTRY_MODEL_VERSION_SOURCE_REGEX={self.model_version_source_regex!r}:"
+                    f" not a valid regular expression ({err})"
+                ) from None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Config:
@@ -92,7 +128,7 @@ class Config:
         Raises:
             ValueError: a variable holds a value that does not cast to its field's type.
         """
-        return read_settings(cls, ENV_PREFIX, environ, overrides)
+        return read_settings(cls, ENV_PREFIX, environ, overrides, _FALLBACKS)
 
     def artifact_root_path(self) -> Path | None:
         """The local artifact directory, or None when the root is remote (S3)."""
@@ -102,6 +138,14 @@ class Config:
         if root.startswith("file://"):
             root = root[len("file://") :]
         return Path(root).expanduser().resolve()
+
+
+_FALLBACKS = {
+    "webhook_key": "MODELYARD_WEBHOOK_KEY",
+    "webhook_allow": "MODELYARD_WEBHOOK_ALLOW",
+    "model_version_source_regex": "MLFLOW_CREATE_MODEL_VERSION_SOURCE_VALIDATION_REGEX",
+}
+"""Second names (the issue's, MLflow's), read when the ``REGISTRY_`` variables are absent."""
 
 
 def read_settings(

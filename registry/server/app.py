@@ -11,15 +11,22 @@ from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, request
 from marshmallow import ValidationError
+from werkzeug.exceptions import NotFound
 
 from registry.artifacts import ArtifactStore, open_artifact_store
 from registry.config import Config
 from registry.errors import PayloadTooLarge, error_reply
 from registry.server import api, hardening, prometheus
+from registry.server.api import not_supported
 from registry.store import database_error, db, open_database, retry_deadlocks, use_database
 from registry.store.migrate import check_schema, upgrade
 
 _ARTIFACT_UPLOADS = "/api/2.0/mlflow-artifacts/artifacts/"
+_AJAX_ALIASED = (
+    "/ajax-api/2.0/mlflow/",
+    "/ajax-api/2.0/mlflow-artifacts/",
+    "/ajax-api/3.0/mlflow/",
+)
 
 ErrorPage = Callable[[BaseException], Any]
 """Renders an error as the UI's HTML page (``registry.server.ui.pages.error_page``)."""
@@ -74,6 +81,14 @@ def create_app(config: Config | None = None) -> Flask:
     app.teardown_request(_close)
     hardening.install(app, config)
     app.wsgi_app = _bound_to(database, app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = _ajax_aliases(app, app.wsgi_app)  # type: ignore[method-assign]
+    if config.webhook_worker:
+        from registry.services.webhooks.dispatcher import start_worker_thread
+        from registry.services.webhooks.settings import WebhookSettings
+
+        app.extensions["webhook_worker"] = start_worker_thread(
+            WebhookSettings.from_config(config), database
+        )
     return app
 
 
@@ -100,6 +115,24 @@ def _bound_to(database: Any, wsgi_app: Any) -> Any:
             return wsgi_app(environ, start_response)
 
     return bound
+
+
+def _ajax_aliases(app: Flask, wsgi_app: Any) -> Any:
+    """Answer MLflow's ``/ajax-api/...`` paths (its web UI's) with the ``/api/...`` routes.
+
+    MLflow serves every API route under both prefixes. Rewriting the path before routing
+    means one route, one rule and one guard for both; the few routes MLflow has only under
+    ``/ajax-api`` are routed as they are.
+    """
+    own = app.url_map.bind("")
+
+    def aliased(environ: Any, start_response: Any) -> Any:
+        path: str = environ.get("PATH_INFO", "")
+        if path.startswith(_AJAX_ALIASED) and not own.test(path, environ.get("REQUEST_METHOD")):
+            environ["PATH_INFO"] = "/api/" + path.removeprefix("/ajax-api/")
+        return wsgi_app(environ, start_response)
+
+    return aliased
 
 
 def _register_blueprints(app: Flask, package: Any, attribute: str) -> None:
@@ -145,6 +178,8 @@ def _register_error_handlers(app: Flask, page: ErrorPage | None) -> None:
     def handle(exc: BaseException) -> Any:
         if isinstance(exc, ValidationError):
             exc = api.invalid_request(exc)
+        if isinstance(exc, NotFound):  # no route: an MLflow GenAI path answers "not supported"
+            exc = not_supported.refusal(request.path) or exc
         if page is not None and _wants_page():
             return page(exc)
         return error_response(exc)

@@ -11,13 +11,18 @@ from dataclasses import dataclass
 
 from marshmallow import Schema
 
+from registry.wire import approvals as ap
 from registry.wire import auth as au
+from registry.wire import events as ev
 from registry.wire import imports as im
 from registry.wire import logged_models as lm
 from registry.wire import registry as rg
 from registry.wire import responses as rs
 from registry.wire import tracking as tr
+from registry.wire import ui
+from registry.wire import webhooks as wh
 from registry.wire.artifacts import ArtifactListing, ArtifactPathQuerySchema
+from registry.wire.graphql import GRAPHQL_RESPONSE, GraphQLRequestSchema
 from registry.wire.responses import EmptySchema, ErrorSchema
 
 JSON_MEDIA = "application/json"
@@ -46,7 +51,14 @@ _NOT_OFFERED = Operation(response=ErrorSchema, status=501)
 _FILES = ArtifactListing.Schema
 _GRANT = Operation(au.ResourceGrantArgs, EmptySchema)
 
+
+def _attachment(query: type[Schema]) -> Operation:
+    """A file download: the bytes, sent as an attachment."""
+    return Operation(query, None, response_media="application/octet-stream")
+
+
 OPERATIONS: dict[str, Operation] = {
+    "graphql.query": Operation(GraphQLRequestSchema, GRAPHQL_RESPONSE),
     "meta.health": _TEXT,
     "meta.version": _TEXT,
     "meta.server_info": Operation(response=rs.ServerInfoSchema),
@@ -84,6 +96,20 @@ OPERATIONS: dict[str, Operation] = {
     "api_metrics.get_history": Operation(tr.MetricHistorySchema, rs.METRIC_HISTORY),
     "api_metrics.get_history_bulk_interval": Operation(tr.BulkIntervalSchema, rs.METRIC_INTERVAL),
     "api_run_artifacts.list_artifacts": Operation(tr.ListArtifactsSchema, _FILES),
+    # MLflow's web UI (ajax-api only) and its file downloads
+    "ui_api.get_history_bulk": Operation(ui.HistoryBulkArgs, ui.HistoryBulkResponse),
+    "ui_api.search_datasets": Operation(ui.SearchDatasetsArgs, ui.SearchDatasetsResponse),
+    "ui_api.upload_artifact": Operation(
+        request_media="application/octet-stream",
+        response=None,
+        summary="Write the body into a run's artifacts (?run_uuid=&path=; at most 10 MB).",
+    ),
+    "ui_api.gateway_proxy": Operation(response=ui.GatewayEndpointsResponse),
+    "ui_api.ui_telemetry_config": Operation(response=ui.UiTelemetryConfig),
+    "ui_api.ui_telemetry_records": Operation(response=ui.UiTelemetryStatus),
+    "artifact_files.run_file": _attachment(ui.RunArtifactArgs),
+    "artifact_files.version_file": _attachment(ui.VersionArtifactArgs),
+    "artifact_files.logged_model_file": _attachment(ui.LoggedModelFileArgs),
     # logged models
     "api_logged_models.create": Operation(lm.LoggedModelCreateSchema, rs.LOGGED_MODEL),
     "api_logged_models.get": Operation(response=rs.LOGGED_MODEL),
@@ -132,6 +158,7 @@ OPERATIONS: dict[str, Operation] = {
     "model_history.model_history": Operation(rg.HistorySchema, rs.HISTORY),
     "model_history.holders": Operation(rg.HolderSchema, rs.HOLDERS),
     "model_history.rollback": Operation(rg.RollbackSchema, rs.TRANSITIONS),
+    "events.events": Operation(ev.EventsRequestSchema, ev.EventsPageSchema),
     "lineage.lineage": Operation(rg.VersionSchema, rs.LINEAGE),
     "lineage.by_run": Operation(rg.RunIdSchema, rs.MODEL_VERSIONS),
     # auth (MLflow's names)
@@ -157,8 +184,27 @@ OPERATIONS: dict[str, Operation] = {
     "auth_api.list_tokens": Operation(au.TokenListArgs, au.TOKENS),
     "auth_api.revoke_token": Operation(au.TokenIdArgs, au.REVOKED_TOKEN),
     "auth_api.create_service_account": Operation(au.UsernameArgs, au.USER),
-    "auth_api.get_protections": Operation(au.ModelNameArgs, au.PROTECTIONS),
-    "auth_api.set_protections": Operation(au.ProtectionArgs, au.PROTECTIONS),
+    "auth_api.get_protections": Operation(au.ModelNameArgs, ap.ApprovalPolicy.Schema),
+    "auth_api.set_protections": Operation(ap.PolicyArgs, ap.ApprovalPolicy.Schema),
+    "transition_requests.create": Operation(ap.NewRequestArgs, ap.REQUEST),
+    "transition_requests.get": Operation(ap.RequestIdArgs, ap.REQUEST),
+    "transition_requests.list_requests": Operation(ap.RequestListArgs, ap.REQUESTS),
+    "transition_requests.approve": Operation(ap.ReviewArgs, ap.REQUEST),
+    "transition_requests.reject": Operation(ap.ReviewArgs, ap.REQUEST),
+    "transition_requests.cancel": Operation(ap.ReviewArgs, ap.REQUEST),
+    "transition_requests.comment": Operation(ap.ReviewArgs, ap.REQUEST),
+    "groups_api.add_member": Operation(ap.GroupMemberArgs, ap.GROUPS),
+    "groups_api.remove_member": Operation(ap.GroupMemberArgs, ap.GROUPS),
+    "groups_api.list_groups": Operation(ap.GroupListArgs, ap.GROUPS),
     "auth_api.audit": Operation(au.AuditArgs, au.AUDIT_PAGE),
     **{name: Operation(request, reply) for name, (request, reply) in im.OPERATIONS.items()},
+    # webhooks (MLflow's), and their deliveries (ours)
+    "webhooks.create_webhook": Operation(wh.CreateWebhookArgs, wh.WEBHOOK),
+    "webhooks.list_webhooks": Operation(wh.ListWebhooksArgs, wh.WEBHOOKS),
+    "webhooks.get_webhook": Operation(None, wh.WEBHOOK),
+    "webhooks.update_webhook": Operation(wh.UpdateWebhookArgs, wh.WEBHOOK),
+    "webhooks.delete_webhook": Operation(None, EmptySchema),
+    "webhooks.test_webhook": Operation(wh.TestWebhookArgs, wh.TEST_RESULT),
+    "webhooks.list_deliveries": Operation(wh.DeliveriesArgs, wh.DELIVERIES),
+    "webhooks.redeliver": Operation(wh.RedeliverArgs, wh.DELIVERY),
 }
