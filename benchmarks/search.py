@@ -21,7 +21,10 @@ from pathlib import Path
 from registry.store import db, engine_name, open_database
 from registry.store.filters import search_runs_query
 from registry.store.migrate import upgrade
+from registry.store.migrations import m0009_param_tag_value_index as value_index
 from registry.store.models import Experiment, LatestMetric, Param, Run, RunTag
+from registry.store.run_search import page_of_runs
+from registry.store.run_tables import match_count
 
 FILTER = "metrics.rmse < 6.8 and params.alpha = '0.1'"
 ORDER_BY = ["metrics.rmse"]
@@ -96,6 +99,66 @@ def measure(experiment_id: int, repeat: int) -> tuple[list[float], list[float]]:
     return sorted(wall), sorted(cpu)
 
 
+def measure_sort(experiment_id: int, repeat: int) -> None:
+    """A 50-row page sorted by a metric the filter does not test: one LEFT JOIN query (what
+    ``search_runs_query`` compiles) against ``page_of_runs``, which reads ``latest_metrics``'s
+    ``(key, value)`` index and stops after the page."""
+    cases = {
+        "sort by metric, no filter": ("", ["metrics.r2 DESC"]),
+        "sort by metric, param filter": ("params.model = 'ridge'", ["metrics.r2 ASC"]),
+    }
+    for name, (filter_string, order_by) in cases.items():
+        for label, fetch in (
+            (
+                "one query   ",
+                lambda f=filter_string, o=order_by: list(
+                    search_runs_query([experiment_id], f, o, "ACTIVE_ONLY").limit(51)
+                ),
+            ),
+            (
+                "page_of_runs",
+                lambda f=filter_string, o=order_by: page_of_runs(
+                    [experiment_id], f, o, "ACTIVE_ONLY", offset=0, limit=51
+                ),
+            ),
+        ):
+            fetch()
+            wall = []
+            for _ in range(repeat):
+                started = time.perf_counter()
+                fetch()
+                wall.append((time.perf_counter() - started) * 1000)
+            print(percentiles(f"{name:30s} {label}", sorted(wall)))
+
+
+def measure_count(experiment_id: int, repeat: int) -> None:
+    """The runs table's "N of M runs match" count for a param (and metric) filter, with the
+    ``(key, value, run_id)`` indexes of migration 9 and, on SQLite, without them (dropped, timed,
+    restored)."""
+    cases = {
+        "count, param filter         ": "params.model = 'ridge'",
+        "count, metric + param filter": "metrics.rmse < 5 and params.model = 'ridge'",
+    }
+
+    def run_cases(label: str) -> None:
+        for name, filter_string in cases.items():
+            match_count(experiment_id, filter_string)
+            wall = []
+            for _ in range(repeat):
+                started = time.perf_counter()
+                match_count(experiment_id, filter_string)
+                wall.append((time.perf_counter() - started) * 1000)
+            print(percentiles(f"{name} {label}", sorted(wall)))
+
+    run_cases("with index   ")
+    if engine_name() == "sqlite":
+        value_index.down(db.obj)
+        analyze()
+        run_cases("without index")
+        value_index.up(db.obj)
+        analyze()
+
+
 def percentiles(label: str, timings: list[float]) -> str:
     p99 = timings[min(len(timings) - 1, round(0.99 * (len(timings) - 1)))]
     return f"{label} p50 {statistics.median(timings):.1f} ms, p99 {p99:.1f} ms"
@@ -127,6 +190,8 @@ def main() -> None:
         wall, cpu = measure(experiment_id, args.repeat)
         print(percentiles("search wall", wall))
         print(percentiles("search cpu ", cpu))
+        measure_sort(experiment_id, max(5, args.repeat // 3))
+        measure_count(experiment_id, max(5, args.repeat // 3))
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
     (6, "m0006_events"),
     (7, "m0007_webhooks"),
     (8, "m0008_approvals"),
+    (9, "m0009_param_tag_value_index"),
 )
 LATEST_VERSION = MIGRATIONS[-1][0]
 

@@ -96,6 +96,7 @@ class Param(BaseModel):
         table_name = "params"
         primary_key = pw.CompositeKey("run", "key")
         indexes = ((("key", "run"), False),)
+        # SQLite also has (key, value, run) from migration 9, which says why only SQLite.
 
 
 class RunTag(BaseModel):
@@ -109,6 +110,7 @@ class RunTag(BaseModel):
         table_name = "run_tags"
         primary_key = pw.CompositeKey("run", "key")
         indexes = ((("key", "run"), False),)
+        # SQLite also has (key, value, run) from migration 9, which says why only SQLite.
 
 
 class Metric(BaseModel):

@@ -15,8 +15,20 @@ import peewee as pw
 
 from registry.store.filters import search_runs_query
 from registry.store.metrics import logged_value
-from registry.store.models import ACTIVE, DELETED, LatestMetric, Param, Run, RunTag
-from registry.store.permissions import visible_experiments
+from registry.store.models import (
+    ACTIVE,
+    DELETED,
+    Dataset,
+    LatestMetric,
+    ModelVersion,
+    Param,
+    RegisteredModel,
+    Run,
+    RunInput,
+    RunTag,
+)
+from registry.store.permissions import visible_experiments, visible_models
+from registry.store.run_search import page_of_runs
 
 PARENT_TAG = "mlflow.parentRunId"
 
@@ -30,6 +42,10 @@ class RunRow:
     metrics: dict[str, float] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
     children: list[RunRow] = field(default_factory=list)
+    versions: list[tuple[str, int]] = field(default_factory=list)
+    """The registered versions (model name, version) made from this run."""
+    datasets: list[tuple[str, str]] = field(default_factory=list)
+    """The datasets (name, digest) this run used."""
 
     @property
     def parent_id(self) -> str | None:
@@ -63,8 +79,22 @@ def table_page(
         InvalidParameter: a bad filter or order-by item.
     """
     view = "DELETED_ONLY" if deleted else "ACTIVE_ONLY"
-    query = search_runs_query([experiment_id], filter_string, order_by, view)
-    return list(query.limit(per_page + 1).offset((page - 1) * per_page))
+    offset = (page - 1) * per_page
+    return page_of_runs(
+        [experiment_id], filter_string, order_by, view, offset=offset, limit=per_page + 1
+    )
+
+
+def match_count(experiment_id: int, filter_string: str, deleted: bool = False) -> int:
+    """How many active (or deleted) runs of an experiment match the filter.
+
+    Raises:
+        InvalidParameter: a bad filter.
+    """
+    if not filter_string:
+        return run_count(experiment_id, deleted)
+    view = "DELETED_ONLY" if deleted else "ACTIVE_ONLY"
+    return int(search_runs_query([experiment_id], filter_string, None, view).order_by().count())
 
 
 def run_count(experiment_id: int, deleted: bool = False) -> int:
@@ -127,6 +157,29 @@ def fill_columns(runs: list[Run], columns: Iterable[str]) -> list[RunRow]:
     for t in RunTag.select().where(RunTag.run.in_(ids), RunTag.key.in_(wanted["tags"])):
         rows[t.run_id].tags[t.key] = t.value
     return [rows[i] for i in ids]
+
+
+def attach_outputs(rows: list[RunRow]) -> None:
+    """Fill each row's registered versions (readable models only) and input datasets."""
+    by_id = {row.run.run_uuid: row for row in rows}
+    if not by_id:
+        return
+    versions = (
+        ModelVersion.select(ModelVersion.run_id, RegisteredModel.name, ModelVersion.version)
+        .join(RegisteredModel)
+        .where(ModelVersion.run_id.in_(list(by_id)), visible_models(RegisteredModel.id))
+        .order_by(RegisteredModel.name, ModelVersion.version)
+    )
+    for run_id, name, version in cast(Iterable[tuple[str, str, int]], versions.tuples()):
+        by_id[run_id].versions.append((name, version))
+    inputs = (
+        RunInput.select(RunInput.run, Dataset.name, Dataset.digest)
+        .join(Dataset)
+        .where(RunInput.run.in_(list(by_id)))
+        .order_by(Dataset.name, Dataset.digest)
+    )
+    for run_id, name, digest in cast(Iterable[tuple[str, str, str]], inputs.tuples()):
+        by_id[run_id].datasets.append((name, digest))
 
 
 def nest(rows: list[RunRow]) -> list[RunRow]:
