@@ -2,16 +2,16 @@
 
 The chart grid draws one line per run for up to 500 runs: 500 runs x 1,000 steps x a few keys
 is millions of points, more than a browser draws quickly and more than Python should read. So
-each key's steps are cut into buckets of equal width (``step - step % width``, which every engine
-computes alike) and the database returns, per run and bucket, the lowest and highest value with
-the bucket's step and time range: at most two points per bucket, and a spike or a dip is never
-smoothed away (min/max downsampling). Histories short enough are returned point for point.
-NaN and infinite values are left out of a downsampled series (a gap would need the full data).
+each run's points of a key, in step order, are cut into about ``points / 4`` tiles of consecutive
+points, and the database returns from each its first, last, lowest and highest point, each at the
+step where it was logged (M4 downsampling): a spike or a dip is never smoothed away or moved, the
+run's latest point is always its line's end, and Python reads at most ``points`` rows a run
+however many were logged (also all at one step). Histories short enough come back point for
+point. A NaN or infinity shows as a gap (``None``) in the tile holding it.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import peewee as pw
@@ -20,7 +20,7 @@ from registry.store import db
 from registry.store.models import VALUE_FINITE, LatestMetric, Metric
 
 TARGET_POINTS = 300
-"""About how many points each run's line gets per metric (two per bucket)."""
+"""About how many points each run's line gets per metric (up to four per tile)."""
 
 MAX_POINTS = 1000
 """The most points per line a caller may ask for."""
@@ -49,34 +49,62 @@ def downsampled_history(
     """One key's ``{run_id: {"step", "value"[, "time"]}}`` (see ``downsampled_histories``)."""
     if not run_ids:
         return {}
-    highest = _highest_step(run_ids, key)
-    if highest is None:
-        return {}
-    # The lowest step is not read (it would cost a pass over every point): buckets start at 0,
-    # so a history starting later gets a little fewer points, never more.
-    width = math.ceil((max(highest, 0) + 1) / max(1, points // 2))
-    if width <= 1:
-        return _points(run_ids, key, points, with_time)
-    return _buckets(run_ids, key, width, with_time)
-
-
-def _highest_step(run_ids: list[str], key: str) -> int | None:
-    # latest_metrics holds each (run, key)'s highest step: a primary-key lookup per run.
-    query = LatestMetric.select(pw.fn.MAX(LatestMetric.step)).where(
-        LatestMetric.run.in_(run_ids), LatestMetric.key == key
-    )
-    row = db.execute(query).fetchone()
-    return row[0] if row else None
-
-
-def _points(
-    run_ids: list[str], key: str, points: int, with_time: bool
-) -> dict[str, dict[str, list[Any]]]:
-    # Few distinct steps: the points as logged (several per step are thinned evenly below).
+    tiles = max(1, points // 4)
+    # Each run's points, in step order, fall into ``tiles`` runs of consecutive points
+    # (NTILE: by position, not by step, so a metric logged many times at a few steps or at
+    # negative steps is cut as evenly as one logged once per step). From each tile the
+    # database returns its first, last, lowest and highest point where each occurred (M4):
+    # at most four rows a tile, so Python reads about ``points`` rows a run whatever is stored.
+    # The unique (run, key, step, timestamp, value, value_kind) index: read in its order alone.
+    order = [Metric.step, Metric.timestamp, Metric.value, Metric.value_kind]
+    inner = Metric.select(
+        Metric.run.alias("run_id"),
+        Metric.step.alias("step"),
+        Metric.timestamp.alias("ts"),
+        Metric.value.alias("value"),
+        Metric.value_kind.alias("kind"),
+        pw.fn.NTILE(tiles).over(partition_by=[Metric.run], order_by=order).alias("tile"),
+    ).where(Metric.run.in_(run_ids), Metric.key == key)
+    tiled = inner.alias("tiled")
+    col = tiled.c
+    in_steps = [col.step, col.ts, col.value, col.kind]
+    by_kind = [col.run_id, col.tile, col.kind]
+    by_value = [col.value, col.step, col.ts]
+    ranked = (
+        pw.Select(
+            from_list=[tiled],
+            columns=[
+                col.run_id,
+                col.step,
+                col.ts,
+                col.value,
+                col.kind,
+                col.tile,
+                # The neighbours in step order: a tile's first and last point border another.
+                pw.fn.LAG(col.tile)
+                .over(partition_by=[col.run_id], order_by=in_steps)
+                .alias("before"),
+                pw.fn.LEAD(col.tile)
+                .over(partition_by=[col.run_id], order_by=in_steps)
+                .alias("after"),
+                # Per kind: a tile holding a NaN keeps one as a gap, never as its extreme.
+                pw.fn.ROW_NUMBER().over(partition_by=by_kind, order_by=by_value).alias("low_rank"),
+                pw.fn.COUNT(col.step).over(partition_by=by_kind).alias("size"),
+            ],
+        )
+    ).alias("ranked")
+    rc = ranked.c
     query = (
-        Metric.select(Metric.run, Metric.step, Metric.timestamp, Metric.value, Metric.value_kind)
-        .where(Metric.run.in_(run_ids), Metric.key == key)
-        .order_by(Metric.run, Metric.step, Metric.timestamp)
+        pw.Select(from_list=[ranked], columns=[rc.run_id, rc.step, rc.ts, rc.value, rc.kind])
+        .where(
+            rc.before.is_null()
+            | rc.after.is_null()
+            | (rc.before != rc.tile)
+            | (rc.after != rc.tile)
+            | (rc.low_rank == 1)
+            | (rc.low_rank == rc.size)  # the last by value: the highest
+        )
+        .order_by(rc.run_id, rc.step, rc.ts)
     )
     by_run: dict[str, dict[str, list[Any]]] = {}
     for run_id, step, timestamp, value, kind in db.execute(query):
@@ -87,55 +115,6 @@ def _points(
         if with_time:
             history["time"].append(timestamp)
         history["value"].append(_rounded(value) if kind == VALUE_FINITE else None)
-    return {run_id: _thin(history, points) for run_id, history in by_run.items()}
-
-
-def _buckets(
-    run_ids: list[str], key: str, width: int, with_time: bool
-) -> dict[str, dict[str, list[Any]]]:
-    # round((step - (width - 1) / 2) / width) is floor(step / width) for integer steps, in the
-    # same words on every engine (no integer division or MOD in common). The rows are read
-    # through the (run, key, step, ...) index alone (a covering index scan of the pairs asked).
-    offset = pw.Value((width - 1) / 2, converter=False)  # not rounded to the step column's int
-    bucket = pw.fn.ROUND((Metric.step - offset) / pw.Value(float(width), converter=False))
-    columns = [
-        Metric.run,
-        bucket,
-        pw.fn.MIN(Metric.step),
-        pw.fn.MAX(Metric.step),
-        pw.fn.MIN(Metric.value),
-        pw.fn.MAX(Metric.value),
-    ]
-    if with_time:
-        columns += [pw.fn.MIN(Metric.timestamp), pw.fn.MAX(Metric.timestamp)]
-    query = (
-        Metric.select(*columns)
-        .where(Metric.run.in_(run_ids), Metric.key == key, Metric.value_kind == VALUE_FINITE)
-        # By position: PostgreSQL would not match the bucket's bound parameters by expression.
-        .group_by(pw.SQL("1"), pw.SQL("2"))
-        .order_by(pw.SQL("1"), pw.SQL("2"))
-    )
-    by_run: dict[str, dict[str, list[Any]]] = {}
-    for run_id, _, first, last, low, high, *times in db.execute(query):
-        history = by_run.get(run_id)
-        if history is None:
-            history = by_run[run_id] = _empty(with_time)
-        values = history["value"]
-        low, high = _rounded(low), _rounded(high)
-        if low == high:
-            history["step"].append(first)
-            if with_time:
-                history["time"].append(times[0])
-            values.append(low)
-            continue
-        # Where a bucket's extremes fell is not read; draw the one nearer the previous point
-        # first, so that the line does not zigzag across the bucket.
-        if values and abs(values[-1] - high) < abs(values[-1] - low):
-            low, high = high, low
-        history["step"] += [first, last]
-        if with_time:
-            history["time"] += times
-        values += [low, high]
     return by_run
 
 
@@ -146,15 +125,6 @@ def _empty(with_time: bool) -> dict[str, list[Any]]:
 def _rounded(value: float) -> float:
     # 6 significant digits: what a chart can show, and about half the JSON of a full double.
     return float(f"{value:.6g}")
-
-
-def _thin(history: dict[str, list[Any]], points: int) -> dict[str, list[Any]]:
-    size = len(history["value"])
-    if size <= points:
-        return history
-    stride = size / points
-    picks = sorted({int(i * stride) for i in range(points)} | {size - 1})
-    return {name: [values[i] for i in picks] for name, values in history.items()}
 
 
 def metric_keys(run_ids: list[str]) -> list[str]:

@@ -181,3 +181,23 @@ def test_compare_hides_constants_and_shows_missing_as_missing(
     assert "seed" not in labels and "optimizer" in labels and "lr" in labels
     assert "(missing)" in dict(dims)["optimizer"]
     shot(page, tmp_path_factory, "compare")
+
+
+def test_single_value_bars_of_same_named_runs_do_not_overlap(page: Page, api: Api) -> None:
+    exp = api.experiment("chart-same-names")
+    names = ["a-rather-long-shared-prefix-1", "a-rather-long-shared-prefix-2", "twin", "twin"]
+    ids = [
+        api.run(exp, name, start=1_700_000_000_000 + n, metrics=[("score", n + 1.0, 0)])
+        for n, name in enumerate(names)
+    ]
+    page.goto(f"/experiments/{exp}/charts")
+    expect(page.locator("#grid-charts figure.chart-cell[data-runs]")).to_have_count(1)
+    bars = page.eval_on_selector(
+        "#grid-charts figure[data-key='score'] .plot",
+        "el => ({runs: el.data[0].meta, y: el.data[0].y, x: el.data[0].x,"
+        " labels: el.layout.yaxis.ticktext})",
+    )
+    assert sorted(bars["runs"]) == sorted(ids)
+    assert len(set(bars["y"])) == len(ids)  # a bar per run, none drawn over another
+    assert sorted(bars["x"]) == [1.0, 2.0, 3.0, 4.0]
+    assert sorted(bars["labels"]) == sorted(n[:17] + "…" if len(n) > 18 else n for n in names)

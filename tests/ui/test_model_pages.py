@@ -66,7 +66,7 @@ def test_register_from_the_run_page(page: Page, trained: dict[str, Any]) -> None
     page.click("#description-edit summary")
     page.fill("#description-edit textarea", "Lasso on 2026 trips")
     page.click("#description-edit button")
-    expect(page.locator("p.description")).to_have_text("Lasso on 2026 trips")
+    expect(page.locator("div.description")).to_have_text("Lasso on 2026 trips")
     screenshot(page, "model-version")
 
 

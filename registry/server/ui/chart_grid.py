@@ -15,9 +15,9 @@ from registry.errors import InvalidParameter, RegistryError
 from registry.server.ui.pages import make_blueprint
 from registry.server.ui.table_state import TableState
 from registry.store import experiments as experiment_store
-from registry.store.filters import search_runs_query
 from registry.store.metric_downsample import MAX_POINTS, downsampled_history, metric_keys
 from registry.store.rows import Run
+from registry.store.run_search import page_of_runs
 
 bp = make_blueprint("chart_grid", __name__)
 MAX_RUNS = 500
@@ -28,8 +28,10 @@ DEFAULT_POINTS = 160
 def _runs(experiment_id: int, state: TableState) -> list[Run]:
     """The table's runs for ``state``, one more than ``MAX_RUNS`` to tell that some were cut."""
     view = "DELETED_ONLY" if state.deleted else "ACTIVE_ONLY"
-    query = search_runs_query([experiment_id], state.filter, state.order_by(), view)
-    return list(query.limit(MAX_RUNS + 1))
+    # The table's own path: a metric sort reads the latest-metric index and stops early.
+    return page_of_runs(
+        [experiment_id], state.filter, state.order_by(), view, offset=0, limit=MAX_RUNS + 1
+    )
 
 
 @bp.get("/experiments/<int:experiment_id>/charts")

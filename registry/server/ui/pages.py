@@ -7,6 +7,7 @@ import logging
 import secrets
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -71,9 +72,21 @@ def artifact_store() -> ArtifactStore:
 def back(default: str) -> Response:
     """Redirect to the form's ``next`` field when it is a local path, else to ``default``."""
     target = request.form.get("next", "")
-    if not target.startswith("/") or target.startswith(("//", "/\\")):
-        target = default
-    return redirect(target, code=303)
+    return redirect(target if _is_local_path(target) else default, code=303)
+
+
+def _is_local_path(target: str) -> bool:
+    # Browsers drop tabs and newlines and read a backslash as a slash: "/\t/evil.com" is
+    # "//evil.com". So: no control characters or backslashes, no scheme or host, one leading "/".
+    if any(ord(c) < 0x20 or ord(c) == 0x7F or c == "\\" for c in target):
+        return False
+    parts = urlsplit(target)
+    return (
+        not parts.scheme
+        and not parts.netloc
+        and target.startswith("/")
+        and not target.startswith("//")
+    )
 
 
 def _security_headers(response: Response) -> Response:

@@ -9,6 +9,8 @@ from urllib.parse import urlencode
 from werkzeug.datastructures import MultiDict
 
 PAGE_SIZES = (25, 50, 100, 200)
+MAX_PAGE = 1_000_000
+"""Pages past this are clamped to it (an offset beyond it would overflow an engine's integer)."""
 ATTRIBUTE_SORTS = {
     "start_time": "attributes.start_time",
     "run_name": "attributes.run_name",
@@ -44,7 +46,7 @@ class TableState:
             descending=args.get("dir", "desc") != "asc",
             columns=columns,
             columns_chosen=cols_arg is not None,
-            page=max(1, _int(args.get("page"), 1)),
+            page=min(MAX_PAGE, max(1, _int(args.get("page"), 1))),
             per_page=per_page if per_page in PAGE_SIZES else 50,
             deleted=args.get("view") == "deleted",
         )

@@ -51,3 +51,51 @@ def test_short_histories_come_back_point_for_point(bound: None) -> None:
     assert "absent" not in series
     assert metric_keys([run.run_uuid]) == ["best_iteration", "f1"]
     assert downsampled_histories([], ["f1"]) == {}
+
+
+def test_the_last_point_and_each_extreme_are_drawn_where_they_were_logged(bound: None) -> None:
+    run, wavy = make_run(), make_run()
+    values = [5.0] * 997 + [0.0, 9.0, 1.0]
+    log_batch(run.run_uuid, metrics=[MetricPoint("m", v, 10 + s, s) for s, v in enumerate(values)])
+    wave = [math.sin(step / 50) for step in range(1000)]
+    wave[517], wave[730] = 9.5, -7.25
+    log_batch(wavy.run_uuid, metrics=[MetricPoint("m", v, 10 + s, s) for s, v in enumerate(wave)])
+
+    series = downsampled_histories([run.run_uuid, wavy.run_uuid], ["m"], points=10)["m"]
+
+    line = series[run.run_uuid]
+    assert len(line["value"]) <= 10 and line["step"] == sorted(line["step"])
+    logged = dict(enumerate(values))
+    assert all(logged[s] == v for s, v in zip(line["step"], line["value"], strict=True))
+    assert (line["step"][0], line["value"][0]) == (0, 5.0)
+    assert (line["step"][-1], line["value"][-1]) == (999, 1.0)  # the run's latest value
+    assert (998, 9.0) in zip(line["step"], line["value"], strict=True)  # the spike, at its own step
+    assert line["time"][line["step"].index(998)] == 10 + 998
+    drawn = dict(zip(series[wavy.run_uuid]["step"], series[wavy.run_uuid]["value"], strict=True))
+    assert drawn[517] == 9.5 and drawn[730] == -7.25
+
+
+def test_points_at_few_or_negative_steps_are_cut_evenly_and_keep_their_spikes(
+    bound: None,
+) -> None:
+    runs = [make_run() for _ in range(3)]
+    for number, run in enumerate(runs):
+        # 3,000 points: all at step 0 (timestamps apart), or at steps -3,000..-1.
+        steps = [0] * 3000 if number < 2 else list(range(-3000, 0))
+        values = [1.0] * 3000
+        values[1234] = 50.0 + number
+        pairs = enumerate(zip(steps, values, strict=True))
+        metrics = [MetricPoint("m", v, 1000 + i, s) for i, (s, v) in pairs]
+        for start in range(0, 3000, 1000):  # a batch holds at most 1,000 metrics
+            log_batch(run.run_uuid, metrics=metrics[start : start + 1000])
+
+    series = downsampled_histories([r.run_uuid for r in runs], ["m"], points=40)["m"]
+
+    for number, run in enumerate(runs):
+        line = series[run.run_uuid]
+        assert len(line["value"]) <= 40
+        assert max(line["value"]) == 50.0 + number  # never thinned away
+        assert line["time"] == sorted(line["time"])
+        assert line["time"][0] == 1000 and line["time"][-1] == 1000 + 2999
+        assert line["time"][line["value"].index(50.0 + number)] == 1000 + 1234
+    assert series[runs[2].run_uuid]["step"][0] == -3000

@@ -160,13 +160,22 @@ var ModelyardCharts = (function () {
     }
     Plotly.react(plot, [{
       type: "bar", orientation: "h",
-      y: drawn.map(function (runId) { return esc(shorten(names[runId] || runId.slice(0, 8), 18)); }),
+      // Bars sit at their index: runs with the same (or same-prefixed) name get a bar each.
+      y: drawn.map(function (runId, i) { return i; }),
       x: drawn.map(function (runId) { return byRun[runId].value[0]; }),
+      customdata: drawn.map(function (runId) { return esc(names[runId] || runId.slice(0, 8)); }),
       marker: { color: drawn.map(colorOf) }, meta: drawn,
-      hovertemplate: "%{y}: %{x:.4g}<extra></extra>",
+      hovertemplate: "%{customdata}: %{x:.4g}<extra></extra>",
     }], themed({
       margin: { l: 110, r: 12, t: 8, b: 28 }, font: font, showlegend: false,
-      yaxis: { automargin: false, autorange: "reversed" }, xaxis: { nticks: 5 },
+      yaxis: {
+        automargin: false, autorange: "reversed", tickmode: "array",
+        tickvals: drawn.map(function (runId, i) { return i; }),
+        ticktext: drawn.map(function (runId) {
+          return esc(shorten(names[runId] || runId.slice(0, 8), 18));
+        }),
+      },
+      xaxis: { nticks: 5 },
     }), config);
   }
 
