@@ -72,7 +72,7 @@ class Config:
         webhook_timeout_seconds: how long one delivery may take (connect, send, answer).
         events_max_waiters: long-polls of the event stream (``wait_seconds``) that may wait at
             once in one server process; each holds one of its ``--threads`` while it waits, so
-            keep it below them. More are answered at once, with what there is.
+            keep it below them. More are refused with a 503 and ``Retry-After``.
         model_version_source_regex: when set, a model version's source must match it (as
             ``re.search``), and matching sources MLflow accepts outside the artifact root are
             accepted too (other object stores, a run's own local artifact directory); also

@@ -10,9 +10,11 @@ Following is by push (``follow=push``, the default): the thread keeps one long-p
 registry's event stream (``GET /api/2.0/modelyard/events?model=NAME&wait_seconds=...``)
 outstanding, and checks as soon as it answers with an event of the model, so a promotion is
 served within a fraction of a second. An empty answer (the wait ran out) also leads to a check,
-a safety net. When the stream fails (an older registry without it, an outage, a refusal) the
-thread falls back to polling every ``poll_interval`` and tries the stream again after a backoff
-that doubles up to ``MAX_BACKOFF_SECONDS``. ``follow=poll`` only polls.
+a safety net. When the stream fails (an older registry without it, an outage, a 503 refusal
+from a registry whose waiting long-polls are at their cap) the thread logs one warning, falls
+back to polling every ``poll_interval`` and tries the stream again after a backoff that doubles
+up to ``MAX_BACKOFF_SECONDS``. A cursor the registry sends back lower (its database was
+restored) is adopted, and leads to a check at once. ``follow=poll`` only polls.
 """
 
 from __future__ import annotations
@@ -94,10 +96,11 @@ class Watcher:
         if self._failures:
             logger.info("following %s through the registry's event stream", self.source.uri)
         self._failures = 0
+        went_back = page.next_after < self._cursor
         self._cursor = page.next_after
-        # An empty answer long before its wait ran out: the registry had no thread to spare
-        # for the wait, so pace the next one as polling would.
-        return bool(page.events) or time.monotonic() - started >= WAIT_SECONDS / 2
+        # An empty answer long before its wait ran out (an older registry answers a wait it has
+        # no thread for so, not with a 503): pace the next one as polling would.
+        return bool(page.events) or went_back or time.monotonic() - started >= WAIT_SECONDS / 2
 
     def _stream_client(self) -> Client:
         if self._stream is None:
@@ -108,7 +111,9 @@ class Watcher:
         self._failures += 1
         delay = min(MAX_BACKOFF_SECONDS, 2.0 ** (self._failures - 1))
         self._retry_push_at = time.monotonic() + delay * random.uniform(0.5, 1.0)
-        logger.warning(
+        # One warning when the stream stops working; the retries after it only at DEBUG.
+        logger.log(
+            logging.WARNING if self._failures == 1 else logging.DEBUG,
             "event stream of %s unavailable (%s): polling every %ss, retrying in %.0fs",
             self.config.tracking_uri or "the registry",
             reason,

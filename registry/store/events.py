@@ -25,7 +25,7 @@ import peewee as pw
 
 from registry.store import engine_name
 from registry.store.models import BaseModel, RegisteredModel
-from registry.store.permissions import visible_models
+from registry.store.permissions import viewer_restricted, visible_models
 
 MAX_NAME_LENGTH = 256
 
@@ -37,8 +37,8 @@ class EventRow(BaseModel):
     entity = pw.CharField(max_length=64)
     action = pw.CharField(max_length=32)
     model_name = pw.CharField(max_length=MAX_NAME_LENGTH)
-    model_id = pw.IntegerField(null=True)
-    """The model's row id when the event was recorded (permissions are by id; renames keep it)."""
+    model_id = pw.IntegerField(null=True, index=True)
+    """The model's row id (permissions are by id; renames keep it); NULL once it is deleted."""
     version = pw.IntegerField(null=True)
     payload = pw.TextField(column_name="data")
     user_id = pw.CharField(max_length=256, default="")
@@ -131,8 +131,12 @@ def readable_events_after(
     """``events_after``, keeping only events of models the request's viewer may read.
 
     Outside a request restricted to a viewer (no ``--auth``, or an admin) that is every event.
+    A deleted model's events (``model_id`` NULL) are for unrestricted readers only: its
+    permissions went with it.
     """
     query = EventRow.select().where((EventRow.id > after_id) & visible_models(EventRow.model_id))
+    if viewer_restricted():
+        query = query.where(EventRow.model_id.is_null(False))
     if model_name is not None:
         query = query.where(EventRow.model_name == model_name)
     return list(query.order_by(EventRow.id).limit(limit))
@@ -146,6 +150,15 @@ def has_event_after(after_id: int, *, model_name: str | None = None) -> bool:
         (EventRow.model_name == model_name) & (EventRow.id > after_id)
     )
     return query.limit(1).scalar() is not None
+
+
+def forget_model(model_id: int) -> None:
+    """Detach a model's events from its id; call it in the transaction that deletes the model.
+
+    A later model may get the same id (SQLite reuses it) and the model's permissions go with
+    it, so the events must no longer be judged by that id.
+    """
+    EventRow.update(model_id=None).where(EventRow.model_id == model_id).execute()
 
 
 def latest_event_id() -> int:

@@ -33,6 +33,7 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
     (7, "m0007_webhooks"),
     (8, "m0008_approvals"),
     (9, "m0009_param_tag_value_index"),
+    (10, "m0010_event_model_id_index"),
 )
 LATEST_VERSION = MIGRATIONS[-1][0]
 

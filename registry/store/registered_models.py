@@ -10,7 +10,7 @@ import peewee
 
 from registry.errors import AlreadyExists, NotFound
 from registry.store import lock_for_update, write_transaction
-from registry.store.events import record_event
+from registry.store.events import forget_model, record_event
 from registry.store.models import RegisteredModel, RegisteredModelTag
 from registry.wire import events as ev
 
@@ -174,6 +174,7 @@ def delete_registered_model(name: str, *, user_id: str = "") -> None:
             data={"name": name},
             user_id=user_id,
         )
+        forget_model(model.id)
         model.delete_instance()
 
 

@@ -82,7 +82,7 @@ class EventsRequestSchema(RequestSchema):
     event newer than ``after`` commits, or the time is up (an empty answer).
     """
 
-    after = Int64(load_default=None, validate=validate.Range(min=0))
+    after = Int64(load_default=None, validate=validate.Range(min=0, max=2**63 - 1))
     model = fields.String(load_default=None, validate=validate.Length(min=1, max=256))
     max_results = Int64(load_default=100, validate=validate.Range(min=1, max=MAX_RESULTS))
     wait_seconds = fields.Float(

@@ -6,7 +6,12 @@ to send next. With ``wait_seconds`` and nothing new, the answer waits until an e
 ``after`` commits (in any worker or replica: the wait probes the events table every
 ``POLL_SECONDS``) or the time is up. While it sleeps it holds no database connection and no
 transaction, but it does hold one of its worker's threads: at most ``events_max_waiters``
-requests wait at once per process, and the rest are answered at once.
+requests wait at once per process, and a wait beyond that is refused with a 503
+``TEMPORARILY_UNAVAILABLE`` and a ``Retry-After`` (an empty answer at once would read as "nothing
+new", and a follower would silently turn into a poller).
+
+A cursor ahead of the stream (the registry's database was restored from a backup) is answered
+at once with ``next_after`` set to the newest id, so the client follows the stream from there.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import time
 
 from flask import Blueprint, Response, jsonify
 
+from registry.errors import TemporarilyUnavailable
 from registry.gunicorn_workers import stopping
 from registry.server.api import OUR_PREFIX, config, parse
 from registry.store import db
@@ -41,8 +47,12 @@ def events() -> Response:
         return _answer([], latest_event_id())
     after = int(args["after"])
     rows, cursor = _read(after, model, limit)
-    if rows or args["wait_seconds"] <= 0 or not _enter_wait():
+    if rows or args["wait_seconds"] <= 0 or cursor < after:
         return _answer(rows, cursor)
+    if not _enter_wait():
+        raise TemporarilyUnavailable(
+            "Too many requests are waiting for events in this worker; retry later"
+        )
     try:
         deadline = time.monotonic() + args["wait_seconds"]
         while not rows and time.monotonic() < deadline and not stopping.is_set():
@@ -56,10 +66,10 @@ def events() -> Response:
 def _read(after: int, model: str | None, limit: int) -> tuple[list[EventRow], int]:
     # The newest id is read first: ids are dense and in commit order, so every event up to it
     # has committed and the query below sees all of them; with none readable, the cursor may
-    # move past them.
+    # move past them. A cursor above the newest id (a restored database) comes back to it.
     newest = latest_event_id()
     rows = readable_events_after(after, model_name=model, limit=limit)
-    return rows, (rows[-1].id if rows else max(after, newest))
+    return rows, (rows[-1].id if rows else newest)
 
 
 def _sleep_until_newer(after: int, model: str | None, deadline: float) -> bool:

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from registry.errors import AlreadyExists, InvalidParameter
-from registry.store import write_transaction
+from registry.store import lock_for_update, write_transaction
 from registry.store.events import record_event
 from registry.store.imports.entities import (
     IMPORT_COMMENT,
@@ -154,7 +155,7 @@ def import_model_version(version: ImportedModelVersion) -> None:
         "status_message": version.status_message,
     }
     with parents_imported(f"version {version.version} of '{version.name}'"), write_transaction():
-        model = RegisteredModel.get(RegisteredModel.name == version.name)
+        model = _locked_model(version.name)
         row = ModelVersion.get_or_none(
             (ModelVersion.registered_model == model.id) & (ModelVersion.version == version.version)
         )
@@ -207,7 +208,7 @@ def import_aliases(name: str, aliases: Mapping[str, int], timestamp: int) -> Non
     time per alias) and ``IMPORT_COMMENT``.
     """
     with parents_imported(f"the aliases of '{name}'"), write_transaction():
-        model = RegisteredModel.get(RegisteredModel.name == name)
+        model = _locked_model(name)
         current = {
             row.alias_name: row.version
             for row in RegisteredModelAlias.select().where(
@@ -242,6 +243,16 @@ def import_aliases(name: str, aliases: Mapping[str, int], timestamp: int) -> Non
         RegisteredModel.update(last_updated_timestamp=timestamp).where(
             RegisteredModel.id == model.id
         ).execute()
+
+
+def _locked_model(name: str) -> RegisteredModel:
+    """The model row, locked first, as every registry writer does before the event sequence.
+
+    Raises ``DoesNotExist`` (a 400 under ``parents_imported``) when the model is not imported.
+    """
+    query: Any = RegisteredModel.select().where(RegisteredModel.name == name)
+    query = lock_for_update(query)
+    return query.get()  # type: ignore[no-any-return]
 
 
 def _check_alias_targets(model: RegisteredModel, name: str, aliases: Mapping[str, int]) -> None:

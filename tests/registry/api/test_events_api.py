@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from registry.config import Config
+from registry.server.app import create_app
+from tests.conftest import _close_database
 from tests.registry_factories import API, OURS, create_model, create_version, set_alias, transition
 
 EVENTS = f"{OURS}/events"
@@ -194,7 +199,15 @@ def test_the_cursor_pages_filters_by_model_and_starts_from_now(sqlite_client: Fl
 
 @pytest.mark.parametrize(
     "query",
-    [{"after": -1}, {"after": "x"}, {"wait_seconds": 31}, {"max_results": 0}, {"model": ""}],
+    [
+        {"after": -1},
+        {"after": "x"},
+        {"after": "99999999999999999999999"},
+        {"after": 2**63},
+        {"wait_seconds": 31},
+        {"max_results": 0},
+        {"model": ""},
+    ],
 )
 def test_bad_queries_are_400(sqlite_client: FlaskClient, query: dict[str, Any]) -> None:
     response = sqlite_client.get(EVENTS, query_string={"after": 0, **query})
@@ -235,3 +248,43 @@ def test_a_long_poll_with_nothing_new_answers_empty_when_its_time_is_up(
     query = {"after": cursor, "wait_seconds": 0.2}
     answer = sqlite_client.get(EVENTS, query_string=query).json
     assert answer == {"events": [], "next_after": cursor}
+
+
+def test_a_cursor_ahead_of_the_stream_comes_back_to_its_newest_event(
+    sqlite_client: FlaskClient,
+) -> None:
+    # what a follower holds after the registry's database is restored from an older backup
+    create_model(sqlite_client)
+    newest = sqlite_client.get(EVENTS).json["next_after"]
+    for query in ({}, {"model": "m1"}, {"wait_seconds": 30}):
+        ahead = {"after": newest + 1000, **query}
+        answer = sqlite_client.get(EVENTS, query_string=ahead).json
+        assert answer == {"events": [], "next_after": newest}
+    create_model(sqlite_client, "m2")
+    (event,) = _events(sqlite_client, after=newest)
+    assert event["model_name"] == "m2"
+
+
+@pytest.fixture
+def no_waiting_client(sqlite_url: str, artifact_root: Path) -> Iterator[FlaskClient]:
+    """A registry whose long-polls may not wait at all (``events_max_waiters`` 0)."""
+    config = Config(database_url=sqlite_url, artifact_root=str(artifact_root), events_max_waiters=0)
+    application = create_app(config)
+    yield application.test_client()
+    _close_database(application.extensions["registry"].database)
+
+
+def test_a_long_poll_over_the_waiter_cap_is_refused_with_a_503_to_retry(
+    no_waiting_client: FlaskClient,
+) -> None:
+    create_model(no_waiting_client)
+    cursor = no_waiting_client.get(EVENTS).json["next_after"]
+    refused = no_waiting_client.get(EVENTS, query_string={"after": cursor, "wait_seconds": 5})
+    assert refused.status_code == 503
+    assert refused.json["error_code"] == "TEMPORARILY_UNAVAILABLE"
+    assert int(refused.headers["Retry-After"]) >= 1
+    # what needs no wait is answered as ever
+    for query in ({"after": cursor}, {"after": 0, "wait_seconds": 5}):
+        answered = no_waiting_client.get(EVENTS, query_string=query)
+        assert answered.status_code == 200, answered.json
+    assert [e["model_name"] for e in _events(no_waiting_client, wait_seconds=5)] == ["m1"]

@@ -8,6 +8,10 @@ import pytest
 
 from registry.store import db, write_transaction
 from registry.store.events import events_after, latest_event_id, record_event
+from registry.store.imports.registry import import_aliases
+from registry.store.model_versions import create_model_version
+from registry.store.models import RegisteredModelTag
+from registry.store.registered_models import create_registered_model, lock_registered_model
 
 pytestmark = pytest.mark.usefixtures("bound")
 
@@ -95,3 +99,60 @@ def test_concurrent_writers_get_dense_ids_in_commit_order(db_url: str) -> None:
     assert seen_while_a_open == []
     assert ids["b"] == ids["a"] + 1
     assert [row.action for row in events_after(0)] == ["a", "b"]
+
+
+def _someone_waits_for_a_lock(db_url: str) -> bool:
+    if db_url.startswith("postgres"):
+        query = (
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+        )
+    else:
+        query = "SELECT count(*) FROM information_schema.innodb_trx WHERE trx_state = 'LOCK WAIT'"
+    return bool(db.obj.execute_sql(query).fetchone()[0])
+
+
+def test_an_import_locks_the_model_before_the_event_sequence(db_url: str) -> None:
+    if db_url.startswith("sqlite"):
+        pytest.skip("SQLite's single writer takes no row locks")
+    # A writer (another import) holds a shared lock on the model's row, from a row referring
+    # to it, and then records its event; an import of the model's aliases meanwhile must wait
+    # for the model row while holding nothing, or the two deadlock.
+    model = create_registered_model("m1")
+    with write_transaction():
+        create_model_version(lock_registered_model("m1"), source="s3://bucket/m1")
+    database = db.obj
+    holding = threading.Event()
+    release = threading.Event()
+    errors: list[BaseException] = []
+
+    def writer() -> None:
+        try:
+            with database.connection_context(), write_transaction():
+                RegisteredModelTag.create(registered_model=model.id, key="k", value="v")
+                holding.set()
+                release.wait(30)
+                record_event(entity="x", action="writer", model_name="m1", data={})
+        except BaseException as err:  # reported by the assertion below
+            errors.append(err)
+
+    def importer() -> None:
+        try:
+            with database.connection_context():
+                import_aliases("m1", {"champion": 1}, 1)
+        except BaseException as err:
+            errors.append(err)
+
+    threads = [threading.Thread(target=writer)]
+    threads[0].start()
+    assert holding.wait(30)
+    threads.append(threading.Thread(target=importer))
+    threads[1].start()
+    while threads[1].is_alive() and not _someone_waits_for_a_lock(db_url):  # blocked by the writer
+        threads[1].join(0.02)
+    release.set()
+    for thread in threads:
+        thread.join(30)
+
+    assert errors == []
+    assert [row.action for row in events_after(0)][-2:] == ["writer", "created"]
