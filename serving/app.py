@@ -9,45 +9,59 @@ from flask import Flask, Response, g, request
 
 from registry.errors import PayloadTooLarge, error_reply
 from serving import metrics
-from serving.api import ServingState, mlflow, ops, state, v2
+from serving.api import ServingState, kserve_v1, mlflow, ops, repository, state, v2
 from serving.batching import MicroBatcher
 from serving.config import ServingConfig
 from serving.loader import LoadedModel
+from serving.models import ModelTable
 from serving.protocols import encoding, jsoncodec
-from serving.slot import ModelSlot
-from serving.watcher import Watcher
 
 logger = logging.getLogger(__name__)
 
-_PREDICTION_ROUTES = frozenset({"/invocations", "/v2/models/<name>/infer"})
+_PREDICTION_ROUTES = frozenset(
+    {
+        "/invocations",
+        "/invocations/<name>",
+        "/v2/models/<name>/infer",
+        "/v2/models/<name>/versions/<version>/infer",
+        "/v1/models/<name>:predict",
+    }
+)
 
 
 def create_app(
-    config: ServingConfig, model: LoadedModel | None = None, start: bool = True
+    config: ServingConfig,
+    model: LoadedModel | None = None,
+    start: bool = True,
+    table: ModelTable | None = None,
 ) -> Flask:
-    """Build the app serving ``config.model_uri``.
+    """Build the app serving the models ``config`` names.
 
     Args:
         config: the process configuration.
-        model: a model loaded already (before fork); None loads it in the background, and
-            ``/health`` answers 503 until it is ready.
+        model: the URI argument's model, loaded already (before fork); None loads it in the
+            background, and ``/health`` answers 503 until it is ready.
         start: start the background threads now; gunicorn passes False when the app is built
             before fork and starts them in each worker (``ServingState.start``).
+        table: the models, built already (``modelyard serve`` builds it in the master);
+            None builds it from ``config`` and ``model``.
     """
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = config.max_request_bytes
-    slot = ModelSlot(model)
+    if table is None:
+        table = ModelTable.from_config(config, model)
     batcher = (
         MicroBatcher(config.batch_max_latency_ms, config.batch_max_rows)
         if config.batch_max_latency_ms > 0
         else None
     )
-    serving_state = ServingState(config, slot, Watcher(config, slot), batcher)
+    serving_state = ServingState(config, table, batcher)
     app.extensions["serving"] = serving_state
-    for blueprint in (mlflow.bp, v2.bp, ops.bp):
+    for blueprint in (mlflow.bp, v2.bp, repository.bp, kserve_v1.bp, ops.bp):
         app.register_blueprint(blueprint)
     app.before_request(_before)
     app.after_request(_after)
+    app.teardown_request(_teardown)
     app.register_error_handler(Exception, _error_response)
     if start:
         serving_state.start()
@@ -56,6 +70,10 @@ def create_app(
 
 def _before() -> None:
     g.started = time.perf_counter()
+    rule = request.url_rule
+    if rule is not None and rule.rule in _PREDICTION_ROUTES:
+        metrics.IN_FLIGHT.inc()
+        g.in_flight = True
     limit = request.max_content_length
     length = request.content_length
     if limit is not None and length is None and request.environ.get("wsgi.input_terminated"):
@@ -72,20 +90,27 @@ def _before() -> None:
 def _after(response: Response) -> Response:
     served = g.get("model")
     if served is None:
-        served = state().slot.current
+        single = state().table.single
+        served = single.slot.current if single is not None else None
     if served is not None:
         response.headers["X-Model-Version"] = served.version
         response.headers["X-Model-Run-Id"] = served.run_id
     route = request.url_rule.rule if request.url_rule is not None else "<unmatched>"
     status = response.status_code
-    metrics.REQUESTS.labels(route, request.method, str(status)).inc()
-    metrics.LATENCY.labels(route).observe(time.perf_counter() - g.get("started", 0.0))
+    name = g.get("model_name", "")
+    metrics.REQUESTS.labels(route, request.method, str(status), name).inc()
+    metrics.LATENCY.labels(route, name).observe(time.perf_counter() - g.get("started", 0.0))
     if status >= 400 and route in _PREDICTION_ROUTES:
-        metrics.PREDICTION_ERRORS.labels(g.get("error_code", str(status))).inc()
+        metrics.PREDICTION_ERRORS.labels(g.get("error_code", str(status)), name).inc()
     accept = request.headers.get("Accept-Encoding")
     if accept is not None:
         _compress(response, accept)
     return response
+
+
+def _teardown(_: BaseException | None) -> None:
+    if g.pop("in_flight", False):
+        metrics.IN_FLIGHT.dec()
 
 
 def _compress(response: Response, accept: str) -> None:
@@ -103,9 +128,9 @@ def _compress(response: Response, accept: str) -> None:
 
 
 def _error_response(exc: BaseException) -> Response:
-    # The one error body (registry.errors.error_reply); the Open Inference Protocol's routes
-    # add {"error": "..."}, the body its clients read.
-    oip = request.path.startswith("/v2")
+    # The one error body (registry.errors.error_reply); the Open Inference Protocol's and
+    # KServe V1's routes add {"error": "..."}, the body their clients read.
+    oip = request.path.startswith(("/v2", "/v1"))
     reply = error_reply(exc, oip=oip, where=f"{request.method} {request.path}")
     response = Response(jsoncodec.dumps(reply.body), status=reply.status, headers=reply.headers)
     response.mimetype = "application/json"

@@ -1,4 +1,4 @@
-"""``modelyard serve URI``: a prediction server for one model under gunicorn.
+"""``modelyard serve URI``: a prediction server for one model, or several, under gunicorn.
 
 The ``modelyard`` command finds this through the ``modelyard.commands`` entry point group
 (pyproject.toml), so the registry's CLI never imports serving.
@@ -16,7 +16,6 @@ from typing import Any
 
 import click
 
-from registry.errors import RegistryError
 from serving.config import ServingConfig
 
 
@@ -34,19 +33,49 @@ from serving.config import ServingConfig
     default=None,
     help="Registry to resolve runs:/ and models:/ URIs (or MLFLOW_TRACKING_URI).",
 )
+@click.option(
+    "--model",
+    "models",
+    multiple=True,
+    metavar="NAME=URI",
+    help="Also serve URI as NAME (repeatable; or SERVING_MODELS).",
+)
+@click.option(
+    "--models-file",
+    default=None,
+    help="YAML or JSON file of models to serve: a map of name to URI.",
+)
+@click.option(
+    "--allow-repository-changes/--no-allow-repository-changes",
+    default=None,
+    help="Accept POST /v2/repository/models/{name}/load and /unload (off by default).",
+)
+@click.option(
+    "--grpc-port",
+    type=click.IntRange(min=0, max=65535),
+    default=None,
+    help="Port of the gRPC inference server (8081; 0 = no gRPC).",
+)
 @click.option("--env-manager", default=None, hidden=True)
-def serve(model_uri: str | None, model_uri_option: str | None, **flags: Any) -> None:
+def serve(
+    model_uri: str | None, model_uri_option: str | None, models: tuple[str, ...], **flags: Any
+) -> None:
     """Serve MODEL_URI: runs:/, models:/name/version|Stage, models:/name@alias, m-<id>, a dir.
 
+    Several models: --model NAME=URI (repeatable) or --models-file, with or without MODEL_URI.
     Settings also come from SERVING_* variables (see the README's serving section).
     """
     flags.pop("env_manager")
     try:
-        config = ServingConfig.from_env(model_uri=model_uri or model_uri_option, **flags)
+        config = ServingConfig.from_env(
+            model_uri=model_uri or model_uri_option, models=",".join(models) or None, **flags
+        )
     except ValueError as err:
         raise click.UsageError(str(err)) from None
-    if not config.model_uri:
-        raise click.UsageError("Missing MODEL_URI (or SERVING_MODEL_URI).")
+    if not (config.model_uri or config.models or config.models_file):
+        raise click.UsageError(
+            "Missing MODEL_URI (or SERVING_MODEL_URI), --model NAME=URI or --models-file."
+        )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     # The watcher polls the registry every few seconds; one log line per poll is noise.
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -60,7 +89,7 @@ def serve(model_uri: str | None, model_uri_option: str | None, **flags: Any) -> 
     config = dataclasses.replace(config, prometheus_multiproc_dir=multiproc_dir)
     master = os.getpid()
     try:
-        _run(config)
+        _run(config, os.path.join(work_dir, "models.json"))
     finally:
         # A gunicorn worker leaves through this frame too (SystemExit): only the master, once
         # its workers are gone, may remove what they write to.
@@ -76,23 +105,37 @@ def _use_multiprocess_metrics() -> None:
     values.ValueClass = values.get_value_class()  # type: ignore[no-untyped-call]
 
 
-def _run(config: Any) -> None:
-    from serving.gunicorn_app import preload, run_server
-    from serving.loader import ModelSource
+def _run(config: Any, state_file: str) -> None:
+    from serving.gunicorn_app import build_table, check_grpc_port, run_server
+    from serving.models import ModelFailed
 
     try:
-        model = preload(config) if config.preload else None
-        if model is None:
-            ModelSource(config.model_uri, config.tracking_uri).resolve()
-    except RegistryError as err:
-        _fail(config.model_uri, err.message)
-    except Exception as err:
-        _fail(config.model_uri, f"{type(err).__name__}: {err}")
-    version = f" version {model.version}" if model else ""
-    click.echo(
-        f"Modelyard serving {config.model_uri}{version} on http://{config.host}:{config.port}"
-    )
-    run_server(config, model)
+        check_grpc_port(config)
+    except OSError as err:
+        raise click.UsageError(
+            f"cannot use gRPC port {config.grpc_port} ({err.strerror or err}): pass --grpc-port"
+            " with a free port, or --grpc-port 0 for no gRPC."
+        ) from None
+    try:
+        table = build_table(config, state_file)
+    except ModelFailed as err:
+        _fail(err.uri, err.message)
+    except ValueError as err:
+        raise click.UsageError(str(err)) from None
+    url = f"http://{config.host}:{config.port}"
+    if config.grpc_port:
+        url += f" (gRPC on {config.host}:{config.grpc_port})"
+    for served in table.served():
+        current = served.slot.current
+        version = f" version {current.version}" if current else ""
+        click.echo(f"Modelyard serving {served.uri}{version} as {served.name} on {url}")
+    if config.allow_repository_changes and not config.repository_token:
+        click.echo(
+            "Warning: --allow-repository-changes without SERVING_REPOSITORY_TOKEN: anyone who"
+            " can reach the port may load and unload models.",
+            err=True,
+        )
+    run_server(config, table)
 
 
 def _fail(uri: str, message: str) -> None:

@@ -21,6 +21,10 @@ class ServingConfig:
 
     Attributes:
         model_uri: what to serve: ``runs:/``, ``models:/`` URIs or a local model directory.
+        models: more models to serve, as ``NAME=URI`` pairs separated by commas or whitespace
+            (``--model NAME=URI``, repeatable).
+        models_file: a YAML or JSON file of models to serve: a map of name to URI, or a list
+            of ``{"name", "uri"}`` objects.
         tracking_uri: registry to resolve ``runs:/`` and ``models:/`` URIs against.
         host: address the server binds to.
         port: port the server binds to.
@@ -47,9 +51,16 @@ class ServingConfig:
             models, custom pyfunc models); off, only skops and native xgboost models load.
         extra_columns: what ``/invocations`` does with a column the signature does not declare:
             ``reject`` (400, so a misspelt column is never ignored) or ``drop`` (MLflow's way).
+        allow_repository_changes: accept the model repository extension's ``load`` and
+            ``unload`` calls (off: they answer 403).
+        repository_token: when set, ``load`` and ``unload`` need ``Authorization: Bearer``
+            with this token.
+        grpc_port: port of the Open Inference Protocol's gRPC server (0 = no gRPC).
     """
 
     model_uri: str = ""
+    models: str = ""
+    models_file: str = ""
     tracking_uri: str = ""
     host: str = "127.0.0.1"
     port: int = 8080
@@ -67,6 +78,9 @@ class ServingConfig:
     prometheus_multiproc_dir: str = ""
     allow_pickle: bool = False
     extra_columns: str = "reject"
+    allow_repository_changes: bool = False
+    repository_token: str = dataclasses.field(default="", repr=False)  # a secret
+    grpc_port: int = 8081
 
     def __post_init__(self) -> None:
         if self.extra_columns not in EXTRA_COLUMNS:
@@ -75,6 +89,8 @@ class ServingConfig:
             )
         if self.follow not in FOLLOW_MODES:
             raise ValueError(f"SERVING_FOLLOW={self.follow!r}: use {' or '.join(FOLLOW_MODES)}")
+        if not 0 <= self.grpc_port <= 65535:
+            raise ValueError(f"SERVING_GRPC_PORT={self.grpc_port}: use 0 (no gRPC) to 65535")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> ServingConfig:

@@ -1,14 +1,16 @@
 """Run the serving app under gunicorn from a ``ServingConfig`` (no config file), with hooks.
 
-With ``preload`` the master loads the model once before forking, so workers share its memory
-pages; each worker then starts its own watcher and batcher threads (threads do not survive
-fork). ``child_exit`` drops a dead worker's live gauges from the multiprocess metrics. A worker
-whose master dies exits at once instead of serving on, unsupervised, for its graceful timeout.
+The master builds the ``ModelTable``; with ``preload`` it loads every model once before
+forking, so workers share their memory pages. Each worker then starts its own watcher, batcher
+and model-table threads (threads do not survive fork). ``child_exit`` drops a dead worker's
+live gauges from the multiprocess metrics. A worker whose master dies exits at once instead of
+serving on, unsupervised, for its graceful timeout.
 """
 
 from __future__ import annotations
 
 import gc
+import socket
 from typing import Any
 
 from flask import Flask
@@ -17,15 +19,18 @@ from gunicorn.app.base import BaseApplication
 from registry.gunicorn_workers import WORKER_CLASS, exit_with_master
 from serving import metrics
 from serving.config import ServingConfig
-from serving.loader import LoadedModel, ModelSource
+from serving.models import ModelTable
+
+GRPC_GRACE_SECONDS = 10.0
+"""How long a stopping worker lets gRPC calls in flight finish."""
 
 
 class ServingServer(BaseApplication):  # type: ignore[misc]
-    """A gunicorn application whose workers serve one model."""
+    """A gunicorn application whose workers serve the models of one ``ModelTable``."""
 
-    def __init__(self, config: ServingConfig, model: LoadedModel | None) -> None:
+    def __init__(self, config: ServingConfig, table: ModelTable) -> None:
         self.serving_config = config
-        self.model = model
+        self.table = table
         super().__init__()
 
     def load_config(self) -> None:
@@ -41,10 +46,11 @@ class ServingServer(BaseApplication):  # type: ignore[misc]
             "keepalive": 30,
             "accesslog": None,
             "control_socket_disable": True,
-            "preload_app": self.model is not None,
+            "preload_app": config.preload,
             "post_fork": exit_with_master,
             "post_worker_init": _post_worker_init,
             "child_exit": _child_exit,
+            "worker_exit": _worker_exit,
         }
         for key, value in settings.items():
             self.cfg.set(key, value)
@@ -53,36 +59,66 @@ class ServingServer(BaseApplication):  # type: ignore[misc]
         """Build the app (in the master when preloading, else in each worker)."""
         from serving.app import create_app
 
-        return create_app(self.serving_config, self.model, start=self.model is None)
+        config = self.serving_config
+        return create_app(config, table=self.table, start=not config.preload)
 
 
 def _post_worker_init(worker: Any) -> None:
+    state = worker.wsgi.extensions["serving"]
     if worker.cfg.preload_app:
-        worker.wsgi.extensions["serving"].start()
+        state.start()
+    # gRPC's threads do not survive fork: each worker binds the port itself (SO_REUSEPORT).
+    state.start_grpc()
+
+
+def _worker_exit(server: Any, worker: Any) -> None:
+    wsgi = getattr(worker, "wsgi", None)
+    if wsgi is not None:
+        wsgi.extensions["serving"].stop_grpc(GRPC_GRACE_SECONDS)
 
 
 def _child_exit(server: Any, worker: Any) -> None:
     metrics.mark_process_dead(worker.pid, server.app.serving_config.prometheus_multiproc_dir)
 
 
-def preload(config: ServingConfig) -> LoadedModel:
-    """Load the model in the master (before fork) and record its load time.
+def build_table(config: ServingConfig, state_file: str) -> ModelTable:
+    """The models to serve, built in the master; with ``preload``, every one loaded now.
 
     Raises:
-        RegistryError: the URI names nothing or the tracking server is unreachable.
+        ValueError: the models are badly named (``model_specs``).
+        ModelFailed: a URI names nothing, the tracking server is unreachable, or (with
+            ``preload``) a model does not load.
     """
-    model = ModelSource(
-        config.model_uri, config.tracking_uri, allow_pickle=config.allow_pickle
-    ).load()
-    metrics.LOAD_SECONDS.observe(model.load_seconds)
+    if not config.preload:
+        return ModelTable.from_config(config, resolve=True, state_file=state_file)
+    table = ModelTable.from_config(config, load=True, state_file=state_file)
     # Move the million-odd objects of the ML libraries out of the collector's reach: full
     # collections stop scanning them (long pauses under load), and workers stop dirtying
     # the shared pages that hold them (copy-on-write).
     gc.collect()
     gc.freeze()
-    return model
+    return table
 
 
-def run_server(config: ServingConfig, model: LoadedModel | None) -> None:
+def check_grpc_port(config: ServingConfig) -> None:
+    """Fail before forking when the gRPC port is taken.
+
+    Workers bind it with ``SO_REUSEPORT``, which would silently share it with another
+    ``modelyard serve`` of the same user; a plain bind here refuses any listener at all.
+
+    Raises:
+        OSError: the port is in use or the address is not ours.
+    """
+    if not config.grpc_port:
+        return
+    family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # SO_REUSEADDR: a connection of an earlier server lingering in TIME_WAIT is no
+        # listener; a listening socket still refuses the bind.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((config.host, config.grpc_port))
+
+
+def run_server(config: ServingConfig, table: ModelTable) -> None:
     """Serve until stopped."""
-    ServingServer(config, model).run()
+    ServingServer(config, table).run()

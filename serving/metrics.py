@@ -18,20 +18,25 @@ from prometheus_client import (
 
 REQUESTS = Counter(
     "modelyard_serving_requests_total",
-    "HTTP requests answered, by route, method and status code.",
-    ["route", "method", "status"],
+    'HTTP requests answered, by route, method, status code and model ("" for none).',
+    ["route", "method", "status", "model"],
 )
 LATENCY = Histogram(
     "modelyard_serving_request_duration_seconds",
-    "Time from reading the request to returning the response, by route.",
-    ["route"],
+    "Time from reading the request to returning the response, by route and model.",
+    ["route", "model"],
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
-ROWS = Counter("modelyard_serving_rows_predicted_total", "Rows the model predicted on.")
+ROWS = Counter("modelyard_serving_rows_predicted_total", "Rows each model predicted on.", ["model"])
 PREDICTION_ERRORS = Counter(
     "modelyard_serving_prediction_errors_total",
-    "Requests that did not get predictions, by error code.",
-    ["error_code"],
+    'Requests that did not get predictions, by error code and model ("" when none was found).',
+    ["error_code", "model"],
+)
+IN_FLIGHT = Gauge(
+    "modelyard_serving_in_flight_requests",
+    "Prediction requests being answered now, summed over live workers.",
+    multiprocess_mode="livesum",
 )
 BATCH_SIZE = Histogram(
     "modelyard_serving_batch_requests",
@@ -45,17 +50,20 @@ LOAD_SECONDS = Histogram(
 )
 LOAD_FAILURES = Counter(
     "modelyard_serving_model_load_failures_total",
-    "Model versions that failed to load (the previous version kept serving).",
+    "Model versions that failed to load (the previous version kept serving), by model.",
+    ["model"],
 )
 MODEL_VERSION = Gauge(
     "modelyard_serving_model_version_info",
-    "1 for the model version a live worker is serving, 0 for versions it no longer serves.",
-    ["name", "version", "run_id"],
+    "1 for the model version a live worker is serving, 0 for versions it no longer serves;"
+    " name is the registered name, model the name it is served under.",
+    ["name", "version", "run_id", "model"],
     multiprocess_mode="livemax",
 )
 LAST_LOAD_FAILED = Gauge(
     "modelyard_serving_last_load_failed",
-    "1 when the latest attempt to load a new version failed in some live worker.",
+    "1 when the latest attempt to load a new version of a model failed in some live worker.",
+    ["model"],
     multiprocess_mode="livemax",
 )
 

@@ -10,10 +10,15 @@ _ERROR = {"$ref": "#/components/responses/Error"}
 _JSON_OK = {"description": "OK", "content": {"application/json": {}}}
 
 
-def _op(summary: str, responses: dict[str, Any], body: dict[str, Any] | None = None) -> Any:
+def _op(
+    summary: str,
+    responses: dict[str, Any],
+    body: dict[str, Any] | None = None,
+    required: bool = True,
+) -> Any:
     operation: dict[str, Any] = {"summary": summary, "responses": responses}
     if body is not None:
-        operation["requestBody"] = {"required": True, "content": body}
+        operation["requestBody"] = {"required": required, "content": body}
     return operation
 
 
@@ -74,21 +79,98 @@ _INFER_BODY = {
     }
 }
 _PREDICT_ERRORS = {"400": _ERROR, "404": _ERROR, "413": _ERROR, "415": _ERROR, "503": _ERROR}
+_CHANGE_ERRORS = {"400": _ERROR, "401": _ERROR, "403": _ERROR, "404": _ERROR}
+_MODEL_HEADER = {
+    "name": "X-Model-Name",
+    "in": "header",
+    "required": False,
+    "description": "The model to predict with; needed when several models are served.",
+    "schema": {"type": "string"},
+}
+_V1_BODY = {
+    "application/json": {
+        "schema": {"type": "object", "properties": {"instances": {"type": "array"}}},
+        "example": {"instances": [[1.0, 2.0]]},
+    }
+}
+_INDEX_BODY = {
+    "application/json": {
+        "schema": {"type": "object", "properties": {"ready": {"type": "boolean"}}},
+    }
+}
+_LOAD_BODY = {
+    "application/json": {
+        "schema": {
+            "type": "object",
+            "properties": {
+                "parameters": {
+                    "type": "object",
+                    "properties": {"uri": {"type": "string", "example": "models:/churn@champion"}},
+                }
+            },
+        },
+    }
+}
 
 
 def openapi_document() -> dict[str, Any]:
     """Describe every endpoint of the serving process."""
     ready = {"200": _JSON_OK, "503": _ERROR}
+    invocations = _op(
+        "Predict (MLflow scoring protocol): {'predictions': [...]}",
+        {"200": _JSON_OK, **_PREDICT_ERRORS},
+        _INVOCATIONS_BODY,
+    )
+    named = _v2_name(("name",))
     paths: dict[str, Any] = {
-        "/invocations": {
+        "/invocations": {"post": {**invocations, "parameters": [_MODEL_HEADER]}},
+        "/invocations/{name}": {"post": {**invocations, "parameters": named}},
+        "/ping": {"get": _op("200 once every model is loaded", ready)},
+        "/health": {"get": _op("Served versions and last reload errors", ready)},
+        "/v1/models": {"get": _op("KServe V1: the names of the models served", {"200": _JSON_OK})},
+        "/v1/models/{name}": {
+            "get": {
+                **_op("KServe V1 model readiness", {**ready, "404": _ERROR}),
+                "parameters": named,
+            }
+        },
+        "/v1/models/{name}:predict": {
+            "post": {
+                **_op(
+                    "KServe V1 predict: {'instances': [...]} in, {'predictions': [...]} out",
+                    {"200": _JSON_OK, **_PREDICT_ERRORS},
+                    _V1_BODY,
+                ),
+                "parameters": named,
+            }
+        },
+        "/v2/repository/index": {
             "post": _op(
-                "Predict (MLflow scoring protocol): {'predictions': [...]}",
-                {"200": _JSON_OK, **_PREDICT_ERRORS},
-                _INVOCATIONS_BODY,
+                "Model repository: every model's name, version, state and reason",
+                {"200": _JSON_OK, "400": _ERROR},
+                _INDEX_BODY,
+                required=False,
             )
         },
-        "/ping": {"get": _op("200 once the model is loaded", ready)},
-        "/health": {"get": _op("Served version and last reload error", ready)},
+        "/v2/repository/models/{name}/load": {
+            "post": {
+                **_op(
+                    "Model repository: load a model again, or add one at parameters.uri",
+                    {"200": _JSON_OK, **_CHANGE_ERRORS},
+                    _LOAD_BODY,
+                    required=False,
+                ),
+                "parameters": named,
+            }
+        },
+        "/v2/repository/models/{name}/unload": {
+            "post": {
+                **_op(
+                    "Model repository: stop serving a model", {"200": _JSON_OK, **_CHANGE_ERRORS}
+                ),
+                "parameters": named,
+            }
+        },
         "/version": {"get": _op("MLflow protocol version", {"200": {"description": "OK"}})},
         "/metrics": {
             "get": _op("Prometheus metrics of all workers", {"200": {"description": "OK"}})

@@ -19,15 +19,23 @@ class ModelSlot:
     finishes on it while new requests get the new one.
     """
 
-    def __init__(self, model: LoadedModel | None = None) -> None:
+    def __init__(self, model: LoadedModel | None = None, served_as: str = "") -> None:
         self.current: LoadedModel | None = model
+        self.served_as = served_as
+        """The name the model is served under (its ``model`` label in metrics)."""
         self.load_error: str = ""
         self.failed_version: str = ""
 
     def publish(self) -> None:
         """Report the current model in this process's metrics (call once per worker)."""
         if self.current is not None:
-            _version_gauge(self.current).set(1)
+            self._version_gauge(self.current).set(1)
+
+    def retire(self) -> None:
+        """Stop reporting the current model (it is unloaded); readers holding it finish."""
+        if self.current is not None:
+            self._version_gauge(self.current).set(0)
+        self.current = None
 
     def swap(self, model: LoadedModel) -> None:
         """Serve ``model`` from now on and record the load in metrics."""
@@ -36,10 +44,10 @@ class ModelSlot:
         self.load_error = ""
         self.failed_version = ""
         metrics.LOAD_SECONDS.observe(model.load_seconds)
-        metrics.LAST_LOAD_FAILED.set(0)
-        _version_gauge(model).set(1)
+        metrics.LAST_LOAD_FAILED.labels(self.served_as).set(0)
+        self._version_gauge(model).set(1)
         if old is not None and _labels(old) != _labels(model):
-            _version_gauge(old).set(0)
+            self._version_gauge(old).set(0)
         logger.info(
             "serving %s version %s (loaded in %.2fs)", model.uri, model.version, model.load_seconds
         )
@@ -48,14 +56,13 @@ class ModelSlot:
         """Remember that ``version`` failed to load; the current model keeps serving."""
         self.load_error = error
         self.failed_version = version
-        metrics.LOAD_FAILURES.inc()
-        metrics.LAST_LOAD_FAILED.set(1)
+        metrics.LOAD_FAILURES.labels(self.served_as).inc()
+        metrics.LAST_LOAD_FAILED.labels(self.served_as).set(1)
         logger.error("could not load version %s: %s", version or "?", error)
+
+    def _version_gauge(self, model: LoadedModel) -> Gauge:
+        return metrics.MODEL_VERSION.labels(*_labels(model), self.served_as)
 
 
 def _labels(model: LoadedModel) -> tuple[str, str, str]:
     return (model.name, model.version, model.run_id)
-
-
-def _version_gauge(model: LoadedModel) -> Gauge:
-    return metrics.MODEL_VERSION.labels(*_labels(model))

@@ -1,10 +1,11 @@
 """Load the model in the background and follow a stage or alias as it moves.
 
-One daemon thread per worker, started after fork. It loads the model if the worker has none,
-then, for ``models:/name/Stage`` and ``models:/name@alias``, checks the registry whenever the
-model may have changed. When the target points at another version, the new version loads
-beside the old one and replaces it with one reference assignment (``ModelSlot.swap``). A
-version that fails to load is not swapped in and not retried until the target moves again.
+One daemon thread per served model in each worker, started after fork. It loads the model if
+the worker has none, then, for ``models:/name/Stage`` and ``models:/name@alias``, checks the
+registry whenever the model may have changed. When the target points at another version, the
+new version loads beside the old one and replaces it with one reference assignment
+(``ModelSlot.swap``). A version that fails to load is not swapped in and not retried until the
+target moves again. ``stop`` ends the thread when the model is unloaded.
 
 Following is by push (``follow=push``, the default): the thread keeps one long-poll of the
 registry's event stream (``GET /api/2.0/modelyard/events?model=NAME&wait_seconds=...``)
@@ -41,14 +42,14 @@ MAX_BACKOFF_SECONDS = 60.0
 class Watcher:
     """Loads and follows the served model for one worker."""
 
-    def __init__(self, config: ServingConfig, slot: ModelSlot) -> None:
+    def __init__(self, config: ServingConfig, slot: ModelSlot, uri: str | None = None) -> None:
+        uri = config.model_uri if uri is None else uri
         self.config = config
         self.slot = slot
-        self.follows = is_followable(config.model_uri)
-        self.source = ModelSource(
-            config.model_uri, config.tracking_uri, allow_pickle=config.allow_pickle
-        )
-        self.model_name = _model_name(config.model_uri)
+        self.follows = is_followable(uri)
+        self.source = ModelSource(uri, config.tracking_uri, allow_pickle=config.allow_pickle)
+        self.model_name = _model_name(uri)
+        self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
         self._stream: Client | None = None
         self._cursor: int | None = None
@@ -62,12 +63,16 @@ class Watcher:
         self._thread = threading.Thread(target=self._run, name="model-watcher", daemon=True)
         self._thread.start()
 
+    def stop(self) -> None:
+        """Stop following (the model is unloaded): the thread ends after its current wait."""
+        self._stopped.set()
+
     def _run(self) -> None:
-        while self.slot.current is None:
+        while self.slot.current is None and not self._stopped.is_set():
             self.check()
             if self.slot.current is None:
-                time.sleep(self.config.poll_interval)
-        while self.follows:
+                self._stopped.wait(self.config.poll_interval)
+        while self.follows and not self._stopped.is_set():
             self.wait_for_change()
             self.check()
 
@@ -75,7 +80,7 @@ class Watcher:
         """Return when the target may have moved: an event of its model, or a poll interval."""
         pushing = self.config.follow == "push" and time.monotonic() >= self._retry_push_at
         if not pushing or not self._long_poll():
-            time.sleep(self.config.poll_interval)
+            self._stopped.wait(self.config.poll_interval)
 
     def _long_poll(self) -> bool:
         """One request of the event stream; False when it failed or answered at once, empty."""
@@ -123,6 +128,8 @@ class Watcher:
 
     def check(self) -> None:
         """Resolve the URI once; load and swap in the version it names if it is new."""
+        if self._stopped.is_set():
+            return
         try:
             target = self.source.resolve()
         except RegistryError as err:
@@ -141,7 +148,8 @@ class Watcher:
         except Exception as err:
             self.slot.record_failure(version, f"{type(err).__name__}: {err}")
             return
-        self.slot.swap(model)
+        if not self._stopped.is_set():
+            self.slot.swap(model)
 
 
 def _model_name(uri: str) -> str:

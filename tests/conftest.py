@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import sys
@@ -16,6 +17,10 @@ from registry.config import Config
 from tests import databases
 
 ENGINES = ("sqlite", "postgres", "mysql")
+
+# Every `modelyard serve` a test starts inherits this: without it each would bind gRPC's
+# default port 8081, and two at once would be refused. gRPC tests pass a free port.
+os.environ.setdefault("SERVING_GRPC_PORT", "0")
 
 
 @pytest.hookimpl(tryfirst=True, optionalhook=True)

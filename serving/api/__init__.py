@@ -3,33 +3,54 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from flask import current_app, g, request
 
-from registry.errors import ModelNotReady
+from registry.errors import BadRequest, ModelNotReady, NotFound
+from serving import metrics, scoring
 from serving.batching import MicroBatcher
 from serving.config import ServingConfig
 from serving.loader import LoadedModel
+from serving.models import ModelTable, current_of
 from serving.protocols.encoding import decode_body
-from serving.slot import ModelSlot
-from serving.watcher import Watcher
+from serving.protocols.mlflow import CONTENT_TYPE_CSV, parse_invocation
+
+MODEL_HEADER = "X-Model-Name"
+"""The request header naming the model ``/invocations`` predicts with."""
 
 
 @dataclasses.dataclass
 class ServingState:
-    """What a worker shares between requests: config, the model slot, background threads."""
+    """What a worker shares between requests: config, the models, the batcher thread."""
 
     config: ServingConfig
-    slot: ModelSlot
-    watcher: Watcher
+    table: ModelTable
     batcher: MicroBatcher | None
+    grpc_server: Any = None
 
     def start(self) -> None:
-        """Start the watcher and batcher threads and publish the model (once per worker)."""
-        self.slot.publish()
-        self.watcher.start()
+        """Start the watcher and batcher threads and publish the models (once per worker)."""
+        self.table.start()
         if self.batcher is not None:
             self.batcher.start()
+
+    def start_grpc(self) -> None:
+        """Serve the Open Inference Protocol over gRPC on ``grpc_port`` (a worker, after fork).
+
+        Raises:
+            OSError: the port cannot be bound.
+        """
+        if self.config.grpc_port and self.grpc_server is None:
+            from serving.grpc.server import start
+
+            self.grpc_server = start(self.config, self.table)
+
+    def stop_grpc(self, grace: float) -> None:
+        """Stop taking gRPC calls and let those in flight finish for up to ``grace`` seconds."""
+        if self.grpc_server is not None:
+            self.grpc_server.stop(grace).wait(grace)
+            self.grpc_server = None
 
 
 def state() -> ServingState:
@@ -38,21 +59,48 @@ def state() -> ServingState:
     return serving_state
 
 
-def model() -> LoadedModel:
+def model(name: str | None = None, version: str | None = None) -> LoadedModel:
     """The model for this request: taken once, so a swap mid-request cannot mix versions.
 
+    Args:
+        name: the model's name; None for the only model served.
+        version: the version the request asks for, if any.
+
     Raises:
-        ModelNotReady: no model is loaded yet.
+        NotFound: no model (or version) of that name is served.
+        BadRequest: several models are served and the request names none.
+        ModelNotReady: the model is not loaded yet.
     """
-    taken: LoadedModel | None = g.get("model")
-    if taken is None:
-        slot = state().slot
-        taken = slot.current
-        if taken is None:
-            detail = f": {slot.load_error}" if slot.load_error else ""
-            raise ModelNotReady(f"The model is not loaded yet{detail}")
-        g.model = taken
+    table = state().table
+    served = table.single if name is None else table.get(name)
+    if served is None:
+        if name is None:
+            raise BadRequest(
+                f"Several models are served here: name one in the {MODEL_HEADER} header"
+                " (or the path /invocations/{name})."
+            )
+        raise NotFound(f"Model '{name}' is not served here.")
+    g.model_name = served.name
+    taken = current_of(served, version)
+    g.model = taken
     return taken
+
+
+def require_every_model() -> None:
+    """Return once every model that should be loaded is (what the server readiness probes say).
+
+    Raises:
+        ModelNotReady: naming the models not loaded yet (with its load error, for one).
+    """
+    table = state().table
+    if table.ready():
+        return
+    waiting = [m for m in table.served() if m.wanted and m.slot.current is None]
+    if len(waiting) == 1:
+        current_of(waiting[0])  # raises, with the model's load error
+    elif waiting:
+        names = ", ".join(m.name for m in waiting)
+        raise ModelNotReady(f"Models not loaded yet: {names}.")
 
 
 def request_body() -> bytes:
@@ -68,3 +116,30 @@ def request_body() -> bytes:
     if encoding is None:
         return body
     return decode_body(body, encoding, state().config.max_request_bytes)
+
+
+def predict_invocation(served: LoadedModel, content_type: str | None) -> Invocation:
+    """Decode an MLflow-style body (JSON or CSV) and predict on it, as ``/invocations`` does.
+
+    Raises:
+        RegistryError: as ``parse_invocation`` and ``scoring.predict`` raise for a bad request.
+    """
+    predictor = served.predictor
+    config = state().config
+    is_csv = (content_type or "").startswith(CONTENT_TYPE_CSV)
+    dtypes = predictor.csv_dtypes if is_csv else None
+    inp = parse_invocation(request_body(), content_type, config.max_request_rows, dtypes)
+    inp, warning = scoring.with_input_params(inp, predictor)
+    drop = config.extra_columns == "drop"
+    predictions = scoring.predict(predictor, inp, drop_extra=drop, batcher=state().batcher)
+    metrics.ROWS.labels(g.model_name).inc(inp.row_count)
+    return Invocation(predictions, inp.kind, warning)
+
+
+@dataclasses.dataclass(frozen=True)
+class Invocation:
+    """What ``predict_invocation`` found: the predictions, the input's kind, a Warning value."""
+
+    predictions: Any
+    kind: str
+    warning: str | None

@@ -7,11 +7,11 @@ from typing import Any
 import numpy as np
 from flask import Blueprint, Response, request
 
-from registry.errors import BadRequest, NotFound
+from registry.errors import BadRequest
 from registry.models.model_input import ModelInput
 from serving import metrics, scoring
-from serving.api import model, request_body, state
-from serving.loader import LoadedModel, Predictor
+from serving.api import model, request_body, require_every_model, state
+from serving.loader import Predictor
 from serving.protocols import jsoncodec
 from serving.protocols.v2 import (
     infer_response,
@@ -25,31 +25,18 @@ from serving.version import __version__
 
 bp = Blueprint("v2", __name__, url_prefix="/v2")
 
+REPOSITORY_EXTENSION = "model_repository"
+
 
 def _json(body: Any) -> Response:
     return Response(jsoncodec.dumps(body), mimetype="application/json")
 
 
-def model_name() -> str:
-    """The name V2 paths use for the served model."""
-    config = state().config
-    current = state().slot.current
-    return config.model_name or (current.name if current and current.name else "model")
-
-
-def _named(name: str, version: str | None = None) -> LoadedModel:
-    served = model()
-    if name != model_name():
-        raise NotFound(f"Model '{name}' is not served here; this server serves '{model_name()}'.")
-    if version is not None and version != served.version:
-        raise NotFound(f"Model '{name}' version '{version}' is not served; {served.version} is.")
-    return served
-
-
 @bp.get("")
 def server_metadata() -> Response:
     """Server metadata: name, version and protocol extensions."""
-    return _json({"name": "modelyard", "version": __version__, "extensions": [EXTENSION]})
+    extensions = [EXTENSION, REPOSITORY_EXTENSION]
+    return _json({"name": "modelyard", "version": __version__, "extensions": extensions})
 
 
 @bp.get("/health/live")
@@ -60,8 +47,8 @@ def live() -> Response:
 
 @bp.get("/health/ready")
 def ready() -> Response:
-    """200 once the model is loaded, 503 before."""
-    model()
+    """200 once every model is loaded, 503 before."""
+    require_every_model()
     return _json({"ready": True})
 
 
@@ -69,7 +56,7 @@ def ready() -> Response:
 @bp.get("/models/<name>/versions/<version>/ready")
 def model_ready(name: str, version: str | None = None) -> Response:
     """200 when this model (and version) is loaded and served."""
-    _named(name, version)
+    model(name, version)
     return _json({"name": name, "ready": True})
 
 
@@ -77,7 +64,7 @@ def model_ready(name: str, version: str | None = None) -> Response:
 @bp.get("/models/<name>/versions/<version>")
 def model_metadata(name: str, version: str | None = None) -> Response:
     """Name, versions, platform and the input and output tensors of the model's signature."""
-    served = _named(name, version)
+    served = model(name, version)
     signature = served.predictor.signature
     return _json(
         {
@@ -94,7 +81,7 @@ def model_metadata(name: str, version: str | None = None) -> Response:
 @bp.post("/models/<name>/versions/<version>/infer")
 def infer(name: str, version: str | None = None) -> Response:
     """Predict on V2 input tensors; one tensor is the whole input, several are named columns."""
-    served = _named(name, version)
+    served = model(name, version)
     req = parse_infer_request(
         request_body(), state().config.max_request_rows, request.headers.get(HEADER_LENGTH)
     )
@@ -106,7 +93,7 @@ def infer(name: str, version: str | None = None) -> Response:
     methods = {m: _by_method(predictor, m, inp) for m in method_outputs(req, names)}
     only_methods = req.outputs is not None and len(methods) == len(req.outputs)
     predictions = None if only_methods else scoring.predict(predictor, inp)
-    metrics.ROWS.inc(inp.row_count)
+    metrics.ROWS.labels(name).inc(inp.row_count)
     body, header_length = infer_response(name, served.version, req, predictions, names, methods)
     if header_length is None:
         response = Response(body, mimetype="application/json")

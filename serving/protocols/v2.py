@@ -101,8 +101,6 @@ def parse_infer_request(
         raise BadRequest(f"Invalid input. The body is not valid JSON. Error: '{err!r}'") from None
     if not isinstance(document, dict) or not isinstance(document.get("inputs"), list):
         raise BadRequest("Invalid input. An inference request is an object with 'inputs': [...].")
-    if not document["inputs"]:
-        raise BadRequest("Invalid input. 'inputs' must hold at least one tensor.")
     parameters = document.get("parameters")
     if parameters is not None and not isinstance(parameters, dict):
         raise BadRequest("Invalid input. 'parameters' must be an object.")
@@ -118,14 +116,28 @@ def parse_infer_request(
             f"binary_data_size add up to {offset}."
         )
     request_id = document.get("id")
-    model_params = {k: v for k, v in parameters.items() if k not in _PROTOCOL_PARAMETERS}
-    return InferRequest(
-        None if request_id is None else str(request_id),
-        inputs,
-        model_params or None,
-        _requested_outputs(document.get("outputs")),
-        parameters.get("binary_data_output") is True,
+    outputs = _requested_outputs(document.get("outputs"))
+    return infer_request(
+        None if request_id is None else str(request_id), inputs, parameters, outputs
     )
+
+
+def infer_request(
+    request_id: str | None,
+    inputs: dict[str, np.ndarray],
+    parameters: dict[str, Any],
+    outputs: tuple[RequestedOutput, ...] | None,
+) -> InferRequest:
+    """An InferRequest of decoded tensors, its protocol parameters kept from the model's params.
+
+    Raises:
+        BadRequest: there is no input tensor.
+    """
+    if not inputs:
+        raise BadRequest("Invalid input. 'inputs' must hold at least one tensor.")
+    model_params = {k: v for k, v in parameters.items() if k not in _PROTOCOL_PARAMETERS}
+    binary_output = parameters.get("binary_data_output") is True
+    return InferRequest(request_id, inputs, model_params or None, outputs, binary_output)
 
 
 def _requested_outputs(outputs: Any) -> tuple[RequestedOutput, ...] | None:
@@ -156,7 +168,35 @@ def _tensor(
     missing = [k for k in required if k not in spec]
     if missing:
         raise BadRequest(f"Invalid input. Input tensor is missing {missing}.")
-    name, shape, datatype = spec["name"], spec["shape"], spec["datatype"]
+    name = str(spec["name"])
+    raw = None
+    if size is not None:
+        if binary is None or offset + size > len(binary):
+            raise BadRequest(
+                f"Invalid input. Input '{name}' declares binary_data_size {size}, but the body "
+                f"has no binary data for it (send {v2_binary.HEADER_LENGTH})."
+            )
+        raw = binary[offset : offset + size]
+    array = input_tensor(name, spec["datatype"], spec["shape"], max_rows, spec.get("data"), raw)
+    return name, array, offset + (size or 0)
+
+
+def input_tensor(
+    name: str,
+    datatype: Any,
+    shape: Any,
+    max_rows: int | None,
+    data: Any = None,
+    raw: memoryview | bytes | None = None,
+) -> np.ndarray:
+    """One input tensor from its values (``data``, flat or nested) or its ``raw`` bytes.
+
+    ``raw`` is the binary tensor layout (``v2_binary``), also gRPC's ``raw_input_contents``.
+
+    Raises:
+        BadRequest: an unknown datatype, a malformed shape, a first dimension over
+            ``max_rows``, or data that is not of the datatype or does not fill the shape.
+    """
     if datatype not in _DTYPES:
         raise BadRequest(
             f"Invalid input. Input '{name}': unknown datatype {datatype!r}; "
@@ -165,17 +205,13 @@ def _tensor(
     if not isinstance(shape, list) or not all(isinstance(d, int) and d >= 0 for d in shape):
         raise BadRequest(f"Invalid input. Input '{name}': shape must be a list of sizes.")
     check_rows(shape[0] if shape else 1, max_rows)
-    if size is not None:
-        if binary is None or offset + size > len(binary):
-            raise BadRequest(
-                f"Invalid input. Input '{name}' declares binary_data_size {size}, but the body "
-                f"has no binary data for it (send {v2_binary.HEADER_LENGTH})."
-            )
-        raw = binary[offset : offset + size]
-        array = v2_binary.decode_tensor(str(name), raw, datatype, _DTYPES[datatype], shape)
-        return str(name), array, offset + size
+    if raw is not None:
+        array: np.ndarray = v2_binary.decode_tensor(
+            name, memoryview(raw), datatype, _DTYPES[datatype], shape
+        )
+        return array
     try:
-        flat = np.asarray(spec["data"], dtype=_DTYPES[datatype]).reshape(-1)
+        flat = np.asarray(data, dtype=_DTYPES[datatype]).reshape(-1)
     except (ValueError, TypeError) as err:
         raise BadRequest(f"Invalid input. Input '{name}': data is not {datatype}: {err}") from None
     if flat.size != math.prod(shape):
@@ -183,7 +219,7 @@ def _tensor(
             f"Invalid input. Input '{name}': shape {shape} needs {math.prod(shape)} values, "
             f"data has {flat.size}."
         )
-    return str(name), flat.reshape(shape), offset
+    return flat.reshape(shape)
 
 
 _TENSOR_FIELDS = ("name", "shape", "datatype", "data")
@@ -219,9 +255,7 @@ def infer_response(
     Raises:
         BadRequest: the request asks for an output the model does not produce.
     """
-    produced = [] if predictions is None else _tensors(predictions, names)
-    by_method = [_output(method, np.asarray(out)) for method, out in (methods or {}).items()]
-    tensors = _select(produced, by_method, req.outputs)
+    tensors = response_tensors(req, predictions, names, methods)
     chunks: list[bytes] = []
     outputs = []
     for tensor, binary in tensors:
@@ -243,6 +277,24 @@ def infer_response(
     if not chunks:
         return header, None
     return header + b"".join(chunks), len(header)
+
+
+def response_tensors(
+    req: InferRequest,
+    predictions: Any,
+    names: list[str] | None = None,
+    methods: dict[str, Any] | None = None,
+) -> list[tuple[_Tensor, bool | None]]:
+    """The output tensors ``req`` asks for, in its order, each with its ``binary_data`` wish.
+
+    Arguments as ``infer_response``'s; a tensor's ``data`` is flat.
+
+    Raises:
+        BadRequest: the request asks for an output the model does not produce.
+    """
+    produced = [] if predictions is None else _tensors(predictions, names)
+    by_method = [_output(method, np.asarray(out)) for method, out in (methods or {}).items()]
+    return _select(produced, by_method, req.outputs)
 
 
 def infer_response_body(

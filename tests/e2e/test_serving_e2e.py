@@ -117,13 +117,15 @@ def test_sklearn_model_by_stage_with_metrics_across_two_workers(
 
         scrapes = {httpx.get(f"{url}/metrics").text for _ in range(6)}
         counts = {
-            _sample(t, 'requests_total{method="POST",route="/invocations",status="200"}')
+            _sample(
+                t, 'requests_total{method="POST",model="lin",route="/invocations",status="200"}'
+            )
             for t in scrapes
         }
         assert counts == {22.0}
-        rows = {_sample(t, "rows_predicted_total") for t in scrapes}
+        rows = {_sample(t, 'rows_predicted_total{model="lin"}') for t in scrapes}
         assert rows == {22.0 * len(ROWS)}
-        assert 'modelyard_serving_model_version_info{name="lin",' in next(iter(scrapes))
+        assert 'modelyard_serving_model_version_info{model="lin",name="lin",' in next(iter(scrapes))
         health = httpx.get(f"{url}/health").json()
         assert (health["model_name"], health["model_version"]) == ("lin", "1")
 

@@ -190,7 +190,8 @@ def _samples(url: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 
 
 def _sample(url: str, name: str) -> float:
-    return _samples(url).get((name, ()), 0.0)
+    """The sample's value summed over its labels (the ``model`` label: one model is served)."""
+    return sum(value for (n, _), value in _samples(url).items() if n == name)
 
 
 def _served(url: str) -> set[str]:

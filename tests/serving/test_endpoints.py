@@ -129,15 +129,21 @@ def test_metrics_count_requests_rows_errors_and_the_served_version(
         match = re.search(rf"^{re.escape(name)} ([\d.e+-]+)$", text, re.M)
         return float(match.group(1)) if match else 0.0
 
-    ok = 'modelyard_serving_requests_total{method="POST",route="/invocations",status="200"}'
-    bad = 'modelyard_serving_prediction_errors_total{error_code="INVALID_PARAMETER_VALUE"}'
+    ok = (
+        'modelyard_serving_requests_total{method="POST",model="model",'
+        'route="/invocations",status="200"}'
+    )
+    bad = (
+        "modelyard_serving_prediction_errors_total"
+        '{error_code="INVALID_PARAMETER_VALUE",model="model"}'
+    )
     before = signature_client.get("/metrics").get_data(as_text=True)
     signature_client.post("/invocations", json={"inputs": ROWS})
     signature_client.post("/invocations", json={"inputs": [[1.0]]})
     after = signature_client.get("/metrics").get_data(as_text=True)
     assert sample(after, ok) - sample(before, ok) == 1
     assert sample(after, bad) - sample(before, bad) == 1
-    rows = "modelyard_serving_rows_predicted_total"
+    rows = 'modelyard_serving_rows_predicted_total{model="model"}'
     assert sample(after, rows) - sample(before, rows) == 2
     assert "modelyard_serving_request_duration_seconds_bucket{" in after
     for name in (
