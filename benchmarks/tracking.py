@@ -4,38 +4,48 @@
     python -m benchmarks.tracking --compare-mlflow --runs 10000
 
 With ``--compare-mlflow`` it starts ``mlflow server`` (3.17.2) and ``modelyard server``, both
-with 2 workers on fresh SQLite files on free loopback ports, runs the same workload against
-each and prints a markdown table with the ratio ours/mlflow (higher is better for rates, lower
-for times). Every loop is bounded; both servers are stopped at the end.
+with 2 workers on free loopback ports, each on a fresh database (SQLite files, or with
+``--database-url`` a database of its own created on that PostgreSQL or MySQL server and dropped
+afterwards), runs the same workload against each and prints a markdown table with the ratio
+ours/mlflow (higher is better for rates, lower for times). ``--repeat N`` runs the whole
+comparison N times on fresh servers, the two taking turns, and reports each figure's median;
+``--json PATH`` also writes every run's figures with the commit, ``nproc``, the load average and
+the command. Every loop is bounded; both servers are stopped at the end.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.conftest import free_port
-from tests.mlflow_env import MLFLOW_SERVER, mlflow_python
+from tests.mlflow_env import MLFLOW_SERVER, MLFLOW_SERVER_QUIET, mlflow_python
 from tests.servers import process
 
 logger = logging.getLogger("benchmarks.tracking")
 API = "/api/2.0/mlflow"
 SEARCH_FILTER = "metrics.m0 > 0.25 and params.p0 = 'v1'"
 SEARCH_ORDER = ["metrics.m1 DESC"]
+RETRIES_503 = 6
 
 
 class Workload:
@@ -45,6 +55,7 @@ class Workload:
         self.base = base
         self.runs = runs
         self.threads = threads
+        self.retried = 0
         self._local = threading.local()
 
     def _http(self) -> httpx.Client:
@@ -55,7 +66,14 @@ class Workload:
         return client
 
     def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        response = self._http().post(API + path, json=body)
+        # A 503 (MLflow's answer to a locked SQLite file, ours to a full pool) is retried as
+        # MLflow's own client does, after a short wait that counts in the figures.
+        for attempt in range(RETRIES_503):
+            response = self._http().post(API + path, json=body)
+            if response.status_code != 503 or attempt == RETRIES_503 - 1:
+                break
+            self.retried += 1
+            time.sleep(0.05 * 2**attempt)
         response.raise_for_status()
         result: dict[str, Any] = response.json() if response.content else {}
         return result
@@ -79,16 +97,25 @@ class Workload:
 
         return clients * calls / _timed_parallel(clients, work)
 
-    def log_batch_rate(self, batches: int) -> float:
-        run_id = self.new_run(self.new_experiment("log-batch"))
-        started = time.perf_counter()
-        for b in range(batches):
-            metrics = [
-                {"key": f"k{i % 10}", "value": i * 0.5, "timestamp": b, "step": b * 100 + i // 10}
-                for i in range(1000)
-            ]
-            self.post("/runs/log-batch", {"run_id": run_id, "metrics": metrics})
-        return batches * 1000 / (time.perf_counter() - started)
+    def log_batch_rate(self, clients: int, batches: int) -> float:
+        """Metrics/s through log-batch: ``clients`` at once, each to its own run."""
+        experiment_id = self.new_experiment("log-batch")
+        run_ids = [self.new_run(experiment_id) for _ in range(clients)]
+
+        def work(index: int) -> None:
+            for b in range(batches):
+                metrics = [
+                    {
+                        "key": f"k{i % 10}",
+                        "value": i * 0.5,
+                        "timestamp": b,
+                        "step": b * 100 + i // 10,
+                    }
+                    for i in range(1000)
+                ]
+                self.post("/runs/log-batch", {"run_id": run_ids[index], "metrics": metrics})
+
+        return clients * batches * 1000 / _timed_parallel(clients, work)
 
     def populate(self) -> tuple[str, float]:
         experiment_id = self.new_experiment("population")
@@ -157,7 +184,8 @@ def measure(base: str, runs: int, threads: int, calls: int) -> dict[str, float]:
     figures: dict[str, float] = {}
     figures["log-metric req/s, 1 client"] = workload.log_metric_rate(1, calls)
     figures["log-metric req/s, 8 clients"] = workload.log_metric_rate(8, calls // 2)
-    figures["log-batch metrics/s (1000 per call)"] = workload.log_batch_rate(20)
+    figures["log-batch metrics/s (1000 per call), 1 client"] = workload.log_batch_rate(1, 20)
+    figures["log-batch metrics/s (1000 per call), 8 clients"] = workload.log_batch_rate(8, 5)
     experiment_id, rate = workload.populate()
     figures[f"runs/s populating {runs} runs"] = rate
     p50, p99 = workload.search_latency(experiment_id, 50)
@@ -165,15 +193,56 @@ def measure(base: str, runs: int, threads: int, calls: int) -> dict[str, float]:
     figures["search p99 ms"] = p99
     seconds, seen = workload.page_all(experiment_id)
     figures[f"s to page through all {seen} runs (1000/page)"] = seconds
+    if workload.retried:
+        logger.info("%s: %d calls answered 503 and were retried", base, workload.retried)
     return figures
 
 
 @contextmanager
-def modelyard_server(tmp: Path) -> Iterator[str]:
-    """``modelyard server --workers 2`` on a fresh SQLite file."""
+def fresh_database(server_url: str | None, tmp: Path, name: str) -> Iterator[str]:
+    """A new empty database: a SQLite file in ``tmp``, else one created on the server at
+    ``server_url`` (PostgreSQL or MySQL) and dropped when the block ends."""
+    if not server_url:
+        yield f"sqlite:///{tmp / name}.db"
+        return
+    parts = urlsplit(server_url)
+    database = f"bench_{name}_{uuid.uuid4().hex[:8]}"
+    url = urlunsplit((parts.scheme, parts.netloc, "/" + database, parts.query, ""))
+    if parts.scheme.startswith("postgres"):
+        import psycopg2
+
+        admin = psycopg2.connect(server_url)
+        admin.autocommit = True
+        admin.cursor().execute(f'CREATE DATABASE "{database}"')
+        try:
+            yield url
+        finally:
+            admin.cursor().execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+            admin.close()
+        return
+    import pymysql
+
+    admin = pymysql.connect(
+        host=parts.hostname,
+        port=parts.port or 3306,
+        user=parts.username or "root",
+        password=parts.password or "",
+        autocommit=True,
+    )
+    admin.cursor().execute(f"CREATE DATABASE `{database}` CHARACTER SET utf8mb4")
+    try:
+        yield url
+    finally:
+        admin.cursor().execute(f"DROP DATABASE IF EXISTS `{database}`")
+        admin.close()
+
+
+@contextmanager
+def modelyard_server(tmp: Path, database_url: str) -> Iterator[str]:
+    """``modelyard server --workers 2`` on ``database_url``."""
     port = free_port()
-    args = [sys.executable, "-m", "registry.cli", "server", "--backend-store-uri",
-            f"sqlite:///{tmp / 'modelyard.db'}", "--artifacts-destination", str(tmp / "my-art"),
+    args = [sys.executable, "-m", "registry.cli", "server", "--backend-store-uri", database_url,
+            "--artifacts-destination", str(tmp / "my-art"),
             "--host", "127.0.0.1", "--port", str(port), "--workers", "2"]  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     with process(args, f"{base}/health", tmp / "modelyard.log"):
@@ -181,15 +250,22 @@ def modelyard_server(tmp: Path) -> Iterator[str]:
 
 
 @contextmanager
-def mlflow_server(tmp: Path) -> Iterator[str]:
-    """``mlflow server --workers 2`` (3.17.2) on a fresh SQLite file."""
+def mlflow_server(tmp: Path, database_url: str) -> Iterator[str]:
+    """``mlflow server --workers 2`` (3.17.2) on ``database_url`` (SQLAlchemy's spelling)."""
+    if database_url.startswith("mysql://"):
+        database_url = "mysql+pymysql://" + database_url[len("mysql://") :]
+    elif database_url.startswith("postgresql://"):  # SQLAlchemy 2.1's default driver is psycopg 3
+        database_url = "postgresql+psycopg2://" + database_url[len("postgresql://") :]
     port = free_port()
     python = str(mlflow_python(MLFLOW_SERVER))
-    args = [python, "-m", "mlflow", "server", "--backend-store-uri",
-            f"sqlite:///{tmp / 'mlflow.db'}", "--artifacts-destination", str(tmp / "ml-art"),
-            "--host", "127.0.0.1", "--port", str(port), "--workers", "2"]  # fmt: skip
+    args = [python, "-m", "mlflow", "server", "--backend-store-uri", database_url,
+            "--artifacts-destination", str(tmp / "ml-art"),
+            "--host", "127.0.0.1", "--port", str(port), "--workers", "2",
+            # uvicorn kills a worker that misses a 5 s health check: on a loaded machine that
+            # is a dead server, not a slower one.
+            "--uvicorn-opts", "--timeout-worker-healthcheck 120"]  # fmt: skip
     base = f"http://127.0.0.1:{port}"
-    with process(args, f"{base}/health", tmp / "mlflow.log", timeout=180):
+    with process(args, f"{base}/health", tmp / "mlflow.log", MLFLOW_SERVER_QUIET, timeout=600):
         yield base
 
 
@@ -197,6 +273,73 @@ def _table(columns: list[str], rows: dict[str, list[str]]) -> str:
     lines = ["| figure | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
     lines += [f"| {name} | " + " | ".join(values) + " |" for name, values in rows.items()]
     return "\n".join(lines)
+
+
+def _machine() -> dict[str, Any]:
+    root = Path(__file__).resolve().parent.parent
+    commit = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=False
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    return {"commit": commit, "uncommitted_changes": bool(dirty), "nproc": os.cpu_count()}
+
+
+def compare(args: argparse.Namespace, report: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    """Both servers, ``args.repeat`` times on fresh databases; every figure of every run.
+
+    ``report`` gets the figures so far after each server's run (so a cut-short run keeps them).
+    """
+    runs: dict[str, Any] = {"modelyard": [], "mlflow": [], "load": [os.getloadavg()]}
+    for turn in range(args.repeat):
+        with tempfile.TemporaryDirectory() as tmp_name:
+            tmp = Path(tmp_name)
+            order = ("modelyard", "mlflow") if turn % 2 == 0 else ("mlflow", "modelyard")
+            for who in order:
+                with fresh_database(args.database_url, tmp, who) as url:
+                    server = modelyard_server if who == "modelyard" else mlflow_server
+                    with server(tmp, url) as base:
+                        figures = measure(base, args.runs, args.threads, args.calls)
+                runs[who].append(figures)
+                runs["load"].append(os.getloadavg())
+                logger.info("run %d %s: %s", turn + 1, who, figures)
+                report(runs)
+    return runs
+
+
+def _median(runs: list[dict[str, float]]) -> dict[str, float]:
+    return {name: statistics.median(run[name] for run in runs) for name in runs[0]}
+
+
+def _record(
+    args: argparse.Namespace, argv: list[str] | None, started: float, runs: dict[str, Any]
+) -> dict[str, Any]:
+    done = min(len(runs["modelyard"]), len(runs["mlflow"]))
+    ours = _median(runs["modelyard"][:done]) if done else {}
+    theirs = _median(runs["mlflow"][:done]) if done else {}
+    return {
+        "command": "python -m benchmarks.tracking " + " ".join(argv or sys.argv[1:]),
+        **_machine(),
+        "engine": urlsplit(args.database_url).scheme if args.database_url else "sqlite",
+        "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        "seconds": round(time.time() - started, 1),
+        "load_average_1_5_15": runs["load"],
+        "complete_comparisons": done,
+        "median": {
+            name: {
+                "modelyard": ours[name],
+                "mlflow": theirs[name],
+                "ours_over_mlflow": ours[name] / theirs[name],
+            }
+            for name in ours
+        },
+        "runs": {"modelyard": runs["modelyard"], "mlflow": runs["mlflow"]},
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -207,17 +350,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=10000)
     parser.add_argument("--threads", type=int, default=4, help="clients while populating")
     parser.add_argument("--calls", type=int, default=400, help="log-metric calls per client")
+    parser.add_argument(
+        "--database-url",
+        help="a PostgreSQL or MySQL server (postgresql://root@127.0.0.1:5432/test): each server"
+        " gets a fresh database created there and dropped afterwards (default: SQLite files)",
+    )
+    parser.add_argument("--repeat", type=int, default=1, help="comparisons to take the median of")
+    parser.add_argument("--json", type=Path, help="also write the figures of every run here")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
     if args.compare_mlflow:
-        with tempfile.TemporaryDirectory() as tmp:
-            with modelyard_server(Path(tmp)) as base:
-                ours = measure(base, args.runs, args.threads, args.calls)
-            logger.info("modelyard done: %s", ours)
-            with mlflow_server(Path(tmp)) as base:
-                theirs = measure(base, args.runs, args.threads, args.calls)
-            logger.info("mlflow done: %s", theirs)
+        started = time.time()
+
+        def report(runs: dict[str, Any]) -> None:
+            if args.json:
+                args.json.write_text(
+                    json.dumps(_record(args, argv, started, runs), indent=2) + "\n"
+                )
+
+        runs = compare(args, report)
+        ours, theirs = _median(runs["modelyard"]), _median(runs["mlflow"])
         rows = {}
         for (name, value), other in zip(ours.items(), theirs.values(), strict=True):
             rows[name] = [f"{value:.1f}", f"{other:.1f}", f"{value / other:.2f}x"]

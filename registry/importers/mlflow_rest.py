@@ -175,8 +175,7 @@ class MlflowServer:
             link = links.get((run_id, point.key, point.step, point.timestamp, point.value))
             if point.model_id is None and link is not None:
                 model_id, dataset_name, dataset_digest = link
-                point = replace(
-                    point,
+                point = point._replace(
                     model_id=model_id,
                     dataset_name=dataset_name,
                     dataset_digest=dataset_digest,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from registry.errors import InvalidParameter
 from registry.search.paging import decode_page_token, encode_page_token
-from registry.store import db, engine_name, write_transaction
+from registry.store import write_transaction
+from registry.store.bulk import insert_rows
 from registry.store.models import (
     VALUE_FINITE,
     VALUE_NAN,
@@ -18,17 +18,18 @@ from registry.store.models import (
     Metric,
 )
 from registry.store.runs import require_active_run
-from registry.store.upserts import newest_point, record_latest_metrics
+from registry.store.upserts import record_latest_metrics
 from registry.store.validation import validate_key, validate_length
 
 MAX_HISTORY_RESULTS = 25000
-_INSERT_CHUNK = 90  # 9 parameters a row stay under SQLite's oldest limit of 999
 _MAX_DOUBLE = 1.7976931348623157e308
 
 
-@dataclass(frozen=True)
-class MetricPoint:
-    """One metric value as logged; ``value`` may be NaN or infinite."""
+class MetricPoint(NamedTuple):
+    """One metric value as logged; ``value`` may be NaN or infinite.
+
+    A named tuple: a log-batch builds a thousand of them per request.
+    """
 
     key: str
     value: float
@@ -86,62 +87,38 @@ def validate_point(point: MetricPoint) -> None:
 
 def insert_points(run_id: str, points: Sequence[MetricPoint]) -> None:
     """Insert points (an identical point is stored once) and the latest values; no checks."""
-    rows: list[dict[str, Any]] = []
-    latest: dict[str, dict[str, Any]] = {}
-    for point in points:
-        value, kind = stored_value(point.value)
-        core = {
-            "value": value,
-            "value_kind": kind,
-            "timestamp": point.timestamp,
-            "step": point.step,
-        }
-        rows.append(
-            {
-                "run": run_id,
-                "key": point.key,
-                **core,
-                "model_id": point.model_id,
-                "dataset_name": point.dataset_name,
-                "dataset_digest": point.dataset_digest,
-            }
-        )
-        latest[point.key] = newest_point(latest.get(point.key), core)
-    _insert_ignoring_duplicates(rows)
-    for row in rows:
-        if row["model_id"]:
-            _link_model(row)
+    rows: list[tuple[Any, ...]] = []
+    linked: list[tuple[Any, ...]] = []
+    newest: dict[str, tuple[int, int, float, int]] = {}
+    for key, value, timestamp, step, model_id, dataset_name, dataset_digest in points:
+        # x - x is 0.0 exactly when x is finite (NaN and infinities give NaN).
+        kind = VALUE_FINITE
+        if value - value != 0.0:
+            value, kind = stored_value(value)
+        if model_id or dataset_name or dataset_digest:
+            row = (run_id, key, value, kind, timestamp, step)
+            linked.append((*row, model_id, dataset_name, dataset_digest))
+        else:
+            rows.append((run_id, key, value, kind, timestamp, step))
+        # The latest point of a key: highest (step, timestamp, value), the later one on a tie.
+        current = newest.get(key)
+        if current is None or (step, timestamp, value) >= current[:3]:
+            newest[key] = (step, timestamp, value, kind)
+    # The optional links are left out of the statement when no point has one (they are NULL).
+    insert_rows(Metric, _COLUMNS, rows)
+    insert_rows(Metric, _LINKED_COLUMNS, linked)
+    for linked_row in linked:
+        if linked_row[6]:
+            _link_model(dict(zip(_LINKED_COLUMNS, linked_row, strict=True)))
+    latest = {
+        key: {"value": value, "value_kind": kind, "timestamp": timestamp, "step": step}
+        for key, (step, timestamp, value, kind) in newest.items()
+    }
     record_latest_metrics(run_id, latest)
 
 
-_COLUMNS = (
-    Metric.run,
-    Metric.key,
-    Metric.value,
-    Metric.value_kind,
-    Metric.timestamp,
-    Metric.step,
-    Metric.model_id,
-    Metric.dataset_name,
-    Metric.dataset_digest,
-)
-_TEMPLATE_ROW = ("r", "k", 0.0, 0, 0, 0, "m", "n", "d")
-_insert_sql: dict[tuple[str, int], str] = {}
-
-
-def _insert_ignoring_duplicates(rows: list[dict[str, Any]]) -> None:
-    # Rendering a 1000-row INSERT through peewee costs more than running it, so the
-    # parameterised statement for each chunk size is rendered once and reused.
-    for start in range(0, len(rows), _INSERT_CHUNK):
-        chunk = rows[start : start + _INSERT_CHUNK]
-        cache_key = (engine_name(), len(chunk))
-        sql = _insert_sql.get(cache_key)
-        if sql is None:
-            template = Metric.insert_many([_TEMPLATE_ROW] * len(chunk), fields=list(_COLUMNS))
-            sql = template.on_conflict_ignore().sql()[0]
-            _insert_sql[cache_key] = sql
-        params = [row[column.name] for row in chunk for column in _COLUMNS]
-        db.execute_sql(sql, params)
+_COLUMNS = ("run", "key", "value", "value_kind", "timestamp", "step")
+_LINKED_COLUMNS = (*_COLUMNS, "model_id", "dataset_name", "dataset_digest")
 
 
 def _link_model(row: dict[str, Any]) -> None:

@@ -8,6 +8,7 @@ from typing import cast
 
 from registry.errors import InvalidParameter, NotFound
 from registry.store import write_transaction
+from registry.store.bulk import insert_rows
 from registry.store.metrics import MetricPoint, insert_points, validate_point
 from registry.store.models import Param, Run, RunTag
 from registry.store.runs import RUN_NAME_TAG, require_active_run
@@ -95,8 +96,13 @@ def log_batch(
         NotFound: no run has this id.
     """
     validate_batch_sizes(metrics, params, tags)
+    checked: set[tuple[str, str | None, str | None, str | None]] = set()
     for point in metrics:
-        validate_point(point)
+        # A batch repeats a few keys many times: check each distinct (key, links) once.
+        shape = (point.key, point.model_id, point.dataset_name, point.dataset_digest)
+        if shape not in checked:
+            validate_point(point)
+            checked.add(shape)
     new_params = _unique_params(params)
     for key, value in tags:
         validate_tag(key, value)
@@ -126,22 +132,14 @@ def _unique_params(params: Sequence[tuple[str, str]]) -> dict[str, str]:
 
 
 def _insert_params(run_id: str, params: dict[str, str]) -> None:
-    present = _check_unchanged(run_id, params)
-    rows = [
-        {"run": run_id, "key": key, "value": value}
-        for key, value in params.items()
-        if key not in present
-    ]
-    if not rows:
-        return
-    inserted = Param.insert_many(rows).on_conflict_ignore().as_rowcount().execute()
-    if inserted < len(rows):
-        # A concurrent writer may have logged one of these keys since we looked.
+    # Insert first: a new run's params all go in with no read. Only when some key was already
+    # there (or a concurrent writer logged it) is the stored value read, to refuse a change.
+    rows = [(run_id, key, value) for key, value in sorted(params.items())]
+    if insert_rows(Param, ("run", "key", "value"), rows) < len(rows):
         _check_unchanged(run_id, params)
 
 
-def _check_unchanged(run_id: str, params: dict[str, str]) -> set[str]:
-    present: set[str] = set()
+def _check_unchanged(run_id: str, params: dict[str, str]) -> None:
     existing = Param.select(Param.key, Param.value).where(
         Param.run == run_id, Param.key.in_(list(params))
     )
@@ -153,5 +151,3 @@ def _check_unchanged(run_id: str, params: dict[str, str]) -> set[str]:
                 f" with value='{value}' for run ID='{run_id}'. Attempted logging new value"
                 f" '{params[key]}'."
             )
-        present.add(key)
-    return present

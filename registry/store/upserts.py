@@ -1,11 +1,14 @@
 """Upserts that stay correct with concurrent writers on SQLite, PostgreSQL and MySQL.
 
-A plain upsert is peewee's ``on_conflict``: ``ON CONFLICT (key) DO UPDATE`` on SQLite and
-PostgreSQL, ``ON DUPLICATE KEY UPDATE`` on MySQL (which cannot name the key, and needs none here:
-each table upserted has one unique key, its primary key). The latest-metric upsert replaces a
-row only with a newer point; MySQL's ``ON DUPLICATE KEY UPDATE`` has no ``WHERE`` (and its
-assignments see each other), so that one is spelt portably: update if newer, insert the rest
-with insert-or-ignore, and update again anything a concurrent writer inserted in between.
+A plain upsert is ``ON CONFLICT (key) DO UPDATE`` on SQLite and PostgreSQL, ``ON DUPLICATE KEY
+UPDATE`` on MySQL (which cannot name the key, and needs none here: each table upserted has one
+unique key, its primary key), written by ``registry.store.bulk`` with the SQL built once. The
+latest-metric upsert replaces a row only with a newer point. On SQLite and PostgreSQL that is
+one statement for a whole batch, ``ON CONFLICT (run, key) DO UPDATE ... WHERE`` the incoming
+point is newer (a row-value comparison), with no read before it. MySQL's ``ON DUPLICATE KEY
+UPDATE`` has no ``WHERE`` (and its assignments see each other), so there it is spelt portably:
+update if newer, insert the rest with insert-or-ignore, and update again anything a concurrent
+writer inserted in between.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any, cast
 import peewee
 
 from registry.store import engine_name
+from registry.store.bulk import Conflict, insert_rows
 from registry.store.models import LatestMetric
 
 
@@ -42,8 +46,9 @@ def upsert_key_values(
     model: Any, owner: peewee.ForeignKeyField, owner_id: Any, values: dict[str, str]
 ) -> None:
     """Set ``key -> value`` rows of ``model`` (a tag or param table) for one owner."""
-    rows = [{owner.name: owner_id, "key": key, "value": value} for key, value in values.items()]
-    upsert_rows(model, rows, key=(owner, model.key), update=(model.value,))
+    rows = [(owner_id, key, value) for key, value in sorted(values.items())]
+    overwrite = Conflict(key=(owner.name, "key"), update=("value",))
+    insert_rows(model, (owner.name, "key", "value"), rows, overwrite)
 
 
 def record_latest_metrics(run_id: str, points: dict[str, dict[str, Any]]) -> None:
@@ -53,6 +58,13 @@ def record_latest_metrics(run_id: str, points: dict[str, dict[str, Any]]) -> Non
     only by one with a higher step, then a higher timestamp, then a higher value.
     """
     if not points:
+        return
+    if engine_name() != "mysql":
+        newest = [
+            (run_id, key, p["value"], p["value_kind"], p["timestamp"], p["step"])
+            for key, p in sorted(points.items())
+        ]
+        insert_rows(LatestMetric, _LATEST_COLUMNS, newest, _REPLACE_IF_NEWER)
         return
     if len(points) == 1:
         ((key, point),) = points.items()
@@ -80,6 +92,16 @@ def record_latest_metrics(run_id: str, points: dict[str, dict[str, Any]]) -> Non
             _update_if_newer(run_id, key, points[key])
 
 
+_LATEST_COLUMNS = ("run", "key", "value", "value_kind", "timestamp", "step")
+_REPLACE_IF_NEWER = Conflict(
+    key=("run", "key"),
+    update=("value", "value_kind", "timestamp", "step"),
+    where='(excluded."step", excluded."timestamp", excluded."value") >= '
+    '("latest_metrics"."step", "latest_metrics"."timestamp", "latest_metrics"."value")',
+)
+"""One upsert on SQLite and PostgreSQL: a stored point is replaced only by a newer one."""
+
+
 def _record_one(run_id: str, key: str, point: dict[str, Any]) -> None:
     # The common single-point write: usually one conditional UPDATE and nothing else.
     if _update_if_newer(run_id, key, point):
@@ -92,13 +114,6 @@ def _record_one(run_id: str, key: str, point: dict[str, Any]) -> None:
 
 def _sort_key(point: dict[str, Any]) -> tuple[int, int, float]:
     return (point["step"], point["timestamp"], point["value"])
-
-
-def newest_point(current: dict[str, Any] | None, candidate: dict[str, Any]) -> dict[str, Any]:
-    """The later of two points by (step, timestamp, value)."""
-    if current is None or _sort_key(candidate) >= _sort_key(current):
-        return candidate
-    return current
 
 
 def _update_if_newer(run_id: str, key: str, point: dict[str, Any]) -> int:

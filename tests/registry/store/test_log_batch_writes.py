@@ -1,0 +1,122 @@
+"""log-batch's bulk write path on every engine: multi-row statements, one latest-value upsert,
+params inserted before they are read, and a failing batch that leaves nothing behind."""
+
+from __future__ import annotations
+
+import threading
+
+import peewee
+import pytest
+
+from registry.errors import InvalidParameter
+from registry.store import bulk, db, engine_name, write_transaction
+from registry.store import metrics as store
+from registry.store.metrics import MetricPoint
+from registry.store.models import LatestMetric, Metric, Param, RunTag
+from registry.store.run_data import log_batch
+from registry.store.runs import get_run
+from tests.factories import make_run
+
+
+def _history(run_id: str) -> list[tuple[str, int, float]]:
+    rows = Metric.select().where(Metric.run == run_id)
+    return sorted((row.key, row.step, row.value) for row in rows)
+
+
+def _latest(run_id: str) -> dict[str, tuple[int, int, float]]:
+    rows = LatestMetric.select().where(LatestMetric.run == run_id)
+    return {row.key: (row.step, row.timestamp, row.value) for row in rows}
+
+
+def test_a_batch_larger_than_one_statement_is_stored_whole_and_once(bound: None) -> None:
+    run = make_run()
+    per_statement = bulk._rows_per_statement(engine_name(), 6)
+    count = per_statement + 7
+    points = [MetricPoint(f"k{i % 3}", float(i), 1, i) for i in range(count)]
+    with write_transaction():
+        store.insert_points(run.run_uuid, points)
+        store.insert_points(run.run_uuid, points[:10])  # identical points are stored once
+    assert len(_history(run.run_uuid)) == count
+    newest = {f"k{i % 3}": (i, 1, float(i)) for i in range(count)}
+    assert _latest(run.run_uuid) == newest
+
+
+def test_one_upsert_keeps_the_newer_stored_point_and_takes_newer_ones(bound: None) -> None:
+    run = make_run()
+    log_batch(run.run_uuid, metrics=[MetricPoint("a", 5.0, 10, 5), MetricPoint("b", 1.0, 10, 5)])
+    log_batch(
+        run.run_uuid,
+        metrics=[
+            MetricPoint("a", 9.0, 99, 4),  # lower step: older, kept out
+            MetricPoint("b", 0.5, 11, 5),  # same step, later timestamp: newer
+            MetricPoint("c", 2.0, 1, 0),  # new key
+            MetricPoint("c", 3.0, 1, 0),  # same step and time, higher value: the newest c
+        ],
+    )
+    assert _latest(run.run_uuid) == {"a": (5, 10, 5.0), "b": (5, 11, 0.5), "c": (0, 1, 3.0)}
+    assert {m.key: m.value for m in get_run(run.run_uuid).metrics} == {"a": 5.0, "b": 0.5, "c": 3.0}
+
+
+def test_a_changed_param_rolls_back_the_whole_batch(bound: None) -> None:
+    run = make_run(params={"p": "1"})
+    with pytest.raises(InvalidParameter, match="Changing param values is not allowed"):
+        log_batch(
+            run.run_uuid,
+            metrics=[MetricPoint("m", 1.0, 1, s) for s in range(50)],
+            params=[("new", "x"), ("p", "2")],
+            tags=[("t", "v")],
+        )
+    assert _history(run.run_uuid) == []
+    assert _latest(run.run_uuid) == {}
+    assert [(p.key, p.value) for p in Param.select().where(Param.run == run.run_uuid)] == [
+        ("p", "1")
+    ]
+    assert not RunTag.select().where(RunTag.run == run.run_uuid, RunTag.key == "t").exists()
+    log_batch(run.run_uuid, params=[("p", "1"), ("new", "x")])  # the same value again is fine
+    assert {p.key for p in Param.select().where(Param.run == run.run_uuid)} == {"p", "new"}
+
+
+@pytest.mark.parametrize("db_url", ["sqlite", "postgres"], indirect=True)
+def test_a_metric_the_database_refuses_late_leaves_nothing_of_its_batch(bound: None) -> None:
+    # The bad point is the last row of the second INSERT: the first statement's rows, the
+    # params and the tags written before it all go with the transaction. (MariaDB is left out:
+    # its INSERT IGNORE turns an out-of-range value into a warning and a clamped value.)
+    run = make_run()
+    per_statement = bulk._rows_per_statement(engine_name(), 6)
+    points = [MetricPoint("m", float(i), 1, i) for i in range(per_statement + 5)]
+    points.append(MetricPoint("m", 1.0, 1, 2**63))
+    with pytest.raises((peewee.DatabaseError, OverflowError)), write_transaction():
+        log_batch(run.run_uuid, params=[("p", "1")], tags=[("t", "v")])
+        store.insert_points(run.run_uuid, points)
+    assert _history(run.run_uuid) == []
+    assert _latest(run.run_uuid) == {}
+    assert not Param.select().where(Param.run == run.run_uuid).exists()
+
+
+def test_concurrent_batches_of_one_run_keep_every_point(bound: None) -> None:
+    run = make_run()
+    database = db.obj
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def write(writer: int) -> None:
+        try:
+            with database.connection_context():
+                barrier.wait()
+                points = [MetricPoint(f"k{i % 5}", float(writer), writer, i) for i in range(200)]
+                log_batch(run.run_uuid, metrics=points)
+        except BaseException as err:  # surfaced below
+            errors.append(err)
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(_history(run.run_uuid)) == 800
+    # Each key's newest point: its highest step (199 - ...), then the highest timestamp (3).
+    latest = _latest(run.run_uuid)
+    assert {key: value[:2] for key, value in latest.items()} == {
+        f"k{k}": (195 + k, 3) for k in range(5)
+    }
