@@ -34,6 +34,7 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
     (8, "m0008_approvals"),
     (9, "m0009_param_tag_value_index"),
     (10, "m0010_event_model_id_index"),
+    (11, "m0011_param_tag_value_prefix_index"),
 )
 LATEST_VERSION = MIGRATIONS[-1][0]
 

@@ -1,38 +1,43 @@
 """``runs/search``: one page of runs, loaded without N+1 queries.
 
-A page sorted by a metric that the filter does not test is read in three segments, in MLflow's
-order: runs with a number for the metric (joined from ``latest_metrics`` and read along its
-``(key, value)`` index, so the database stops after a page), then runs whose value is NaN, then
-runs without the metric. A single query with a ``LEFT JOIN`` would have to rank every run of the
-experiment before returning the first page.
+The REST search, the GraphQL field that mirrors it and the web UI's runs table and chart grid
+all page through ``page_of_runs``. Where the order allows (newest or oldest first, or one
+metric, param or tag key), the search is read in index-ordered segments (``filters.run_pages``)
+and the page token is a keyset cursor: the next page starts after the last row's order values,
+so a deep page costs what the first one does. Other orders are one compiled query
+(``filters.search_runs_query``) paged by offset. MLflow's own ``{"offset": n}`` tokens are
+accepted either way.
 """
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
+import base64
+import binascii
+import hashlib
+import json
 from typing import Any
 
-import peewee as pw
-
 from registry.errors import InvalidParameter
-from registry.search.ast import Comparison, Node, OrderKey
 from registry.search.paging import decode_page_token, encode_page_token
 from registry.search.parser import parse_filter, parse_order_by
 from registry.store.experiments import parse_experiment_id
-from registry.store.filters import search_runs_query
-from registry.store.filters.conditions import compile_filter
-from registry.store.filters.ordering import order_query, split_sort_metric
-from registry.store.filters.targets import RUNS
-from registry.store.filters.text import equals
-from registry.store.models import VALUE_NAN, LatestMetric, Run
+from registry.store.filters import run_stages, search_runs_query
+from registry.store.filters.run_pages import (
+    Cursor,
+    Narrow,
+    Segment,
+    check_cursor,
+    cursor_of,
+    fetch_after,
+    fetch_offset,
+    plan,
+)
+from registry.store.models import Run
 from registry.store.permissions import visible_experiments
 from registry.store.runs import RunRecord, load_records
 
 MAX_RESULTS = 50000
-PROBE_WINDOW = 2000
 VIEW_TYPES = ("ACTIVE_ONLY", "DELETED_ONLY", "ALL")
-Narrow = Callable[["pw.ModelSelect[Any]"], "pw.ModelSelect[Any]"]
 
 
 def search_runs(
@@ -58,18 +63,34 @@ def search_runs(
             f"Invalid view type {view_type!r}: use one of {', '.join(VIEW_TYPES)}"
         )
     ids = [parse_experiment_id(value) for value in experiment_ids]
-    offset = decode_page_token(page_token)
-    rows = page_of_runs(
-        ids,
-        filter_string,
-        order_by,
-        view_type,
-        offset=offset,
-        limit=max_results + 1,
-        narrow=lambda query: query.where(visible_experiments(Run.experiment)),
-    )
-    token = encode_page_token(offset + max_results) if len(rows) > max_results else None
-    return load_records(rows[:max_results]), token
+
+    def narrow(query: Any) -> Any:
+        return query.where(visible_experiments(Run.experiment))
+
+    segments = _segments(ids, filter_string, order_by, view_type, narrow)
+    signature = _signature(ids, filter_string, order_by, view_type)
+    position = _decode(page_token, signature)
+    limit = max_results + 1
+    if segments is None or isinstance(position, int):
+        offset = position if isinstance(position, int) else 0
+        if segments is None:
+            query = narrow(search_runs_query(ids, filter_string, order_by, view_type))
+            rows = list(query.offset(offset).limit(limit))
+        else:
+            rows = fetch_offset(segments, offset, limit)
+        more = len(rows) > max_results
+        if segments is None or not more:
+            token = encode_page_token(offset + max_results) if more else None
+            return load_records(rows[:max_results]), token
+    else:
+        if not check_cursor(segments, position):
+            raise InvalidParameter("Invalid page token: it does not fit this search")
+        rows = fetch_after(segments, position, limit)
+    page = rows[:max_results]
+    token = None
+    if len(rows) > max_results:
+        token = _encode(cursor_of(segments, page[-1]), signature)
+    return load_records(page), token
 
 
 def page_of_runs(
@@ -90,68 +111,55 @@ def page_of_runs(
         InvalidParameter: a bad filter, order-by item or view type.
     """
     keep: Narrow = narrow or (lambda query: query)
-    keys = parse_order_by(order_by, "runs")
-    node = parse_filter(filter_string, "runs")
-    pushed, _ = split_sort_metric(node, keys)
-    tiebreak = [Run.start_time.desc(nulls="LAST"), Run.run_uuid.asc()]
-    if not keys or keys[0].kind != "metric" or pushed:
-        if node is not None and all(
-            k == OrderKey("attribute", "start_time", k.ascending) for k in keys
-        ):
-            first = keep(search_runs_query(experiment_ids, None, None, view_type))
-            found = _from_window(
-                order_query(first, RUNS, keys, tiebreak), node, keys, offset, limit
-            )
-            if found is not None:
-                return found
-        # Unsorted by a metric, or the filter already needs the sort metric: one query pages.
+    segments = _segments(experiment_ids, filter_string, order_by, view_type, keep)
+    if segments is None:
         query = search_runs_query(experiment_ids, filter_string, order_by, view_type)
         return list(keep(query).offset(offset).limit(limit))
-    key, rest = keys[0], keys[1:]
-
-    def base(probe: bool) -> pw.ModelSelect[Any]:
-        query = keep(search_runs_query(experiment_ids, None, None, view_type))
-        return query if node is None else query.where(compile_filter(node, RUNS, probe=probe))
-
-    # Any number, infinities included (stored as +/- the largest double), and never NaN.
-    numbers = [Comparison("metric", key.key, ">=", -sys.float_info.max)]
-    valued = order_query(base(True), RUNS, keys, tiebreak, numbers)
-    nan = order_query(base(True).where(_has_metric(key.key, nan=True)), RUNS, rest, tiebreak)
-    missing = order_query(base(True).where(~_has_metric(key.key)), RUNS, rest, tiebreak)
-    rows: list[Run] = []
-    for segment in (valued, nan, missing):
-        found = list(segment.offset(offset).limit(limit - len(rows)))
-        rows += found
-        if len(rows) >= limit:
-            break
-        # Where the next segment starts: this one ended inside the page, or before it.
-        offset = 0 if found else max(0, offset - segment.order_by().count())
-    return rows
+    return fetch_offset(segments, offset, limit)
 
 
-def _from_window(
-    ordered: pw.ModelSelect[Any], node: Node, keys: list[OrderKey], offset: int, limit: int
-) -> list[Run] | None:
-    """The page, if the newest (or oldest) ``PROBE_WINDOW`` runs hold all of it; else None.
+def _segments(
+    experiment_ids: list[int],
+    filter_string: str | None,
+    order_by: list[str] | None,
+    view_type: str,
+    narrow: Narrow,
+) -> list[Segment] | None:
+    keys = parse_order_by(order_by, "runs")
+    node = parse_filter(filter_string, "runs")
+    return plan(experiment_ids, node, keys, run_stages(view_type), narrow)
 
-    A filter that many runs match fills a page from the newest few hundred runs, read along the
-    ``(experiment, stage, start_time)`` index: testing each with primary-key probes costs a few
-    ms, where collecting every match first (``IN`` lists) reads each key's rows (250 ms at
-    100,000 runs). A rarer match falls back to the ``IN`` form.
+
+def _signature(
+    experiment_ids: list[int], filter_string: str | None, order_by: list[str] | None, view: str
+) -> str:
+    """A short digest of the search a keyset token belongs to."""
+    text = json.dumps([sorted(experiment_ids), filter_string or "", order_by or [], view])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _encode(cursor: Cursor, signature: str) -> str:
+    payload = {"after": [cursor.segment, *cursor.values], "search": signature}
+    return base64.b64encode(json.dumps(payload).encode()).decode()
+
+
+def _decode(token: str | None, signature: str) -> int | Cursor:
+    """An offset (MLflow's tokens, or none) or the cursor of one of our keyset tokens.
+
+    Raises:
+        InvalidParameter: the token is not one this server issued for this search.
     """
-    if offset + limit > PROBE_WINDOW:
-        return None
-    window = ordered.select(Run.run_uuid).limit(PROBE_WINDOW).alias("probe_window")
-    query = Run.select().join(window, on=(Run.run_uuid == window.c.run_uuid))
-    query = query.where(compile_filter(node, RUNS, probe=True))
-    tiebreak = [Run.start_time.desc(nulls="LAST"), Run.run_uuid.asc()]
-    rows = list(order_query(query, RUNS, keys, tiebreak).offset(offset).limit(limit))
-    return rows if len(rows) == limit else None
-
-
-def _has_metric(key: str, *, nan: bool = False) -> pw.ColumnBase:
-    """The run has a latest value for ``key`` (a NaN one with ``nan``)."""
-    condition = (LatestMetric.run == Run.run_uuid) & equals(LatestMetric.key, key)
-    if nan:
-        condition &= LatestMetric.value_kind == VALUE_NAN
-    return pw.fn.EXISTS(LatestMetric.select(pw.SQL("1")).where(condition))
+    payload: object = None
+    if token:
+        try:
+            payload = json.loads(base64.b64decode(token, validate=True))
+        except (binascii.Error, ValueError, UnicodeDecodeError):
+            payload = None
+    if not isinstance(payload, dict) or "after" not in payload:
+        return decode_page_token(token)
+    after = payload["after"]
+    if payload.get("search") != signature:
+        raise InvalidParameter("Invalid page token: it belongs to another search")
+    if not isinstance(after, list) or not after or type(after[0]) is not int:
+        raise InvalidParameter("Invalid page token: no valid position")
+    return Cursor(after[0], tuple(after[1:]))

@@ -35,6 +35,7 @@ from registry.store.models import (
 )
 
 __all__ = [
+    "run_stages",
     "search_experiments_query",
     "search_logged_models_query",
     "search_model_versions_query",
@@ -140,6 +141,15 @@ def _filtered(
 ) -> pw.ModelSelect[Any]:
     node = parse_filter(filter_string, entity)
     return query if node is None else query.where(compile_filter(node, target))
+
+
+def run_stages(view_type: str) -> tuple[str, ...]:
+    """The lifecycle stages a view type (``ACTIVE_ONLY``, ``DELETED_ONLY``, ``ALL``) shows.
+
+    Raises:
+        InvalidParameter: an unknown view type.
+    """
+    return _stages(view_type)
 
 
 def _stages(view_type: str) -> tuple[str, ...]:

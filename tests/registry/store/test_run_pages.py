@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import math
 import sys
 from collections.abc import Iterator
@@ -9,6 +11,8 @@ from collections.abc import Iterator
 import peewee
 import pytest
 
+from registry.errors import InvalidParameter
+from registry.search.paging import encode_page_token
 from registry.store import open_database
 from registry.store.models import (
     VALUE_FINITE,
@@ -21,7 +25,7 @@ from registry.store.models import (
     Run,
     RunTag,
 )
-from registry.store.run_search import page_of_runs
+from registry.store.run_search import page_of_runs, search_runs
 from registry.store.run_tables import match_count
 
 MISSING = None
@@ -172,3 +176,91 @@ def test_match_count_with_a_param_or_tag_filter(experiment: int) -> None:
     assert match_count(experiment, "tags.team = 'ml'") == 3
     assert match_count(experiment, f"tags.team = '{long_tag}'") == 1
     assert match_count(experiment, "tags.team = 'ml' and params.p = 'y'") == 1  # "b"
+
+
+def searched(
+    experiment_id: int, order: list[str], per_page: int, filter_string: str = ""
+) -> list[str]:
+    """Every page of the REST search in turn, following its page tokens."""
+    ids: list[str] = []
+    token = None
+    for _ in range(len(RUNS) + 2):
+        records, token = search_runs(
+            [str(experiment_id)], filter_string, "ACTIVE_ONLY", per_page, order, token
+        )
+        ids += [record.run.run_uuid for record in records]
+        if token is None:
+            return ids
+    raise AssertionError(f"no last page after {ids}")
+
+
+# Params: "y" before "x" descending; runs without the param ("l", "m") last, newest first.
+BY_PARAM_DESC = ["b", "e", "i", "k", "g", "h", "a", "f", "d", "c", "l", "m"]
+
+
+def _param_less_runs(experiment: int) -> None:
+    for run_id, start in (("l", 6), ("m", None)):
+        Run.create(
+            run_uuid=run_id, experiment=experiment, start_time=start, artifact_uri="file:///a/x"
+        )
+
+
+@pytest.mark.parametrize("per_page", [1, 3, 50])
+def test_page_tokens_follow_every_order_to_the_end(experiment: int, per_page: int) -> None:
+    _param_less_runs(experiment)
+    newest = sorted(
+        (run for run in [*RUNS, "l"] if run != "i"),
+        key=lambda r: -(RUNS[r][1] or 0) if r != "l" else -6,
+    )
+    assert searched(experiment, [], per_page) == [*newest, "i", "m"]
+    assert searched(experiment, ["attributes.start_time ASC"], per_page) == [
+        *newest[::-1],
+        "i",
+        "m",
+    ]
+    # "l" (started at 6) joins the runs without the metric, before "i" and "m" (no start time).
+    assert searched(experiment, ["metrics.rmse ASC"], per_page) == [*ASCENDING[:-1], "l", "i", "m"]
+    assert searched(experiment, ["metrics.rmse DESC"], per_page) == [
+        *DESCENDING[:-1],
+        "l",
+        "i",
+        "m",
+    ]
+    assert searched(experiment, ["params.p DESC"], per_page) == BY_PARAM_DESC
+    by_param_asc = [r for r in BY_PARAM_DESC if RUNS.get(r, (0, 0, ""))[2] == "x"]
+    by_param_asc += [r for r in BY_PARAM_DESC if RUNS.get(r, (0, 0, ""))[2] == "y"]
+    assert searched(experiment, ["params.p ASC"], per_page) == [*by_param_asc, "l", "m"]
+    # The pages agree with the runs table's numbered pages.
+    assert searched(experiment, ["params.p DESC"], per_page) == paged(
+        experiment, "params.p DESC", per_page
+    )
+
+
+def test_page_tokens_with_a_filter(experiment: int) -> None:
+    x_runs = [run for run in DESCENDING if RUNS[run][2] == "x"]
+    assert searched(experiment, ["metrics.rmse DESC"], 2, "params.p = 'x'") == x_runs
+    assert searched(experiment, ["metrics.rmse ASC"], 1, "metrics.rmse > 0") == ["b", "a", "c", "d"]
+    newest_x = [r for r in sorted(RUNS, key=lambda r: -(RUNS[r][1] or -1)) if RUNS[r][2] == "x"]
+    assert searched(experiment, [], 2, "params.p = 'x'") == newest_x
+    assert searched(experiment, ["params.p ASC"], 2, "metrics.rmse >= 1") == ["a", "d", "c", "b"]
+
+
+def test_an_mlflow_offset_token_is_still_honoured(experiment: int) -> None:
+    records, token = search_runs(
+        [str(experiment)], "", "ACTIVE_ONLY", 3, ["metrics.rmse DESC"], encode_page_token(4)
+    )
+    assert [r.run.run_uuid for r in records] == DESCENDING[4:7]
+    records, _ = search_runs([str(experiment)], "", "ACTIVE_ONLY", 3, ["metrics.rmse DESC"], token)
+    assert [r.run.run_uuid for r in records] == DESCENDING[7:10]
+
+
+def test_a_token_for_another_search_or_tampered_with_is_refused(experiment: int) -> None:
+    _, token = search_runs([str(experiment)], "", "ACTIVE_ONLY", 2, ["metrics.rmse DESC"])
+    assert token is not None
+    with pytest.raises(InvalidParameter, match="another search"):
+        search_runs([str(experiment)], "", "ACTIVE_ONLY", 2, ["params.p DESC"], token)
+    payload = json.loads(base64.b64decode(token))
+    for after in ([0, "not a number", 9, "b"], [7, 1.0, 9, "b"], [0, 1.0], "x", [True]):
+        forged = base64.b64encode(json.dumps({**payload, "after": after}).encode()).decode()
+        with pytest.raises(InvalidParameter, match="page token"):
+            search_runs([str(experiment)], "", "ACTIVE_ONLY", 2, ["metrics.rmse DESC"], forged)
