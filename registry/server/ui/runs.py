@@ -16,6 +16,7 @@ from registry.store import experiments as experiment_store
 from registry.store import run_tables
 from registry.store import runs as run_store
 from registry.store.experiment_lists import experiment_names
+from registry.store.run_search import page_of_runs
 
 bp = make_blueprint("runs", __name__)
 LINKABLE_COMPARE = 100
@@ -45,6 +46,7 @@ def table(experiment_id: int) -> str:
         has_next = len(runs) > state.per_page
         shown = min(len(runs), state.per_page)
         filled = run_tables.fill_columns(runs[: state.per_page], state.columns)
+        filled = _with_parents_from_other_pages(experiment_id, state, filled)
         run_tables.attach_outputs(filled)
         rows = run_tables.nest(filled)
         orphans = {row.parent_id for row in rows if row.parent_id}
@@ -69,6 +71,39 @@ def table(experiment_id: int) -> str:
         experiment_tags=experiment_tags(experiment),
         page_sizes=PAGE_SIZES,
     )
+
+
+def _with_parents_from_other_pages(
+    experiment_id: int, state: TableState, rows: list[run_tables.RunRow]
+) -> list[run_tables.RunRow]:
+    """``rows`` plus the parents of their children that matched but fell on another page.
+
+    A sweep's parent starts before its trials, so newest first it sorts after them: past one
+    page of trials it would land on the next page and leave the trials unfolded, each naming
+    its parent. The parent is pulled in before its first child (it also stays on its own page);
+    a parent the filter leaves out, or of another view, stays out.
+    """
+    on_page = {row.run.run_uuid for row in rows}
+    missing = sorted({row.parent_id for row in rows if row.parent_id} - on_page)
+    if not missing:
+        return rows
+    ids = "attributes.run_id IN (" + ", ".join(f"'{run_id}'" for run_id in missing) + ")"
+    found = page_of_runs(
+        [experiment_id],
+        f"({state.filter}) AND {ids}" if state.filter else ids,
+        None,
+        "DELETED_ONLY" if state.deleted else "ACTIVE_ONLY",
+        offset=0,
+        limit=len(missing),
+    )
+    parents = {row.run.run_uuid: row for row in run_tables.fill_columns(found, state.columns)}
+    placed: list[run_tables.RunRow] = []
+    for row in rows:
+        parent = parents.pop(row.parent_id or "", None)
+        if parent is not None:
+            placed.append(parent)
+        placed.append(row)
+    return placed
 
 
 @bp.post("/experiments/<int:experiment_id>/runs")

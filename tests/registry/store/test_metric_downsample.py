@@ -99,3 +99,23 @@ def test_points_at_few_or_negative_steps_are_cut_evenly_and_keep_their_spikes(
         assert line["time"][0] == 1000 and line["time"][-1] == 1000 + 2999
         assert line["time"][line["value"].index(50.0 + number)] == 1000 + 1234
     assert series[runs[2].run_uuid]["step"][0] == -3000
+
+
+def test_a_nan_or_infinity_in_a_long_history_is_a_gap_never_an_extreme(bound: None) -> None:
+    run = make_run()
+    values = [float(step % 7) for step in range(1000)]
+    values[10], values[11], values[500] = math.nan, math.inf, -math.inf
+    values[20] = 99.0  # the same high twice in one tile: the later one is drawn
+    values[21] = 99.0
+    points = [MetricPoint("m", v, 100 + s, s) for s, v in enumerate(values)]
+    log_batch(run.run_uuid, metrics=points)
+
+    line = downsampled_histories([run.run_uuid], ["m"], points=40, with_time=False)["m"]
+
+    drawn = dict(zip(line[run.run_uuid]["step"], line[run.run_uuid]["value"], strict=True))
+    assert drawn[10] is None and drawn[11] is None and drawn[500] is None  # gaps where logged
+    assert 21 in drawn and 20 not in drawn and drawn[21] == 99.0
+    finite = [v for v in drawn.values() if v is not None]
+    assert min(finite) == 0.0 and max(finite) == 99.0
+    assert len(drawn) <= 40 and list(drawn) == sorted(drawn)
+    assert drawn[999] == 999 % 7  # the latest value ends the line

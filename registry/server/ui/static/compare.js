@@ -28,6 +28,9 @@
   if (showConstant) {
     showConstant.addEventListener("change", function () { foldRows(); drawRelation(); });
   }
+  // A box ticked before this script ran (plotly loads first), or restored by the browser on
+  // going back, is honoured too.
+  foldRows();
 
   if (document.getElementById("compare-charts")) {
     C.histories("compare-charts", "compare-data", "compare-charts-controls");
