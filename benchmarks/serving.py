@@ -5,6 +5,10 @@ Run on demand (not in CI)::
     python -m benchmarks.serving                       # every model, 10 s per cell
     python -m benchmarks.serving --models linear --duration 5 --servers modelyard,mlflow,bare
     python -m benchmarks.serving --models forest --servers modelyard,modelyard-batching
+    python -m benchmarks.serving --models forest --servers modelyard,numpy --json out.json
+
+``numpy`` is a plain gunicorn + Flask app calling the sklearn model's own ``predict`` on a numpy
+array (no signature, no pandas); ``--json`` also writes every row with the commit and the load.
 
 For each server and model: cold start (process start to the first 200 on /ping), resident
 memory per worker (VmRSS of each worker process), then wrk (benchmarks/wrk/post.lua) for a
@@ -57,6 +61,38 @@ def bare_app() -> object:
     return app
 
 
+def numpy_app() -> object:
+    """A plain app: gunicorn + Flask, the JSON into a numpy array, the sklearn model's predict.
+
+    The model is ``model.skops`` in the directory named by ``BENCH_MODEL_DIR``.
+    """
+    import warnings
+
+    import orjson
+    import skops.io
+    from flask import Flask, Response, request
+
+    warnings.filterwarnings("ignore", message="X does not have valid feature names")
+    path = Path(os.environ["BENCH_MODEL_DIR"]) / "model.skops"
+    model = skops.io.load(path, trusted=skops.io.get_untrusted_types(file=path))
+    app = Flask("numpy")
+
+    @app.post("/invocations")
+    def invocations() -> Response:
+        body = orjson.loads(request.get_data(cache=False))
+        x = np.asarray(body["dataframe_split"]["data"], dtype=np.float64)
+        predictions = orjson.dumps(
+            {"predictions": model.predict(x)}, option=orjson.OPT_SERIALIZE_NUMPY
+        )
+        return Response(predictions, mimetype="application/json")
+
+    @app.get("/ping")
+    def ping() -> Response:
+        return Response("\n", mimetype="application/json")
+
+    return app
+
+
 def make_models(root: Path, names: list[str]) -> dict[str, Path]:
     from sklearn.ensemble import RandomForestRegressor
     from sklearn.linear_model import LinearRegression
@@ -101,8 +137,14 @@ def write_bodies(root: Path) -> dict[str, Path]:
 
 
 def command(
-    server: str, model_dir: Path, port: int, workers: int, mlflow: Path | None
+    server: str,
+    model_dir: Path,
+    port: int,
+    workers: int,
+    mlflow: Path | None,
+    grpc_port: int = 0,
 ) -> list[str]:
+    """The command line that starts ``server`` on ``port`` (``grpc_port`` 0: no gRPC)."""
     if server.startswith("modelyard"):
         return [
             sys.executable,
@@ -114,6 +156,8 @@ def command(
             str(port),
             "--workers",
             str(workers),
+            "--grpc-port",
+            str(grpc_port),
         ]
     if server == "mlflow":
         assert mlflow is not None
@@ -144,21 +188,22 @@ def command(
         "4",
         "-b",
         f"127.0.0.1:{port}",
-        "benchmarks.serving:bare_app()",
+        f"benchmarks.serving:{'numpy' if server == 'numpy' else 'bare'}_app()",
     ]
 
 
 @contextmanager
 def running(
-    args: list[str], port: int, log: Path, env: dict[str, str]
+    args: list[str], port: int, log: Path, env: dict[str, str], timeout: float = 120
 ) -> Iterator[tuple[int, float]]:
+    """Start ``args``; yield its pid and the seconds to the first 200 on ``/ping``; stop it."""
     started = time.perf_counter()
     with log.open("wb") as out:
         proc = subprocess.Popen(
             args, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=env, start_new_session=True
         )
         try:
-            deadline = time.monotonic() + 120
+            deadline = time.monotonic() + timeout
             while True:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"{args[:4]} did not start:\n{log.read_text()[-3000:]}")
@@ -180,7 +225,7 @@ def running(
 
 
 def _children(pid: int) -> list[int]:
-    out = []
+    out: list[int] = []
     for task in Path(f"/proc/{pid}/task").glob("*"):
         text = (task / "children").read_text().split()
         out.extend(int(c) for c in text)
@@ -214,7 +259,10 @@ def _ms(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
-def wrk(port: int, body: Path, seconds: float, connections: int) -> dict[str, float]:
+def wrk(
+    port: int, body: Path, seconds: float, connections: int, path: str = "/invocations"
+) -> dict[str, float]:
+    """wrk POSTing ``body`` to ``path``: req/s, p50 and p99 (ms), non-2xx and timed-out counts."""
     env = {**os.environ, "WRK_BODY": str(body)}
     out = subprocess.run(
         [
@@ -222,10 +270,12 @@ def wrk(port: int, body: Path, seconds: float, connections: int) -> dict[str, fl
             "-t2",
             f"-c{connections}",
             f"-d{int(seconds)}s",
+            "--timeout",
+            "60s",
             "--latency",
             "-s",
             str(LUA),
-            f"http://127.0.0.1:{port}/invocations",
+            f"http://127.0.0.1:{port}{path}",
         ],
         capture_output=True,
         text=True,
@@ -235,11 +285,13 @@ def wrk(port: int, body: Path, seconds: float, connections: int) -> dict[str, fl
     )
     text = out.stdout
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    timeouts = re.search(r"Socket errors: .*timeout (\d+)", text)
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)),  # type: ignore[union-attr]
         "p50": _ms(re.search(r"^\s+50%\s+(\S+)", text, re.M).group(1)),  # type: ignore[union-attr]
         "p99": _ms(re.search(r"^\s+99%\s+(\S+)", text, re.M).group(1)),  # type: ignore[union-attr]
         "errors": float(non2xx.group(1)) if non2xx else 0.0,
+        "timeouts": float(timeouts.group(1)) if timeouts else 0.0,
     }
 
 
@@ -251,16 +303,19 @@ def measure(
     mlflow: Path | None,
     env: dict[str, str],
     tmp: Path,
-) -> list[str]:
+) -> list[dict[str, float | str]]:
+    """Start ``server`` on ``model_dir``, run wrk on each body, stop it: one record a body."""
     port = args.port or free_port()
     args_ = command(server, model_dir, port, args.workers, mlflow)
     if server == "modelyard-batching":
         env = {**env, "SERVING_BATCH_MAX_LATENCY_MS": "2"}
+    if server == "numpy":
+        env = {**env, "BENCH_MODEL_DIR": str(model_dir)}
     if server == "mlflow" and mlflow is not None:
         # mlflow execs `uvicorn`, which must be on PATH: the venv's bin directory.
         env = {**env, "PATH": f"{mlflow.parent}{os.pathsep}{env['PATH']}"}
     log = tmp / f"{server}-{model_dir.name}.log"
-    with running(args_, port, log, env) as (pid, cold):
+    with running(args_, port, log, env, timeout=args.start_timeout) as (pid, cold):
         check = httpx.post(
             f"http://127.0.0.1:{port}/invocations",
             content=bodies["1"].read_bytes(),
@@ -269,9 +324,9 @@ def measure(
         check.raise_for_status()
         cells = {n: wrk(port, b, args.duration, args.connections) for n, b in bodies.items()}
         rss = worker_rss_mb(pid)
+    load = os.getloadavg()[0]
     return [
-        f"{n} | {c['rps']:.0f} | {c['p50']:.2f} | {c['p99']:.2f} | {c['errors']:.0f} | "
-        f"{cold:.2f} | {rss:.0f} |"
+        {"rows": n, **c, "cold_start_s": cold, "rss_mib": rss, "load1": load}
         for n, c in cells.items()
     ]
 
@@ -284,6 +339,8 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--port", type=int, default=0, help="port of each server (0: a free one)")
+    parser.add_argument("--json", type=Path, help="also write the rows, commit and load here")
+    parser.add_argument("--start-timeout", type=float, default=120, help="seconds to first /ping")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed (apt-get install wrk)")
@@ -301,19 +358,45 @@ def main() -> None:
     print(f"wrk -t2 -c{args.connections} -d{args.duration}s, {args.workers} workers, loopback")
     print("| model | server | rows | req/s | p50 ms | p99 ms | non-200 | cold start s | RSS MiB |")
     print("|---|---|---|---|---|---|---|---|---|", flush=True)
+    records: list[dict[str, float | str]] = []
+    uptime = subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout
     for model_name, model_dir in models.items():
         for server in servers:
             if server == "bare" and model_name != next(iter(models)):
                 continue
+            if server == "numpy" and model_name == "xgboost":
+                continue
             label = "bare (ceiling)" if server == "bare" else server
             try:
-                for line in measure(server, model_dir, bodies, args, mlflow, env, tmp):
+                for c in measure(server, model_dir, bodies, args, mlflow, env, tmp):
+                    records.append({"model": model_name, "server": server, **c})
                     print(
-                        f"| {model_name if server != 'bare' else '-'} | {label} | {line}",
+                        f"| {model_name if server != 'bare' else '-'} | {label} | {c['rows']} | "
+                        f"{c['rps']:.0f} | {c['p50']:.2f} | {c['p99']:.2f} | {c['errors']:.0f} | "
+                        f"{c['cold_start_s']:.2f} | {c['rss_mib']:.0f} |",
                         flush=True,
                     )
             except Exception as err:
                 print(f"| {model_name} | {label} | failed: {err} |", flush=True)
+    if args.json:
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=ROOT
+        )
+        run = {
+            "benchmark": "serving",
+            "command": " ".join(["python", "-m", "benchmarks.serving", *sys.argv[1:]]),
+            "commit": head.stdout.strip(),
+            "nproc": os.cpu_count(),
+            "uptime_start": uptime.strip(),
+            "uptime_end": subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip(),
+            "settings": {
+                "duration_s": args.duration,
+                "connections": args.connections,
+                "workers": args.workers,
+            },
+            "rows": records,
+        }
+        args.json.write_text(json.dumps(run, indent=1) + "\n")
     shutil.rmtree(tmp, ignore_errors=True)
 
 

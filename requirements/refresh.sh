@@ -11,7 +11,7 @@ compile=(uv pip compile --quiet --universal --python-version 3.11 --no-header "$
 # loads on the other.
 grep -E '^(numpy|pandas|scipy|scikit-learn|xgboost|cloudpickle|skops)==' requirements/lock.txt \
   > requirements/model-libs.txt
-for name in mlflow3 mlflow2 mlflow-server; do
+for name in mlflow3 mlflow2 mlflow-server mlserver-bench; do
   "${compile[@]}" "requirements/$name.in" -c requirements/model-libs.txt -o "requirements/$name.txt"
 done
 # The V2 clients the serving tests run (KServe's SDK, MLServer's types) send and read tensors
