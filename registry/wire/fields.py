@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -46,22 +47,29 @@ class IdString(fields.Field[str]):
         return self.to_json(value)
 
 
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
+
+
 class Int64(fields.Field[int]):
     """An int64 that may arrive as a JSON number or a numeric string (GET query parameters)."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
         if isinstance(value, bool):
             raise ValidationError("Expected an integer.")
+        number: int | None = None
         if isinstance(value, int):
-            return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        if isinstance(value, str):
-            try:
-                return int(value.strip())
-            except ValueError:
-                pass
-        raise ValidationError(f"Expected an integer, got {value!r}.")
+            number = value
+        elif isinstance(value, float) and value.is_integer():
+            number = int(value)
+        elif isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                number = int(value.strip())
+        if number is None:
+            raise ValidationError(f"Expected an integer, got {value!r}.")
+        if not INT64_MIN <= number <= INT64_MAX:
+            raise ValidationError(f"{number} is outside the 64-bit integer range.")
+        return number
 
     @staticmethod
     def to_json(value: Any) -> int | None:
@@ -79,7 +87,10 @@ class Double(fields.Field[float]):
         if isinstance(value, bool):
             raise ValidationError("Expected a number.")
         if isinstance(value, int | float):
-            return float(value)
+            try:
+                return float(value)
+            except OverflowError:  # an integer beyond the double range
+                raise ValidationError("The number is outside the double range.") from None
         if isinstance(value, str):
             lowered = value.strip().lower()
             if lowered in _NON_FINITE_IN:
