@@ -19,6 +19,7 @@ paging), however deep it is. Every value is bound as a parameter.
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -225,12 +226,21 @@ def check_cursor(segments: list[Segment], cursor: Cursor) -> bool:
         elif column.kind is float:
             if isinstance(value, bool) or not isinstance(value, int | float):
                 return False
+            if isinstance(value, int) and not -(2**63) <= value < 2**63:
+                return False  # the drivers bind an int as a 64-bit integer
+            if not math.isfinite(value) or not -_DOUBLE_MAX <= value <= _DOUBLE_MAX:
+                return False  # stored values are finite doubles (NaN has its own segment)
         elif column.kind is int:
             if isinstance(value, bool) or not isinstance(value, int):
+                return False
+            if not -(2**63) <= value < 2**63:
                 return False
         elif not isinstance(value, str):
             return False
     return True
+
+
+_DOUBLE_MAX = sys.float_info.max
 
 
 def _fetch(

@@ -260,7 +260,9 @@ def test_a_token_for_another_search_or_tampered_with_is_refused(experiment: int)
     with pytest.raises(InvalidParameter, match="another search"):
         search_runs([str(experiment)], "", "ACTIVE_ONLY", 2, ["params.p DESC"], token)
     payload = json.loads(base64.b64decode(token))
-    for after in ([0, "not a number", 9, "b"], [7, 1.0, 9, "b"], [0, 1.0], "x", [True]):
+    good = payload["after"]
+    too_big = [good[0], 10**30, *good[2:]]  # beyond what the database binds: not a 500
+    for after in ([0, "not a number", 9, "b"], [7, 1.0, 9, "b"], [0, 1.0], "x", [True], too_big):
         forged = base64.b64encode(json.dumps({**payload, "after": after}).encode()).decode()
         with pytest.raises(InvalidParameter, match="page token"):
             search_runs([str(experiment)], "", "ACTIVE_ONLY", 2, ["metrics.rmse DESC"], forged)
