@@ -98,10 +98,15 @@ def _after(response: Response) -> Response:
     route = request.url_rule.rule if request.url_rule is not None else "<unmatched>"
     status = response.status_code
     name = g.get("model_name", "")
-    metrics.REQUESTS.labels(route, request.method, str(status), name).inc()
-    metrics.LATENCY.labels(route, name).observe(time.perf_counter() - g.get("started", 0.0))
-    if status >= 400 and route in _PREDICTION_ROUTES:
-        metrics.PREDICTION_ERRORS.labels(g.get("error_code", str(status)), name).inc()
+    failed = status >= 400 and route in _PREDICTION_ROUTES
+    metrics.record_request(
+        route,
+        request.method,
+        str(status),
+        name,
+        time.perf_counter() - g.get("started", 0.0),
+        g.get("error_code", str(status)) if failed else None,
+    )
     accept = request.headers.get("Accept-Encoding")
     if accept is not None:
         _compress(response, accept)

@@ -18,6 +18,8 @@ import click
 
 from serving.config import ServingConfig
 
+GRPC_PORT_VARIABLE = "SERVING_GRPC_PORT"
+
 
 @click.command("serve")
 @click.argument("model_uri", required=False)
@@ -66,6 +68,7 @@ def serve(
     Settings also come from SERVING_* variables (see the README's serving section).
     """
     flags.pop("env_manager")
+    grpc_explicit = flags["grpc_port"] is not None or GRPC_PORT_VARIABLE in os.environ
     try:
         config = ServingConfig.from_env(
             model_uri=model_uri or model_uri_option, models=",".join(models) or None, **flags
@@ -89,7 +92,7 @@ def serve(
     config = dataclasses.replace(config, prometheus_multiproc_dir=multiproc_dir)
     master = os.getpid()
     try:
-        _run(config, os.path.join(work_dir, "models.json"))
+        _run(config, os.path.join(work_dir, "models.json"), grpc_explicit)
     finally:
         # A gunicorn worker leaves through this frame too (SystemExit): only the master, once
         # its workers are gone, may remove what they write to.
@@ -105,17 +108,11 @@ def _use_multiprocess_metrics() -> None:
     values.ValueClass = values.get_value_class()  # type: ignore[no-untyped-call]
 
 
-def _run(config: Any, state_file: str) -> None:
-    from serving.gunicorn_app import build_table, check_grpc_port, run_server
+def _run(config: Any, state_file: str, grpc_explicit: bool) -> None:
+    from serving.gunicorn_app import build_table, run_server
     from serving.models import ModelFailed
 
-    try:
-        check_grpc_port(config)
-    except OSError as err:
-        raise click.UsageError(
-            f"cannot use gRPC port {config.grpc_port} ({err.strerror or err}): pass --grpc-port"
-            " with a free port, or --grpc-port 0 for no gRPC."
-        ) from None
+    config = _with_grpc_port(config, grpc_explicit)
     try:
         table = build_table(config, state_file)
     except ModelFailed as err:
@@ -136,6 +133,45 @@ def _run(config: Any, state_file: str) -> None:
             err=True,
         )
     run_server(config, table)
+
+
+def _with_grpc_port(config: ServingConfig, explicit: bool) -> ServingConfig:
+    """``config``, its gRPC port checked before forking; 0 (no gRPC) if the default is taken.
+
+    A port given with ``--grpc-port`` or ``SERVING_GRPC_PORT`` that cannot be used is a usage
+    error. The default one (8081) that cannot be used, because another server holds it or it
+    is the HTTP port, only turns gRPC off, with a warning: the HTTP server still starts.
+    """
+    from serving.gunicorn_app import check_grpc_port
+
+    port = config.grpc_port
+    if not port:
+        return config
+    if port == config.port:
+        if explicit:
+            raise click.UsageError(
+                f"the gRPC port {port} is also the HTTP port (--port): pass --grpc-port with"
+                " another port, or --grpc-port 0 for no gRPC."
+            )
+        reason = "it is the HTTP port"
+    else:
+        try:
+            check_grpc_port(config)
+        except OSError as err:
+            if explicit:
+                raise click.UsageError(
+                    f"cannot use gRPC port {port} ({err.strerror or err}): pass --grpc-port"
+                    " with a free port, or --grpc-port 0 for no gRPC."
+                ) from None
+            reason = err.strerror or str(err)
+        else:
+            return config
+    click.echo(
+        f"Warning: serving without gRPC: its default port {port} cannot be used ({reason})."
+        " Pass --grpc-port with a free port to serve gRPC, or --grpc-port 0 to silence this.",
+        err=True,
+    )
+    return dataclasses.replace(config, grpc_port=0)
 
 
 def _fail(uri: str, message: str) -> None:

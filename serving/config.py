@@ -35,7 +35,8 @@ class ServingConfig:
         max_request_rows: most rows (or first-axis entries) one prediction request may hold;
             more get 400 (0 = unlimited).
         poll_interval: seconds between checks of a stage or alias for a new version when
-            polling (``follow=poll``, or while the registry's event stream is unreachable).
+            polling (``follow=poll``, or while the registry's event stream is unreachable);
+            above 0.
         follow: how a stage or alias is followed: ``push`` (wait on the registry's event
             stream and check as soon as the model changes; polling is the fallback) or
             ``poll`` (check every ``poll_interval`` only).
@@ -89,6 +90,10 @@ class ServingConfig:
             )
         if self.follow not in FOLLOW_MODES:
             raise ValueError(f"SERVING_FOLLOW={self.follow!r}: use {' or '.join(FOLLOW_MODES)}")
+        if not self.poll_interval > 0:
+            raise ValueError(
+                f"SERVING_POLL_INTERVAL={self.poll_interval}: use a number of seconds > 0"
+            )
         if not 0 <= self.grpc_port <= 65535:
             raise ValueError(f"SERVING_GRPC_PORT={self.grpc_port}: use 0 (no gRPC) to 65535")
 

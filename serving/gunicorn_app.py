@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import gc
 import socket
-from typing import Any
+import sys
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
@@ -20,6 +21,9 @@ from registry.gunicorn_workers import WORKER_CLASS, exit_with_master
 from serving import metrics
 from serving.config import ServingConfig
 from serving.models import ModelTable
+
+if TYPE_CHECKING:
+    from serving.api import ServingState
 
 GRPC_GRACE_SECONDS = 10.0
 """How long a stopping worker lets gRPC calls in flight finish."""
@@ -63,12 +67,38 @@ class ServingServer(BaseApplication):  # type: ignore[misc]
         return create_app(config, table=self.table, start=not config.preload)
 
 
+WORKER_BOOT_ERROR = 3
+"""A worker's exit status that makes gunicorn's master stop: "Worker failed to boot"."""
+
+
 def _post_worker_init(worker: Any) -> None:
     state = worker.wsgi.extensions["serving"]
     if worker.cfg.preload_app:
         state.start()
-    # gRPC's threads do not survive fork: each worker binds the port itself (SO_REUSEPORT).
-    state.start_grpc()
+    start_grpc(state, worker.log)
+
+
+def start_grpc(state: ServingState, log: Any) -> None:
+    """Start the worker's gRPC server, predicting through the worker's batcher.
+
+    gRPC's threads do not survive fork: each worker binds the port itself (SO_REUSEPORT).
+    ``modelyard serve`` checked the port before forking; if something took it since, the
+    worker logs why on one line and exits with ``WORKER_BOOT_ERROR``, which stops the server.
+    """
+    config = state.config
+    if not config.grpc_port or state.grpc_server is not None:
+        return
+    from serving.grpc import server
+
+    try:
+        state.grpc_server = server.start(config, state.table, state.batcher)
+    except OSError as err:
+        log.error(
+            "%s; it was free at start-up. Stopping: pass --grpc-port with a free port, or"
+            " --grpc-port 0 for no gRPC.",
+            err,
+        )
+        sys.exit(WORKER_BOOT_ERROR)
 
 
 def _worker_exit(server: Any, worker: Any) -> None:

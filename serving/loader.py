@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
+import os
 import re
+import shutil
 import tempfile
 import time
+import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -17,6 +21,7 @@ from registry.models.model_input import ModelInput
 if TYPE_CHECKING:
     from registry.client import Client
 
+logger = logging.getLogger(__name__)
 
 _FOLLOWABLE = re.compile(r"^models:/(?:[^/@]+/[^/@]*[^/@\d][^/@]*|[^/@]+@[^/@]+)/?$")
 
@@ -78,6 +83,17 @@ class Target:
     model_id: str
 
 
+def registered_name(uri: str) -> str:
+    """The registered model's name in a ``models:/name/...`` or ``models:/name@alias`` URI.
+
+    "" for anything else: a ``runs:/`` URI, a directory, a logged model's ``models:/m-<id>``.
+    """
+    if not uri.startswith("models:/") or uri.startswith("models:/m-"):
+        return ""
+    rest = uri.removeprefix("models:/")
+    return rest.split("@", 1)[0] if "@" in rest else rest.split("/", 1)[0]
+
+
 def is_followable(uri: str) -> bool:
     """True for ``models:/name/Stage`` and ``models:/name@alias`` (targets that can move)."""
     return bool(_FOLLOWABLE.match(uri)) and not uri.startswith("models:/m-")
@@ -90,10 +106,15 @@ class ModelSource:
     A model whose loading would unpickle Python objects is refused unless ``allow_pickle``.
     """
 
-    def __init__(self, uri: str, tracking_uri: str, *, allow_pickle: bool = False) -> None:
+    def __init__(
+        self, uri: str, tracking_uri: str, *, allow_pickle: bool = False, remote_only: bool = False
+    ) -> None:
         self.uri = uri
         self.tracking_uri = tracking_uri
         self.allow_pickle = allow_pickle
+        self.remote_only = remote_only
+        """Refuse a registry URI whose files resolve to a path on this host though the registry
+        is remote (a URI from the network); a directory URI is the caller's to refuse."""
         self._client: Client | None = None
 
     def _registry(self) -> Client:
@@ -102,6 +123,12 @@ class ModelSource:
 
             self._client = Client(self.tracking_uri or None, async_logging=False)
         return self._client
+
+    def close(self) -> None:
+        """Close the registry client's connections (it is made again on next use)."""
+        client, self._client = self._client, None
+        if client is not None:
+            client.close()
 
     def resolve(self) -> Target | None:
         """The version the URI points at now; None for a local directory.
@@ -121,7 +148,14 @@ class ModelSource:
             )
         from registry.client.model_uris import resolve_model_uri
 
-        resolved = resolve_model_uri(uri, self._registry())
+        registry = self._registry()
+        resolved = resolve_model_uri(uri, registry)
+        if self.remote_only and _is_local_path(resolved.artifact_uri, registry.tracking_uri):
+            raise InvalidParameter(
+                f"cannot load {uri!r}: its files are at a path on the serving host"
+                f" ({resolved.artifact_uri}), and a URI given to a repository load may only"
+                " name files the registry serves"
+            )
         return Target(
             name=resolved.name or "",
             version=str(resolved.version or ""),
@@ -155,10 +189,18 @@ class ModelSource:
         from registry.client.model_uris import download_model
 
         dst = Path(tempfile.mkdtemp(prefix="model-"))
-        path = download_model(source, dst, client=self._registry())
-        self._refuse_pickle(path)
-        predictor = load_predictor(path, trust_skops_types=self.allow_pickle)
-        return _loaded(predictor, self.uri, target, started)
+        try:
+            path = download_model(source, dst, client=self._registry())
+            self._refuse_pickle(path)
+            predictor = load_predictor(path, trust_skops_types=self.allow_pickle)
+        except BaseException:
+            shutil.rmtree(dst, ignore_errors=True)  # a refused load leaves nothing behind
+            raise
+        loaded = _loaded(predictor, self.uri, target, started)
+        # The download goes once nothing (a slot, a request) holds the model any more; only in
+        # the process that downloaded it (a worker may still serve what the master preloaded).
+        weakref.finalize(loaded, _remove_download, dst, os.getpid())
+        return loaded
 
     def _refuse_pickle(self, model_dir: Path) -> None:
         from registry.models.digest import pickle_reason
@@ -187,6 +229,21 @@ def _loaded(predictor: Any, uri: str, target: Target | None, started: float) -> 
         model_id=model_id,
         load_seconds=time.perf_counter() - started,
     )
+
+
+def _remove_download(path: Path, owner_pid: int) -> None:
+    if os.getpid() == owner_pid:
+        shutil.rmtree(path, ignore_errors=True)
+        logger.debug("removed the model download %s", path)
+
+
+def _is_local_path(artifact_uri: str, tracking_uri: str) -> bool:
+    """True when files would be copied from this host's disk, though the registry is remote."""
+    if not tracking_uri.startswith(("http://", "https://")):
+        return False  # a local registry: its artifacts are on this host by design
+    if artifact_uri.startswith("file:") or "://" not in artifact_uri:
+        return not artifact_uri.startswith(("runs:", "models:", "mlflow-artifacts:"))
+    return False
 
 
 def _local_dir(uri: str) -> Path | None:

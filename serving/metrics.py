@@ -68,6 +68,25 @@ LAST_LOAD_FAILED = Gauge(
 )
 
 
+def record_request(
+    route: str, method: str, status: str, model: str, seconds: float, error_code: str | None
+) -> None:
+    """Count one answered request (HTTP or gRPC) and its latency; a failed prediction too.
+
+    Args:
+        route: the route's rule (``/v2/models/<name>/infer``) or the gRPC method's path.
+        method: the HTTP method, or ``GRPC``.
+        status: the HTTP status code (for gRPC, the one our error carries).
+        model: the served model's name, "" when none was found.
+        seconds: time from reading the request to answering it.
+        error_code: the error code of a prediction request that got no predictions, else None.
+    """
+    REQUESTS.labels(route, method, status, model).inc()
+    LATENCY.labels(route, model).observe(seconds)
+    if error_code is not None:
+        PREDICTION_ERRORS.labels(error_code, model).inc()
+
+
 def exposition(multiproc_dir: str) -> tuple[bytes, str]:
     """The text exposition of every metric (all workers' when ``multiproc_dir`` is set)."""
     if multiproc_dir:

@@ -32,10 +32,10 @@ from typing import Any
 
 import yaml
 
-from registry.errors import InvalidParameter, ModelNotReady, NotFound, RegistryError
+from registry.errors import InvalidParameter, InvalidState, ModelNotReady, NotFound, RegistryError
 from serving import metrics
 from serving.config import ServingConfig
-from serving.loader import LoadedModel, ModelSource
+from serving.loader import LoadedModel, ModelSource, registered_name
 from serving.slot import ModelSlot
 from serving.watcher import Watcher
 
@@ -45,6 +45,9 @@ NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 """A name given to a model (``--model NAME=URI``, a models file, a repository load): it goes in
 URL paths and a header."""
 READY, LOADING, UNAVAILABLE = "READY", "LOADING", "UNAVAILABLE"
+LOAD_WAIT_SECONDS = 10.0
+"""How long a repository load waits for a load of the same model already in progress in its
+worker before answering 409."""
 
 
 class ModelFailed(Exception):
@@ -124,23 +127,20 @@ def _read_models_file(path: str) -> list[ModelSpec]:
     return specs
 
 
-def registered_name(uri: str) -> str:
-    """The registered model's name in a ``models:/name/...`` or ``models:/name@alias`` URI."""
-    if not uri.startswith("models:/") or uri.startswith("models:/m-"):
-        return ""
-    rest = uri.removeprefix("models:/")
-    return rest.split("@", 1)[0] if "@" in rest else rest.split("/", 1)[0]
-
-
 @dataclasses.dataclass
 class ServedModel:
-    """One served model: its name, URI, slot and watcher; ``wanted`` False once unloaded."""
+    """One served model: its name, URI, slot and watcher; ``wanted`` False once unloaded.
+
+    ``required`` False: it does not count for readiness until loaded (a model another worker
+    loaded through the repository, which this worker loads in the background).
+    """
 
     name: str
     uri: str
     slot: ModelSlot
     watcher: Watcher
     wanted: bool = True
+    required: bool = True
 
     @classmethod
     def create(
@@ -150,10 +150,17 @@ class ServedModel:
         uri: str,
         model: LoadedModel | None = None,
         wanted: bool = True,
+        *,
+        required: bool = True,
+        remote_only: bool = False,
     ) -> ServedModel:
-        """A ServedModel serving ``model`` (None: its watcher loads it once started)."""
+        """A ServedModel serving ``model`` (None: its watcher loads it once started).
+
+        ``remote_only``: its URI came from the network, so files on this host are refused.
+        """
         slot = ModelSlot(model, served_as=name)
-        return cls(name, uri, slot, Watcher(config, slot, uri), wanted)
+        watcher = Watcher(config, slot, uri, remote_only=remote_only)
+        return cls(name, uri, slot, watcher, wanted, required)
 
     def state(self) -> tuple[str, str]:
         """Its repository state (``READY``, ``LOADING``, ``UNAVAILABLE``) and the reason."""
@@ -193,6 +200,10 @@ class ModelTable:
         """The one model, when exactly one is configured (requests need not name it)."""
         self._install({m.name: m for m in models})
         self._lock = threading.Lock()
+        self._pending: dict[str, ServedModel] = {}
+        """Models another worker changed, loading here beside what this worker serves."""
+        self._loading: dict[str, threading.Lock] = {}
+        """One repository load of a name at a time in this worker."""
         self._shared = _SharedState(state_file, config.poll_interval) if state_file else None
         self._generation = 0
         if self._shared is not None:
@@ -271,8 +282,35 @@ class ModelTable:
         return list(self._models)
 
     def ready(self) -> bool:
-        """True when every model that should be loaded is."""
-        return all(m.slot.current is not None for m in self._models.values() if m.wanted)
+        """True when every model that should be loaded is.
+
+        A model that another worker added or loaded again counts only once loaded here: an
+        operator's load never makes a ready worker unready.
+        """
+        return not self.waiting()
+
+    def waiting(self) -> list[ServedModel]:
+        """The models readiness waits for: wanted, required and not loaded yet."""
+        return [
+            m for m in self._models.values() if m.wanted and m.required and m.slot.current is None
+        ]
+
+    def take(self, served: ServedModel, version: str | None = None) -> LoadedModel:
+        """What ``served`` serves now, as ``current_of`` (retried on what replaced it).
+
+        A request that looked ``served`` up just before a change replaced it gets the new model.
+
+        Raises:
+            NotFound: another version is served.
+            ModelNotReady: the model is not loaded (yet, or any more).
+        """
+        try:
+            return current_of(served, version)
+        except ModelNotReady:
+            again = self._models.get(served.name)
+            if again is None or again is served:
+                raise
+            return current_of(again, version)
 
     def get(self, name: str) -> ServedModel | None:
         """The model served as ``name``, or None."""
@@ -295,34 +333,54 @@ class ModelTable:
         """Load ``name`` (again), or add it at ``uri``; every worker follows.
 
         The model loads in this worker before the change is shared, so a URI that does not
-        load changes nothing.
+        load changes nothing. The load runs outside the table's locks (requests and other
+        workers' changes go on meanwhile); they are taken only to publish it.
 
         Raises:
             NotFound: no such model, and no ``uri`` to add it.
             InvalidParameter: a bad name, or the model did not load (the message says why).
+            InvalidState: a load of ``name`` in this worker did not end within
+                ``LOAD_WAIT_SECONDS``.
         """
-        with self._changing():
+        with self._lock:
+            serialised = self._loading.setdefault(name, threading.Lock())
+        if not serialised.acquire(timeout=LOAD_WAIT_SECONDS):
+            raise InvalidState(f"Model '{name}' is being loaded already; try again later.")
+        try:
+            return self._load(name, uri)
+        finally:
+            serialised.release()
+
+    def _load(self, name: str, uri: str | None) -> LoadedModel:
+        with self._lock:
+            self._apply_shared()
             current = self._models.get(name)
-            if uri is None and current is None:
-                raise NotFound(f"Model '{name}' is not served here; give its URI to add it.")
-            if current is None:
-                try:
-                    check_name(name)
-                except ValueError as err:
-                    raise InvalidParameter(str(err)) from None
-            uri = uri or (current.uri if current else "")
-            keep = current is not None and current.wanted and current.uri == uri
-            served = current if keep and current else ServedModel.create(self.config, name, uri)
-            served.watcher.check()
-            loaded = served.slot.current
-            if loaded is None:
-                if served is not current:
-                    served.retire()
-                raise InvalidParameter(f"Model '{name}' did not load: {served.slot.load_error}")
+        if uri is None and current is None:
+            raise NotFound(f"Model '{name}' is not served here; give its URI to add it.")
+        if current is None:
+            try:
+                check_name(name)
+            except ValueError as err:
+                raise InvalidParameter(str(err)) from None
+        given = uri is not None
+        uri = uri or (current.uri if current else "")
+        keep = current is not None and current.wanted and current.uri == uri
+        if keep and current:
+            served = current
+        else:
+            served = ServedModel.create(self.config, name, uri, remote_only=given)
+        if not served.watcher.check(timeout=LOAD_WAIT_SECONDS):
+            raise InvalidState(f"Model '{name}' is being loaded already; try again later.")
+        loaded = served.slot.current
+        if loaded is None:
+            if served is not current:
+                served.retire()
+            raise InvalidParameter(f"Model '{name}' did not load: {served.slot.load_error}")
+        with self._changing():
             if served is not current:
                 self._replace(served)
             self._commit()
-            return loaded
+        return loaded
 
     def unload(self, name: str) -> None:
         """Stop serving ``name`` in every worker (it stays listed, and may be loaded again).
@@ -343,6 +401,9 @@ class ModelTable:
         rows = []
         for served in self._models.values():
             state, reason = served.state()
+            pending = self._pending.get(served.name)
+            if pending is not None and pending.slot.load_error:
+                reason = f"{pending.uri} did not load yet: {pending.slot.load_error}"
             current = served.slot.current
             version = current.version if current else ""
             rows.append({"name": served.name, "version": version, "state": state, "reason": reason})
@@ -360,14 +421,46 @@ class ModelTable:
         generation, wanted = shared
         for name, (uri, loaded) in wanted.items():
             current = self._models.get(name)
+            pending = self._pending.get(name)
             if not loaded and current is not None and current.wanted:
                 self._replace(ServedModel.create(self.config, name, uri, wanted=False))
-            elif loaded and (current is None or not current.wanted or current.uri != uri):
-                self._replace(ServedModel.create(self.config, name, uri))  # loads in background
+            elif not loaded or (current is not None and current.wanted and current.uri == uri):
+                self._drop_pending(name)  # what it serves is what is wanted
+            elif pending is not None and pending.uri == uri:
+                pass  # loading already
+            elif current is not None and current.wanted and current.slot.current is not None:
+                self._load_beside(name, uri)  # the old model serves until the new one is loaded
+            else:  # a new name, one unloaded or not loaded yet here: 503 for it until loaded
+                required = current is not None and current.wanted and current.required
+                self._replace(ServedModel.create(self.config, name, uri, required=required))
         self._generation = generation
+
+    def _load_beside(self, name: str, uri: str) -> None:
+        """Load ``name`` at ``uri`` in the background and swap it in once loaded.
+
+        As a watcher swaps a new version: requests and readiness never wait for it.
+        """
+        self._drop_pending(name)
+        served = ServedModel.create(self.config, name, uri, required=False)
+        served.watcher.on_loaded = lambda: self._loaded_beside(served)
+        self._pending[name] = served
+        served.watcher.start()
+
+    def _loaded_beside(self, served: ServedModel) -> None:
+        with self._lock:
+            if self._pending.get(served.name) is served:
+                del self._pending[served.name]
+                self._replace(served)
+
+    def _drop_pending(self, name: str) -> None:
+        pending = self._pending.pop(name, None)
+        if pending is not None:
+            pending.retire()
 
     def _replace(self, served: ServedModel) -> None:
         old = self._models.get(served.name)
+        if self._pending.get(served.name) is not served:
+            self._drop_pending(served.name)  # a newer change wins over one still loading
         self._install({**self._models, served.name: served})
         if old is not None and old is not served:
             old.retire()
@@ -470,8 +563,14 @@ class _SharedState:
             if self._socket is None:
                 threading.Event().wait(self.poll_interval)
             else:
-                with contextlib.suppress(TimeoutError):
+                try:
                     self._socket.recv(16)
+                except TimeoutError:
+                    pass  # the poll interval: read the file anyway
+                except OSError as err:  # never let the thread die: poll from now on
+                    logger.warning("wake-up socket failed (%s): polling for model changes", err)
+                    broken, self._socket = self._socket, None
+                    broken.close()
             try:
                 sync()
             except Exception:  # never let the thread die: the next wake-up tries again

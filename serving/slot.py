@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 from prometheus_client import Gauge
 
@@ -25,6 +26,9 @@ class ModelSlot:
         """The name the model is served under (its ``model`` label in metrics)."""
         self.load_error: str = ""
         self.failed_version: str = ""
+        self.retired = False
+        """True once retired: nothing is swapped in any more (a load that ends late is dropped)."""
+        self._lock = threading.Lock()
 
     def publish(self) -> None:
         """Report the current model in this process's metrics (call once per worker)."""
@@ -33,12 +37,21 @@ class ModelSlot:
 
     def retire(self) -> None:
         """Stop reporting the current model (it is unloaded); readers holding it finish."""
-        if self.current is not None:
-            self._version_gauge(self.current).set(0)
-        self.current = None
+        with self._lock:
+            self.retired = True
+            if self.current is not None:
+                self._version_gauge(self.current).set(0)
+            self.current = None
 
-    def swap(self, model: LoadedModel) -> None:
-        """Serve ``model`` from now on and record the load in metrics."""
+    def swap(self, model: LoadedModel) -> bool:
+        """Serve ``model`` from now on and record the load in metrics; False once retired."""
+        with self._lock:
+            if self.retired:
+                return False
+            self._swap(model)
+            return True
+
+    def _swap(self, model: LoadedModel) -> None:
         old = self.current
         self.current = model
         self.load_error = ""

@@ -5,7 +5,9 @@ the worker has none, then, for ``models:/name/Stage`` and ``models:/name@alias``
 registry whenever the model may have changed. When the target points at another version, the
 new version loads beside the old one and replaces it with one reference assignment
 (``ModelSlot.swap``). A version that fails to load is not swapped in and not retried until the
-target moves again. ``stop`` ends the thread when the model is unloaded.
+target moves again. ``stop`` ends the thread when the model is unloaded (after the wait or load
+in progress, whose result is then dropped: a retired slot takes no model); the thread closes its
+registry clients as it ends. One check runs at a time (the thread's and a repository load's).
 
 Following is by push (``follow=push``, the default): the thread keeps one long-poll of the
 registry's event stream (``GET /api/2.0/modelyard/events?model=NAME&wait_seconds=...``)
@@ -24,11 +26,12 @@ import logging
 import random
 import threading
 import time
+from collections.abc import Callable
 
 from registry.client import Client
 from registry.errors import RegistryError
 from serving.config import ServingConfig
-from serving.loader import ModelSource, is_followable
+from serving.loader import ModelSource, is_followable, registered_name
 from serving.slot import ModelSlot
 
 logger = logging.getLogger(__name__)
@@ -42,13 +45,26 @@ MAX_BACKOFF_SECONDS = 60.0
 class Watcher:
     """Loads and follows the served model for one worker."""
 
-    def __init__(self, config: ServingConfig, slot: ModelSlot, uri: str | None = None) -> None:
+    def __init__(
+        self,
+        config: ServingConfig,
+        slot: ModelSlot,
+        uri: str | None = None,
+        *,
+        remote_only: bool = False,
+        on_loaded: Callable[[], None] | None = None,
+    ) -> None:
         uri = config.model_uri if uri is None else uri
         self.config = config
         self.slot = slot
         self.follows = is_followable(uri)
-        self.source = ModelSource(uri, config.tracking_uri, allow_pickle=config.allow_pickle)
-        self.model_name = _model_name(uri)
+        self.source = ModelSource(
+            uri, config.tracking_uri, allow_pickle=config.allow_pickle, remote_only=remote_only
+        )
+        self.model_name = registered_name(uri)
+        self.on_loaded = on_loaded
+        """Called by the thread once it has loaded the model (not when it was loaded already)."""
+        self._checking = threading.Lock()
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
         self._stream: Client | None = None
@@ -66,15 +82,34 @@ class Watcher:
     def stop(self) -> None:
         """Stop following (the model is unloaded): the thread ends after its current wait."""
         self._stopped.set()
+        if self._thread is None:
+            self._close()
+
+    @property
+    def stopped(self) -> bool:
+        """True once ``stop`` was called."""
+        return self._stopped.is_set()
 
     def _run(self) -> None:
-        while self.slot.current is None and not self._stopped.is_set():
-            self.check()
-            if self.slot.current is None:
-                self._stopped.wait(self.config.poll_interval)
-        while self.follows and not self._stopped.is_set():
-            self.wait_for_change()
-            self.check()
+        try:
+            loading = self.slot.current is None
+            while self.slot.current is None and not self._stopped.is_set():
+                self.check()
+                if self.slot.current is None:
+                    self._stopped.wait(self.config.poll_interval)
+            if loading and self.on_loaded is not None and not self._stopped.is_set():
+                self.on_loaded()
+            while self.follows and not self._stopped.is_set():
+                self.wait_for_change()
+                self.check()
+        finally:
+            self._close()
+
+    def _close(self) -> None:
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            stream.close()
+        self.source.close()
 
     def wait_for_change(self) -> None:
         """Return when the target may have moved: an event of its model, or a poll interval."""
@@ -126,8 +161,21 @@ class Watcher:
             delay,
         )
 
-    def check(self) -> None:
-        """Resolve the URI once; load and swap in the version it names if it is new."""
+    def check(self, timeout: float = -1) -> bool:
+        """Resolve the URI once; load and swap in the version it names if it is new.
+
+        One check at a time: False when another did not end within ``timeout`` seconds (-1:
+        wait as long as it takes), True once this one ran.
+        """
+        if not self._checking.acquire(timeout=timeout):
+            return False
+        try:
+            self._check()
+        finally:
+            self._checking.release()
+        return True
+
+    def _check(self) -> None:
         if self._stopped.is_set():
             return
         try:
@@ -148,11 +196,5 @@ class Watcher:
         except Exception as err:
             self.slot.record_failure(version, f"{type(err).__name__}: {err}")
             return
-        if not self._stopped.is_set():
-            self.slot.swap(model)
-
-
-def _model_name(uri: str) -> str:
-    """The registered model's name in ``models:/name/Stage`` or ``models:/name@alias``."""
-    rest = uri.removeprefix("models:/")
-    return rest.split("@", 1)[0] if "@" in rest else rest.split("/", 1)[0]
+        if not self.slot.swap(model):  # retired meanwhile: the model is dropped
+            logger.info("dropped %s version %s: it was unloaded", model.uri, model.version)

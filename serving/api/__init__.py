@@ -35,17 +35,6 @@ class ServingState:
         if self.batcher is not None:
             self.batcher.start()
 
-    def start_grpc(self) -> None:
-        """Serve the Open Inference Protocol over gRPC on ``grpc_port`` (a worker, after fork).
-
-        Raises:
-            OSError: the port cannot be bound.
-        """
-        if self.config.grpc_port and self.grpc_server is None:
-            from serving.grpc.server import start
-
-            self.grpc_server = start(self.config, self.table)
-
     def stop_grpc(self, grace: float) -> None:
         """Stop taking gRPC calls and let those in flight finish for up to ``grace`` seconds."""
         if self.grpc_server is not None:
@@ -81,7 +70,7 @@ def model(name: str | None = None, version: str | None = None) -> LoadedModel:
             )
         raise NotFound(f"Model '{name}' is not served here.")
     g.model_name = served.name
-    taken = current_of(served, version)
+    taken = table.take(served, version)  # retried once when a change replaced it just now
     g.model = taken
     return taken
 
@@ -95,7 +84,7 @@ def require_every_model() -> None:
     table = state().table
     if table.ready():
         return
-    waiting = [m for m in table.served() if m.wanted and m.slot.current is None]
+    waiting = table.waiting()
     if len(waiting) == 1:
         current_of(waiting[0])  # raises, with the model's load error
     elif waiting:

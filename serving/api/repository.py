@@ -50,7 +50,7 @@ def _check_allowed() -> None:
             "Model repository changes are off; start modelyard serve with"
             " --allow-repository-changes to allow load and unload."
         )
-    token = config.repository_token
+    token = config.repository_token.strip()  # a Secret file's trailing newline is no part of it
     if token:
         scheme, _, given = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not hmac.compare_digest(

@@ -4,28 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 from flask import Blueprint, Response, request
 
-from registry.errors import BadRequest
-from registry.models.model_input import ModelInput
-from serving import metrics, scoring
+from serving import v2_infer
 from serving.api import model, request_body, require_every_model, state
-from serving.loader import Predictor
 from serving.protocols import jsoncodec
 from serving.protocols.v2 import (
+    EXTENSIONS,
     infer_response,
-    method_outputs,
-    output_names,
     parse_infer_request,
     tensor_metadata,
 )
-from serving.protocols.v2_binary import EXTENSION, HEADER_LENGTH
+from serving.protocols.v2_binary import HEADER_LENGTH
 from serving.version import __version__
 
 bp = Blueprint("v2", __name__, url_prefix="/v2")
-
-REPOSITORY_EXTENSION = "model_repository"
 
 
 def _json(body: Any) -> Response:
@@ -35,7 +28,7 @@ def _json(body: Any) -> Response:
 @bp.get("")
 def server_metadata() -> Response:
     """Server metadata: name, version and protocol extensions."""
-    extensions = [EXTENSION, REPOSITORY_EXTENSION]
+    extensions = list(EXTENSIONS)
     return _json({"name": "modelyard", "version": __version__, "extensions": extensions})
 
 
@@ -82,40 +75,19 @@ def model_metadata(name: str, version: str | None = None) -> Response:
 def infer(name: str, version: str | None = None) -> Response:
     """Predict on V2 input tensors; one tensor is the whole input, several are named columns."""
     served = model(name, version)
+    serving_state = state()
     req = parse_infer_request(
-        request_body(), state().config.max_request_rows, request.headers.get(HEADER_LENGTH)
+        request_body(), serving_state.config.max_request_rows, request.headers.get(HEADER_LENGTH)
     )
-    predictor = served.predictor
-    params, warning = scoring.with_params(req.parameters, predictor)
-    inp = req.model_input().with_params(params)
-    signature = predictor.signature
-    names = output_names(signature.outputs if signature else None)
-    methods = {m: _by_method(predictor, m, inp) for m in method_outputs(req, names)}
-    only_methods = req.outputs is not None and len(methods) == len(req.outputs)
-    predictions = None if only_methods else scoring.predict(predictor, inp)
-    metrics.ROWS.labels(name).inc(inp.row_count)
-    body, header_length = infer_response(name, served.version, req, predictions, names, methods)
+    done = v2_infer.infer(name, served, req, serving_state.batcher)
+    body, header_length = infer_response(
+        name, served.version, req, done.predictions, done.names, done.methods
+    )
     if header_length is None:
         response = Response(body, mimetype="application/json")
     else:
         response = Response(body, mimetype="application/octet-stream")
         response.headers[HEADER_LENGTH] = str(header_length)
-    if warning is not None:
-        response.headers["Warning"] = warning
+    if done.warning is not None:
+        response.headers["Warning"] = done.warning
     return response
-
-
-def _by_method(predictor: Predictor, method: str, inp: ModelInput) -> Any:
-    found = predictor.for_method(method)
-    if found is None:
-        raise BadRequest(
-            f"Invalid input. Unknown output '{method}': the model has no {method} method."
-        )
-    out = scoring.predict(found, inp)
-    try:
-        return np.asarray(out)
-    except ValueError as err:  # ragged, e.g. a multi-output classifier's per-target classes
-        raise BadRequest(
-            f"Invalid input. Output '{method}' of this model is not one tensor ({err});"
-            " ask for another output."
-        ) from None

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 import grpc
 
+from serving.batching import MicroBatcher
 from serving.config import ServingConfig
 from serving.grpc import stubs
 from serving.grpc.servicer import InferenceServicer
@@ -36,8 +37,13 @@ class ModelLookup(Protocol):
         """Whether every served model is loaded."""
 
 
-def start(config: ServingConfig, models: ModelLookup) -> grpc.Server:
+def start(
+    config: ServingConfig, models: ModelLookup, batcher: MicroBatcher | None = None
+) -> grpc.Server:
     """Bind ``config.host:config.grpc_port`` and serve, on ``config.threads`` threads.
+
+    ``ModelInfer`` predicts through ``batcher`` (the worker's, shared with its HTTP routes)
+    when one is given.
 
     Messages over ``config.max_request_bytes`` are refused with RESOURCE_EXHAUSTED. Stop it
     with ``server.stop(grace)``.
@@ -51,7 +57,7 @@ def start(config: ServingConfig, models: ModelLookup) -> grpc.Server:
         raise ValueError("SERVING_GRPC_PORT is 0: the gRPC server is off")
     server = grpc.server(
         ThreadPoolExecutor(max_workers=config.threads, thread_name_prefix="grpc"),
-        handlers=[handler(config, models)],
+        handlers=[handler(config, models, batcher)],
         options=[
             ("grpc.so_reuseport", 1),
             ("grpc.max_receive_message_length", config.max_request_bytes),
@@ -72,9 +78,11 @@ def start(config: ServingConfig, models: ModelLookup) -> grpc.Server:
     return server
 
 
-def handler(config: ServingConfig, models: ModelLookup) -> grpc.GenericRpcHandler:
+def handler(
+    config: ServingConfig, models: ModelLookup, batcher: MicroBatcher | None = None
+) -> grpc.GenericRpcHandler:
     """The service's handler: each implemented RPC, its messages from ``stubs``."""
-    servicer = InferenceServicer(config, models)
+    servicer = InferenceServicer(config, models, batcher)
     rpcs = servicer.rpcs()
     handlers = {}
     for method in stubs.service().methods:

@@ -13,16 +13,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import grpc
-import numpy as np
 
-from registry.errors import BadRequest, ModelNotReady
-from registry.models.model_input import ModelInput
-from serving import metrics, scoring
+from registry.errors import ModelNotReady
+from serving import metrics, v2_infer
 from serving.config import ServingConfig
 from serving.grpc import stubs
 from serving.grpc.status import ERROR_CODE_KEY, status_of
-from serving.loader import Predictor
-from serving.protocols.v2 import method_outputs, output_names
+from serving.protocols.v2 import EXTENSIONS
 from serving.protocols.v2_grpc import (
     model_infer_response,
     model_metadata_response,
@@ -32,6 +29,7 @@ from serving.protocols.v2_grpc import (
 from serving.version import __version__
 
 if TYPE_CHECKING:
+    from serving.batching import MicroBatcher
     from serving.grpc.server import ModelLookup
 
 Rpc = Callable[[Any, grpc.ServicerContext], Any]
@@ -45,9 +43,12 @@ _ServerMetadataResponse = stubs.message("ServerMetadataResponse")
 class InferenceServicer:
     """The implemented RPCs; the service's others answer UNIMPLEMENTED."""
 
-    def __init__(self, config: ServingConfig, models: ModelLookup) -> None:
+    def __init__(
+        self, config: ServingConfig, models: ModelLookup, batcher: MicroBatcher | None = None
+    ) -> None:
         self.config = config
         self.models = models
+        self.batcher = batcher
 
     def rpcs(self) -> dict[str, Rpc]:
         """The implementations by the service's method names."""
@@ -77,8 +78,10 @@ class InferenceServicer:
         return _ModelReadyResponse(ready=True)
 
     def server_metadata(self, request: Any, context: grpc.ServicerContext) -> Any:
-        """The server's name and version (no extension: raw contents are in the core protocol)."""
-        return _ServerMetadataResponse(name="modelyard", version=__version__)
+        """The server's name, version and protocol extensions, as ``GET /v2`` answers them."""
+        return _ServerMetadataResponse(
+            name="modelyard", version=__version__, extensions=list(EXTENSIONS)
+        )
 
     def model_metadata(self, request: Any, context: grpc.ServicerContext) -> Any:
         """Name, version, platform and the signature's tensors, as ``GET /v2/models/{name}``."""
@@ -90,20 +93,14 @@ class InferenceServicer:
         name = request.model_name
         served = self.models.model(name, request.model_version or None)
         req = parse_model_infer_request(request, self.config.max_request_rows)
-        predictor = served.predictor
-        params, warning = scoring.with_params(req.parameters, predictor)
-        inp = req.model_input().with_params(params)
-        signature = predictor.signature
-        names = output_names(signature.outputs if signature else None)
-        methods = {m: _by_method(predictor, m, inp) for m in method_outputs(req, names)}
-        only_methods = req.outputs is not None and len(methods) == len(req.outputs)
-        predictions = None if only_methods else scoring.predict(predictor, inp)
-        metrics.ROWS.labels(name).inc(inp.row_count)
+        done = v2_infer.infer(name, served, req, self.batcher)
         raw = wants_raw(request, req)
-        response = model_infer_response(name, served.version, req, predictions, raw, names, methods)
+        response = model_infer_response(
+            name, served.version, req, done.predictions, raw, done.names, done.methods
+        )
         headers = [("x-model-version", served.version), ("x-model-run-id", served.run_id)]
-        if warning is not None:  # metadata is ASCII; the names in it are the client's
-            headers.append(("warning", warning.encode("ascii", "replace").decode()))
+        if done.warning is not None:  # metadata is ASCII; the names in it are the client's
+            headers.append(("warning", done.warning.encode("ascii", "replace").decode()))
         context.send_initial_metadata(headers)
         return response
 
@@ -143,24 +140,7 @@ class InferenceServicer:
         # Only a served model's name becomes a label: a client's typo must not add a series.
         asked = getattr(request, "model_name", None) or getattr(request, "name", "")
         name = asked if asked and asked in self.models.names() else ""
-        metrics.REQUESTS.labels(route, "GRPC", status, name).inc()
-        metrics.LATENCY.labels(route, name).observe(time.perf_counter() - started)
-        if predicts and error is not None:
-            metrics.PREDICTION_ERRORS.labels(error["error_code"], name).inc()
-
-
-def _by_method(predictor: Predictor, method: str, inp: ModelInput) -> Any:
-    # What POST /v2/models/{name}/infer does for an output named after a method.
-    found = predictor.for_method(method)
-    if found is None:
-        raise BadRequest(
-            f"Invalid input. Unknown output '{method}': the model has no {method} method."
+        error_code = error["error_code"] if predicts and error is not None else None
+        metrics.record_request(
+            route, "GRPC", status, name, time.perf_counter() - started, error_code
         )
-    out = scoring.predict(found, inp)
-    try:
-        return np.asarray(out)
-    except ValueError as err:  # ragged, e.g. a multi-output classifier's per-target classes
-        raise BadRequest(
-            f"Invalid input. Output '{method}' of this model is not one tensor ({err});"
-            " ask for another output."
-        ) from None

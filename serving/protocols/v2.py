@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from registry.errors import BadRequest
+from registry.errors import BadRequest, InvalidParameter
 from registry.models.model_input import ModelInput
 from registry.models.schema import ColSpec, Schema, TensorSpec
 from serving.protocols import jsoncodec, v2_binary
@@ -31,6 +31,9 @@ _DTYPES: dict[str, str] = {
     "BYTES": "object",
 }
 _DATATYPES = {np.dtype(v): k for k, v in _DTYPES.items()}
+
+EXTENSIONS = (v2_binary.EXTENSION, "model_repository")
+"""The protocol extensions the server metadata lists, over REST and gRPC alike."""
 
 
 # Request parameters that steer the protocol, not the model (Triton's reserved names and
@@ -93,6 +96,7 @@ def parse_infer_request(
     Raises:
         BadRequest: malformed JSON, a missing field, an unknown datatype, data whose length
             does not match the shape, or a first dimension over ``max_rows``.
+        InvalidParameter: an integer out of its datatype's range.
     """
     header, binary = v2_binary.split_body(body, header_length)
     try:
@@ -196,6 +200,7 @@ def input_tensor(
     Raises:
         BadRequest: an unknown datatype, a malformed shape, a first dimension over
             ``max_rows``, or data that is not of the datatype or does not fill the shape.
+        InvalidParameter: an integer out of the datatype's range (300 as INT8, -1 as UINT64).
     """
     if datatype not in _DTYPES:
         raise BadRequest(
@@ -212,6 +217,10 @@ def input_tensor(
         return array
     try:
         flat = np.asarray(data, dtype=_DTYPES[datatype]).reshape(-1)
+    except OverflowError as err:  # numpy 2: an integer out of the datatype's range
+        raise InvalidParameter(
+            f"Invalid input. Input '{name}': a value is out of the range of {datatype}: {err}"
+        ) from None
     except (ValueError, TypeError) as err:
         raise BadRequest(f"Invalid input. Input '{name}': data is not {datatype}: {err}") from None
     if flat.size != math.prod(shape):

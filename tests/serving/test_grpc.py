@@ -7,6 +7,7 @@ One server in this process serves several real saved models through a small ``Mo
 
 from __future__ import annotations
 
+import logging
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +31,7 @@ from registry.models import sklearn as sklearn_flavor
 from serving.config import ServingConfig
 from serving.grpc import server as grpc_server
 from serving.grpc import stubs
+from serving.gunicorn_app import WORKER_BOOT_ERROR, start_grpc
 from serving.loader import LoadedModel, ModelSource
 from tests.conftest import free_port
 from tests.serving.conftest import TRAIN, expected, make_app
@@ -380,7 +382,7 @@ def test_workers_share_the_port_and_a_taken_port_fails_loudly() -> None:
 
 def test_our_messages_are_wire_compatible_with_tritons() -> None:
     def fields(descriptor: Any) -> dict[str, Any]:
-        found = {}
+        found: dict[str, Any] = {}
         for field in descriptor.fields:
             kind = field.message_type.full_name if field.message_type else field.type
             found[field.name] = (field.number, kind, field.label)
@@ -399,3 +401,61 @@ def test_our_messages_are_wire_compatible_with_tritons() -> None:
             assert mine.full_name == triton_type.full_name
             triton_fields = fields(triton_type)
             assert {k: triton_fields.get(k) for k in fields(mine)} == fields(mine), mine.full_name
+
+
+@pytest.mark.parametrize(
+    ("datatype", "field", "value"), [("INT8", "int_contents", 300), ("UINT8", "uint_contents", 300)]
+)
+def test_an_out_of_range_integer_is_invalid_argument(
+    stub: service_pb2_grpc.GRPCInferenceServiceStub, datatype: str, field: str, value: int
+) -> None:
+    request = service_pb2.ModelInferRequest(model_name="plain")
+    tensor = request.inputs.add(name="x", datatype=datatype, shape=[1, 1])
+    getattr(tensor.contents, field).append(value)
+    error = _infer_error(stub, request)
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert f"out of the range of {datatype}" in error.details()
+    assert ("error-code", "INVALID_PARAMETER_VALUE") in error.trailing_metadata()
+
+
+def test_server_metadata_lists_the_extensions_rest_lists(
+    client: triton.InferenceServerClient, model_dirs: dict[str, Path]
+) -> None:
+    rest = make_app(model_dirs["plain"]).test_client().get("/v2").get_json()
+    assert rest["extensions"]  # binary tensors, model repository
+    assert list(client.get_server_metadata().extensions) == rest["extensions"]
+
+
+def test_a_failed_infer_is_counted_as_over_rest(
+    stub: service_pb2_grpc.GRPCInferenceServiceStub,
+) -> None:
+    route = f"/{stubs.SERVICE}/ModelInfer"
+    request = service_pb2.ModelInferRequest(model_name="plain")
+    request.inputs.add(name="x", datatype="FP64", shape=[2, 3])  # no data
+    labels = {"route": route, "method": "GRPC", "status": "400", "model": "plain"}
+    errors = {"error_code": "BAD_REQUEST", "model": "plain"}
+    before = [
+        REGISTRY.get_sample_value("modelyard_serving_requests_total", labels) or 0,
+        REGISTRY.get_sample_value("modelyard_serving_prediction_errors_total", errors) or 0,
+    ]
+    _infer_error(stub, request)
+    assert [
+        REGISTRY.get_sample_value("modelyard_serving_requests_total", labels),
+        REGISTRY.get_sample_value("modelyard_serving_prediction_errors_total", errors),
+    ] == [before[0] + 1, before[1] + 1]
+
+
+def test_a_worker_whose_grpc_port_was_taken_after_the_check_exits_with_one_log_line(
+    model_dirs: dict[str, Path], caplog: pytest.LogCaptureFixture
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        app = make_app(model_dirs["plain"], grpc_port=port, threads=1)
+        with pytest.raises(SystemExit) as exited:
+            start_grpc(app.extensions["serving"], logging.getLogger("gunicorn.error"))
+    assert exited.value.code == WORKER_BOOT_ERROR
+    (record,) = [r for r in caplog.records if r.name == "gunicorn.error"]
+    assert f"cannot bind the gRPC server to 127.0.0.1:{port}" in record.getMessage()
+    assert "--grpc-port" in record.getMessage() and record.exc_info is None

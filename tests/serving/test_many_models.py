@@ -212,6 +212,19 @@ def test_unload_and_load_with_a_token(model_dirs: dict[str, Path], tenfold_dir: 
     assert response.status_code == 400
 
 
+def test_a_token_read_from_a_file_with_its_newline_still_matches(
+    model_dirs: dict[str, Path], tenfold_dir: Path
+) -> None:
+    app = two_model_app(
+        model_dirs, tenfold_dir, allow_repository_changes=True, repository_token=TOKEN + "\n"
+    )
+    client = app.test_client()
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    assert client.post("/v2/repository/models/one/unload", headers=auth).status_code == 200
+    wrong = {"Authorization": "Bearer wrong"}
+    assert client.post("/v2/repository/models/one/load", headers=wrong).status_code == 401
+
+
 @pytest.fixture
 def registered(sqlite_url: str) -> Iterator[str]:
     mlflow.set_tracking_uri(sqlite_url)

@@ -3,8 +3,9 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from flask.testing import FlaskClient
 
-from registry.errors import BadRequest
+from registry.errors import BadRequest, InvalidParameter
 from serving.protocols.v2 import infer_response_body, output_tensors, parse_infer_request
 
 
@@ -64,3 +65,33 @@ def test_a_dataframe_gives_one_output_per_column() -> None:
         ("a", "INT64", [2]),
         ("b", "BYTES", [2]),
     ]
+
+
+@pytest.mark.parametrize(
+    ("datatype", "data"), [("INT8", [300]), ("UINT64", [-1]), ("INT64", [2**70])]
+)
+def test_integers_out_of_the_datatypes_range_are_invalid_parameters(
+    datatype: str, data: list[int]
+) -> None:
+    document = {"inputs": [{"name": "x", "shape": [1], "datatype": datatype, "data": data}]}
+    with pytest.raises(InvalidParameter) as info:
+        parse_infer_request(json.dumps(document).encode())
+    assert info.value.error_code == "INVALID_PARAMETER_VALUE"
+    assert f"Input 'x': a value is out of the range of {datatype}" in info.value.message
+
+
+def test_an_out_of_range_integer_answers_400_over_rest(plain_client: FlaskClient) -> None:
+    body = {"inputs": [{"name": "x", "shape": [1, 1], "datatype": "INT8", "data": [300]}]}
+    answer = plain_client.post("/v2/models/model/infer", json=body)
+    assert answer.status_code == 400
+    reply = answer.get_json()
+    assert reply["error_code"] == "INVALID_PARAMETER_VALUE"
+    assert "out of the range of INT8" in reply["message"] and "Traceback" not in reply["message"]
+
+
+def test_kserve_v1_predict_with_the_wrong_method_is_405(plain_client: FlaskClient) -> None:
+    answer = plain_client.get("/v1/models/model:predict")
+    assert answer.status_code == 405
+    assert answer.headers["Allow"] == "POST"
+    assert answer.get_json()["error_code"] == "METHOD_NOT_ALLOWED"
+    assert plain_client.get("/v1/models/model").status_code == 200
