@@ -16,9 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,6 +31,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.run_info import machine
 from tests.conftest import free_port
 from tests.servers import process, server_args
 
@@ -203,35 +202,6 @@ def main() -> None:
     if args.out is not None:
         setting = {"calls": calls, "runs": runs, "load_before": load_before}
         args.out.write_text(json.dumps({**setting, **machine(), "rows": rows}, indent=1) + "\n")
-
-
-def machine() -> dict[str, Any]:
-    """The commit measured (and whether the tree differs from it), the machine, its load now."""
-    root = Path(__file__).resolve().parent.parent
-
-    def git(*argv: str) -> str:
-        found = subprocess.run(["git", *argv], cwd=root, capture_output=True, text=True)
-        return found.stdout.strip()
-
-    return {
-        "commit": git("rev-parse", "HEAD"),
-        "tree_differs": bool(git("status", "--porcelain", "--untracked-files=no")),
-        "cpus": os.cpu_count(),
-        "cpu": next(
-            (line.split(":", 1)[1].strip() for line in _cpuinfo() if line.startswith("model name")),
-            platform.processor(),
-        ),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "load_after": os.getloadavg(),
-    }
-
-
-def _cpuinfo() -> list[str]:
-    try:
-        return Path("/proc/cpuinfo").read_text().splitlines()
-    except OSError:
-        return []
 
 
 if __name__ == "__main__":

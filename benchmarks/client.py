@@ -45,6 +45,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Lasso
 
 import registry as mlflow
+from benchmarks.run_info import machine
 from registry.client import Client
 from tests.conftest import free_port
 from tests.mlflow_env import MLFLOW_SERVER, MLFLOW_SERVER_QUIET, mlflow_python
@@ -192,14 +193,6 @@ def contenders(
             theirs_models |= found
             print(f"{base}: {label} {times[label]}", flush=True)
     return times, theirs_models
-
-
-def machine() -> dict[str, Any]:
-    """The commit, cores and load this run had."""
-    commit = subprocess.run(
-        ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=False
-    ).stdout.strip()
-    return {"commit": commit, "nproc": os.cpu_count(), "loadavg": list(os.getloadavg())}
 
 
 def main() -> None:

@@ -18,10 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -34,6 +31,7 @@ import numpy as np
 import pandas as pd
 from sklearn.linear_model import LinearRegression
 
+from benchmarks.run_info import machine
 from tests.conftest import free_port
 from tests.servers import process, registry_server
 
@@ -139,24 +137,6 @@ def run_once(mode: str, promotions: int, workdir: Path) -> dict[str, Any]:
     }
 
 
-def _machine() -> dict[str, Any]:
-    commit = subprocess.run(
-        ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=False
-    ).stdout.strip()
-    dirty = bool(
-        subprocess.run(
-            ["git", "status", "--porcelain"], capture_output=True, text=True, check=False
-        ).stdout.strip()
-    )
-    return {
-        "commit": commit + ("+uncommitted" if dirty else ""),
-        "machine": platform.platform(),
-        "python": platform.python_version(),
-        "cpus": os.cpu_count(),
-        "load_average": os.getloadavg(),
-    }
-
-
 def main() -> None:
     """Run the benchmark and print a markdown table (medians over runs)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -170,7 +150,7 @@ def main() -> None:
         for mode in args.modes.split(","):
             with tempfile.TemporaryDirectory(prefix="follow-bench-") as tmp:
                 result = run_once(mode, args.promotions, Path(tmp))
-            result.update(_machine(), run=run)
+            result.update(machine(), run=run)
             path = RESULTS / f"follow_{mode}_run{run}.json"
             path.write_text(json.dumps(result, indent=2) + "\n")
             summary.setdefault(mode, []).append(result)

@@ -22,16 +22,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shlex
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.run_info import machine
 from registry.server.read_answers import runs_page
 from registry.store import db, engine_name, open_database
 from registry.store.migrate import upgrade
@@ -228,26 +227,6 @@ def analyze() -> None:
         db.execute_sql("ANALYZE TABLE runs, params, run_tags, latest_metrics")
     else:
         db.execute_sql("ANALYZE")
-
-
-def machine() -> dict[str, Any]:
-    """The commit, cores and load this run had."""
-    commit = subprocess.run(
-        ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=False
-    ).stdout.strip()
-    dirty = subprocess.run(
-        ["git", "status", "--porcelain", "--untracked-files=no"],
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.strip()
-    return {
-        "commit": commit,
-        "uncommitted_changes": bool(dirty),
-        "nproc": os.cpu_count(),
-        "loadavg": list(os.getloadavg()),
-        "python": sys.version.split()[0],
-    }
 
 
 def main() -> None:

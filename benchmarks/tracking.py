@@ -20,7 +20,6 @@ import json
 import logging
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -37,6 +36,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.run_info import machine
 from tests.conftest import free_port
 from tests.mlflow_env import MLFLOW_SERVER, MLFLOW_SERVER_QUIET, mlflow_python
 from tests.servers import process
@@ -275,21 +275,6 @@ def _table(columns: list[str], rows: dict[str, list[str]]) -> str:
     return "\n".join(lines)
 
 
-def _machine() -> dict[str, Any]:
-    root = Path(__file__).resolve().parent.parent
-    commit = subprocess.run(
-        ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=False
-    ).stdout.strip()
-    dirty = subprocess.run(
-        ["git", "status", "--porcelain", "--untracked-files=no"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.strip()
-    return {"commit": commit, "uncommitted_changes": bool(dirty), "nproc": os.cpu_count()}
-
-
 def compare(args: argparse.Namespace, report: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
     """Both servers, ``args.repeat`` times on fresh databases; every figure of every run.
 
@@ -324,7 +309,7 @@ def _record(
     theirs = _median(runs["mlflow"][:done]) if done else {}
     return {
         "command": "python -m benchmarks.tracking " + " ".join(argv or sys.argv[1:]),
-        **_machine(),
+        **machine(),
         "engine": urlsplit(args.database_url).scheme if args.database_url else "sqlite",
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
         "seconds": round(time.time() - started, 1),
