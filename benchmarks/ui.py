@@ -47,7 +47,7 @@ CASES = {
     "experiments search": "SEARCH",
     "compare 100 runs (100 steps x 3 metrics)": "COMPARE",
     "chart grid page, 500 runs (runs and keys only)": "GRID",
-    "chart grid, one chart's JSON (500 lines, 160 pts)": "GRID_DATA",
+    "chart grid, one chart's JSON (500 lines, 120 pts)": "GRID_DATA",
     "chart grid, page + its 3 charts' JSON in turn": "GRID_ALL",
 }
 COMPARED = 100
@@ -176,8 +176,12 @@ def populate_grid(seed: int = 11) -> int:
     return int(exp_id)
 
 
-def time_browser(base: str, path: str, repeats: int) -> list[float]:
-    """Milliseconds from navigation to every chart of the page drawn, in headless Chromium."""
+def time_browser(base: str, path: str, repeats: int) -> list[tuple[float, float]]:
+    """Milliseconds from navigation to every chart of the page drawn, in headless Chromium.
+
+    Each load gives two figures: the page's own (the time it marked ``data-drawn``, from the
+    start of navigation) and the wall time until Playwright saw the mark (which adds its polling).
+    """
     from playwright.sync_api import sync_playwright
 
     timings = []
@@ -191,7 +195,12 @@ def time_browser(base: str, path: str, repeats: int) -> list[float]:
             started = time.perf_counter()
             page.goto(base + path)
             page.wait_for_selector("#grid-charts[data-drawn]", timeout=120_000)
-            timings.append((time.perf_counter() - started) * 1000)
+            wall = (time.perf_counter() - started) * 1000
+            own = page.evaluate(
+                "Number(document.getElementById('grid-charts').dataset.drawn)"
+                " - performance.timeOrigin"
+            )
+            timings.append((float(own), wall))
         browser.close()
     return timings
 
@@ -251,7 +260,8 @@ def main() -> None:
             urls = [url]
             if query and query.startswith("GRID"):
                 page = f"/experiments/{grid_id}/charts"
-                charts = [f"{page}/data?key={key}&points=160" for key in GRID_KEYS]
+                # 120 points a line: what the page asks for at 500 runs (60,000 points a chart).
+                charts = [f"{page}/data?key={key}&points=120" for key in GRID_KEYS]
                 urls = {"GRID": [page], "GRID_DATA": charts[:1], "GRID_ALL": [page, *charts]}[query]
                 url = urls[-1]
             client.get(url)
@@ -263,12 +273,16 @@ def main() -> None:
             server = make_server("127.0.0.1", 0, app, threaded=True)
             threading.Thread(target=server.serve_forever, daemon=True).start()
             base = f"http://127.0.0.1:{server.server_port}"
-            drawn = time_browser(base, f"/experiments/{grid_id}/charts", max(3, args.requests // 5))
-            loads = ", ".join(f"{d:.0f}" for d in drawn)
-            print(
-                f"{'chart grid drawn in Chromium':42s} p50 {statistics.median(drawn):7.1f} ms"
-                f"   max {max(drawn):7.1f} ms   ({len(drawn)} loads: {loads} ms)"
-            )
+            loads = time_browser(base, f"/experiments/{grid_id}/charts", max(3, args.requests // 5))
+            for label, drawn in (
+                ("chart grid drawn in Chromium (page's own)", [own for own, _ in loads]),
+                ("chart grid drawn, wall (Playwright saw it)", [wall for _, wall in loads]),
+            ):
+                each = ", ".join(f"{d:.0f}" for d in drawn)
+                print(
+                    f"{label:42s} p50 {statistics.median(drawn):7.1f} ms"
+                    f"   max {max(drawn):7.1f} ms   ({len(drawn)} loads: {each} ms)"
+                )
             server.shutdown()
 
 

@@ -64,8 +64,15 @@ def downsampled_history(
     run_ids: list[str], key: str, points: int = TARGET_POINTS, with_time: bool = True
 ) -> dict[str, dict[str, list[Any]]]:
     """One key's ``{run_id: {"step", "value"[, "time"]}}`` (see ``downsampled_histories``)."""
+    return downsample_with_sizes(run_ids, key, points, with_time)[0]
+
+
+def downsample_with_sizes(
+    run_ids: list[str], key: str, points: int = TARGET_POINTS, with_time: bool = True
+) -> tuple[dict[str, dict[str, list[Any]]], dict[str, int]]:
+    """``downsampled_history`` and, per run, how many stored points its line was drawn from."""
     if not run_ids:
-        return {}
+        return {}, {}
     columns = [Metric.step, Metric.value, Metric.value_kind, Metric.timestamp, Metric.run]
     # The index's own order: the database reads it front to back, sorting nothing.
     query = (
@@ -75,7 +82,7 @@ def downsampled_history(
     )
     rows = list(db.execute(query))
     if not rows:
-        return {}
+        return {}, {}
     numbers = np.fromiter(
         map(itemgetter(slice(0, -1)), rows),
         dtype=_TIMED if with_time else _UNTIMED,
@@ -104,7 +111,7 @@ def downsampled_history(
         history["value"] = drawn[start:end]
         by_run[run_id] = history
         start = end
-    return by_run
+    return by_run, dict(sizes)
 
 
 def m4_mask(sizes: Ints, values: Floats, kinds: Any, points: int) -> Mask:
@@ -191,7 +198,15 @@ def rounded(values: Floats) -> Floats:
 
 def metric_keys(run_ids: list[str]) -> list[str]:
     """The metric keys any of these runs logged, sorted."""
+    return metric_keys_and_runs(run_ids)[0]
+
+
+def metric_keys_and_runs(run_ids: list[str]) -> tuple[list[str], set[str]]:
+    """The metric keys any of these runs logged (sorted), and which of the runs logged any."""
     if not run_ids:
-        return []
-    query = LatestMetric.select(LatestMetric.key).where(LatestMetric.run.in_(run_ids)).distinct()
-    return sorted(row[0] for row in db.execute(query))
+        return [], set()
+    query = LatestMetric.select(LatestMetric.run, LatestMetric.key).where(
+        LatestMetric.run.in_(run_ids)
+    )
+    rows = list(db.execute(query))
+    return sorted({key for _, key in rows}), {run for run, _ in rows}

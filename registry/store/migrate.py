@@ -35,6 +35,8 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
     (9, "m0009_param_tag_value_index"),
     (10, "m0010_event_model_id_index"),
     (11, "m0011_param_tag_value_prefix_index"),
+    (12, "m0012_trim_metric_indexes"),
+    (13, "m0013_metric_previews"),
 )
 LATEST_VERSION = MIGRATIONS[-1][0]
 

@@ -117,13 +117,14 @@ class Metric(BaseModel):
     """Append-only metric history; an identical point logged twice is stored once."""
 
     id = pw.BigAutoField()
-    run = pw.ForeignKeyField(Run, backref="metric_history", on_delete="CASCADE")
+    # Not indexed alone: the unique index below leads with it (migration 12).
+    run = pw.ForeignKeyField(Run, backref="metric_history", on_delete="CASCADE", index=False)
     key = pw.CharField(max_length=250)
     value = pw.DoubleField()
     value_kind = pw.SmallIntegerField(default=VALUE_FINITE)
     timestamp = pw.BigIntegerField()
     step = pw.BigIntegerField(default=0)
-    model_id = pw.CharField(max_length=64, null=True, index=True)
+    model_id = pw.CharField(max_length=64, null=True)
     dataset_name = pw.CharField(max_length=500, null=True)
     dataset_digest = pw.CharField(max_length=64, null=True)
 
@@ -153,6 +154,27 @@ class LatestMetric(BaseModel):
         table_name = "latest_metrics"
         primary_key = pw.CompositeKey("run", "key")
         indexes = ((("key", "value", "run"), False),)
+
+
+class MetricPreview(BaseModel):
+    """A run's history of one key downsampled for a small chart (``store.metric_previews``).
+
+    ``size`` is how many stored points it was drawn from: points are only ever added, so the
+    preview is current exactly while the run still has that many points of the key.
+    """
+
+    run = pw.ForeignKeyField(Run, on_delete="CASCADE", index=False)
+    key = pw.CharField(max_length=250)
+    points = pw.IntegerField()
+    timed = pw.BooleanField()
+    size = pw.BigIntegerField()
+    body = pw.TextField()
+
+    run_id: str  # foreign-key id accessor peewee adds; declared for the type checker
+
+    class Meta:
+        table_name = "metric_previews"
+        primary_key = pw.CompositeKey("run", "key", "points", "timed")
 
 
 class Dataset(BaseModel):
@@ -381,6 +403,7 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     RunTag,
     Metric,
     LatestMetric,
+    MetricPreview,
     Dataset,
     RunInput,
     RunModelInput,

@@ -133,6 +133,15 @@ def test_chart_grid_follows_the_table_filter(
     expect(page.locator("#grid-charts-legend details.chart-legend summary")).to_have_text(
         f"{RUNS} runs"
     )
+    # Past 10 runs the lines are drawn on a canvas: pointing at a line's point names its run
+    # (the highest point, trial-00's first loss of 1.0, is far from any other).
+    plot = page.locator("#grid-charts figure[data-key='loss'] .plot")
+    expect(plot.locator("canvas.lines")).to_have_count(1)
+    x, y = plot.evaluate("el => [el.chart.px(0), el.chart.py(1)]")
+    box = plot.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + x, box["y"] + y)
+    expect(plot.locator(".line-tip")).to_have_text("trial-00  \u2022  0: 1")
     shot(page, tmp_path_factory, "chart-grid")
 
     page.goto(f"/experiments/{sweep['exp']}?filter=" + "params.optimizer%20%3D%20'adam'")

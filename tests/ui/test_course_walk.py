@@ -275,6 +275,9 @@ def chart_grid(walk: Walk, course: Course) -> None:
     page.goto(f"/experiments/{course.sweep_exp}")
     page.click("#chart-grid-link")
     expect(page.locator("#grid-summary")).to_contain_text(f"{TRIALS + 1} runs")
+    # The sweep's parent logged no metric: counted, but not a legend entry with no line.
+    expect(page.locator("#grid-summary")).to_contain_text("1 of them without metrics")
+    expect(page.locator("#grid-charts-legend summary")).to_have_text(f"{TRIALS} runs")
     cells = page.locator("#grid-charts figure.chart-cell")
     expect(cells).to_have_count(2)  # validation-rmse and best_iteration: one chart per metric
     expect(page.locator("#grid-charts figure.chart-cell[data-runs]")).to_have_count(2)

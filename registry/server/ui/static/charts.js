@@ -109,23 +109,29 @@ var ModelyardCharts = (function () {
 
   // One trace per colour: the runs of a colour are joined with gaps (null) between them, and
   // each point carries its run's name for the hover. trace.meta lists the trace's run ids.
+  // Past LEGEND_OPEN_MAX runs the lines go on a canvas (line_canvas.js, where the page loads
+  // it): plotly's SVG costs hundreds of milliseconds a chart at 500 runs.
   function lineChart(cell, key, byRun, names, runIds, opts) {
     var drawn = runIds.filter(function (runId) { return byRun[runId]; });
     var many = drawn.length > LEGEND_OPEN_MAX;
+    var onCanvas = many && !!window.ModelyardLines;
     var groups = {};
     drawn.forEach(function (runId) {
       var color = colorOf(runId);
       var group = groups[color];
       if (!group) { group = groups[color] = { runs: [], x: [], y: [], text: [] }; }
       var points = byRun[runId];
-      var name = esc(names[runId] || runId.slice(0, 8));
+      var name = names[runId] || runId.slice(0, 8);
+      if (!onCanvas) { name = esc(name); }  // the canvas writes names as text, not HTML
       if (group.runs.length) { group.x.push(null); group.y.push(null); group.text.push(""); }
       group.runs.push(runId);
-      Array.prototype.push.apply(group.x, xValues(points, opts.mode));
+      var x = onCanvas && opts.mode === "time" ? points.time : xValues(points, opts.mode);
+      Array.prototype.push.apply(group.x, x);
       Array.prototype.push.apply(group.y, smooth(points.value, opts.smoothing));
       points.value.forEach(function () { group.text.push(name); });
     });
-    var markers = drawn.every(function (runId) { return byRun[runId].value.length <= 60; });
+    // Markers mark sparse lines of a few runs; on hundreds of runs they are noise, and slow.
+    var markers = !many && drawn.every(function (runId) { return byRun[runId].value.length <= 60; });
     var traces = Object.keys(groups).map(function (color) {
       var group = groups[color];
       return {
@@ -137,13 +143,28 @@ var ModelyardCharts = (function () {
       };
     });
     cell.dataset.runs = JSON.stringify(drawn);
+    var plot = cell.querySelector(".plot");
+    if (onCanvas) {
+      if (plot._fullLayout) { plot = replacePlot(cell, plot); }
+      ModelyardLines.draw(plot, traces, { log: opts.log, mode: opts.mode, xTitle: axisTitle(opts.mode) });
+      return;
+    }
+    if (plot.chart) { plot = replacePlot(cell, plot); }
     var layout = {
       margin: { l: 52, r: 12, t: 8, b: 36 }, font: font, showlegend: false,
       hovermode: many ? "closest" : "x unified",
       xaxis: { title: { text: axisTitle(opts.mode), standoff: 4 }, nticks: 6 },
       yaxis: { type: opts.log ? "log" : "linear", nticks: 6, exponentformat: "SI" },
     };
-    Plotly.react(cell.querySelector(".plot"), traces, themed(layout), config);
+    Plotly.react(plot, traces, themed(layout), config);
+  }
+
+  // A fresh plot element in place of one the other renderer drew into.
+  function replacePlot(cell, plot) {
+    if (plot._fullLayout && window.Plotly) { Plotly.purge(plot); }
+    var fresh = el("div", "plot");
+    cell.replaceChild(fresh, plot);
+    return fresh;
   }
 
   // A metric every run logged once: a value (one run) or one bar per run, never a dot at step 0.
@@ -209,7 +230,7 @@ var ModelyardCharts = (function () {
       Object.keys(cells).forEach(function (key) {
         if (keys.indexOf(key) < 0) {
           var plot = cells[key].querySelector(".plot");
-          if (plot.data) { Plotly.purge(plot); }
+          if (plot._fullLayout) { Plotly.purge(plot); }
           cells[key].remove();
           delete cells[key];
         }
@@ -244,8 +265,10 @@ var ModelyardCharts = (function () {
   // metric (downsampled by the server to about its width in points) when it scrolls into view,
   // a few at a time. Timestamps are asked for only once a time axis is chosen.
   // data: {keys: [key...], names: {runId: name}, runs: [runId...], source: url with the table's
-  // query}. The grid gets data-drawn when every fetched chart has been drawn.
+  // query, plotly: the URL of plotly.js}. The grid gets data-drawn when every fetched chart has
+  // been drawn.
   var FETCHES_AT_ONCE = 3;
+  var POINTS_PER_CHART = 60000, MIN_POINTS = 12;
   function lazyHistories(gridId, dataId, controlsId) {
     var data = readJSON(dataId);
     var grid = document.getElementById(gridId);
@@ -272,11 +295,36 @@ var ModelyardCharts = (function () {
     function drawCell(key) {
       var cell = cells[key], byRun = loaded[key] && loaded[key].series;
       if (!cell || !byRun) { return; }
-      if (isSingle(byRun)) {
+      var single = isSingle(byRun);
+      var plotted = single || Object.keys(byRun).length <= LEGEND_OPEN_MAX || !window.ModelyardLines;
+      if (plotted && !window.Plotly) {
+        if (plotlyFailed) { cell.querySelector(".plot").textContent = "Could not load the chart library."; }
+        else { loadPlotly(function () { drawCell(key); }); }
+        return;
+      }
+      if (single) {
         singleValue(cell, key, byRun, data.names, runIds);
       } else {
         lineChart(cell, key, byRun, data.names, runIds, options());
       }
+    }
+    // plotly (a few MB) is fetched only when a chart needs it: single values, or few runs.
+    var plotlyWaiting = null, plotlyFailed = false;
+    function loadPlotly(then) {
+      if (plotlyWaiting) { plotlyWaiting.push(then); return; }
+      plotlyWaiting = [then];
+      running += 1;
+      var script = document.createElement("script");
+      script.src = data.plotly;
+      script.onload = script.onerror = function () {
+        plotlyFailed = !window.Plotly;
+        var waiting = plotlyWaiting;
+        plotlyWaiting = null;
+        running -= 1;
+        waiting.forEach(function (call) { call(); });
+        settled();
+      };
+      document.head.appendChild(script);
     }
     function pump() {
       while (running < FETCHES_AT_ONCE && queue.length) { fetchKey(queue.shift()); }
@@ -286,7 +334,10 @@ var ModelyardCharts = (function () {
       var withTime = options().mode !== "step";
       var plot = cells[key] && cells[key].querySelector(".plot");
       var width = plot ? plot.clientWidth : 300;
-      var points = Math.max(60, Math.min(300, Math.round(width * 0.4)));
+      // About 0.4 points per pixel, within a budget for the whole chart: 500 lines of 300
+      // points are more than a browser draws quickly, and more than 500 overlapping lines show.
+      var budget = Math.floor(POINTS_PER_CHART / Math.max(1, runIds.length));
+      var points = Math.max(MIN_POINTS, Math.min(300, Math.round(width * 0.4), budget));
       var url = data.source + "&key=" + encodeURIComponent(key) + "&points=" + points +
         (withTime ? "&time=1" : "");
       running += 1;
@@ -329,7 +380,7 @@ var ModelyardCharts = (function () {
       Object.keys(cells).forEach(function (key) {
         if (keys.indexOf(key) < 0) {
           var plot = cells[key].querySelector(".plot");
-          if (plot.data) { Plotly.purge(plot); }
+          if (plot._fullLayout) { Plotly.purge(plot); }
           if (observer) { observer.unobserve(cells[key]); }
           cells[key].remove();
           delete cells[key];
