@@ -16,7 +16,6 @@ from registry.store import experiments as experiment_store
 from registry.store import run_tables
 from registry.store import runs as run_store
 from registry.store.experiment_lists import experiment_names
-from registry.store.run_search import page_of_runs
 
 bp = make_blueprint("runs", __name__)
 LINKABLE_COMPARE = 100
@@ -87,15 +86,7 @@ def _with_parents_from_other_pages(
     missing = sorted({row.parent_id for row in rows if row.parent_id} - on_page)
     if not missing:
         return rows
-    ids = "attributes.run_id IN (" + ", ".join(f"'{run_id}'" for run_id in missing) + ")"
-    found = page_of_runs(
-        [experiment_id],
-        f"({state.filter}) AND {ids}" if state.filter else ids,
-        None,
-        "DELETED_ONLY" if state.deleted else "ACTIVE_ONLY",
-        offset=0,
-        limit=len(missing),
-    )
+    found = run_tables.runs_among(experiment_id, missing, state.filter, state.deleted)
     parents = {row.run.run_uuid: row for row in run_tables.fill_columns(found, state.columns)}
     placed: list[run_tables.RunRow] = []
     for row in rows:
