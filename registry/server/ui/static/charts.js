@@ -334,10 +334,12 @@ var ModelyardCharts = (function () {
       var withTime = options().mode !== "step";
       var plot = cells[key] && cells[key].querySelector(".plot");
       var width = plot ? plot.clientWidth : 300;
-      // About 0.4 points per pixel, within a budget for the whole chart: 500 lines of 300
-      // points are more than a browser draws quickly, and more than 500 overlapping lines show.
+      // About 0.4 points per pixel, within a budget for the whole chart (500 lines of 300
+      // points are more than 500 overlapping lines show), in steps of 20 so that windows of
+      // about the same width share the lines the server keeps (store.metric_previews).
       var budget = Math.floor(POINTS_PER_CHART / Math.max(1, runIds.length));
-      var points = Math.max(MIN_POINTS, Math.min(300, Math.round(width * 0.4), budget));
+      var wide = Math.min(300, Math.round(width * 0.4), budget);
+      var points = Math.max(MIN_POINTS, wide - wide % 20);
       var url = data.source + "&key=" + encodeURIComponent(key) + "&points=" + points +
         (withTime ? "&time=1" : "");
       running += 1;
