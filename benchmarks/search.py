@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.run_info import machine
+from registry.server.json_body import compact_json
 from registry.server.read_answers import runs_page
 from registry.store import db, engine_name, open_database
 from registry.store.migrate import upgrade
@@ -136,7 +137,8 @@ def search(
         "page_token": token,
     }
     answer = runs_page(args)
-    json.dumps(answer)
+    if compact_json(answer) is None:  # the handler's json_response falls back to jsonify
+        json.dumps(answer, separators=(",", ":"))
     return answer
 
 

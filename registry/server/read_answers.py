@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from registry.store import datasets, run_search
-from registry.store.api_reads import run_json
+from registry.store.api_reads import runs_json
 from registry.wire import responses as rs
 from registry.wire import ui
 from registry.wire.base import JSON
@@ -24,7 +24,7 @@ def runs_page(args: dict[str, Any]) -> JSON:
     Raises:
         InvalidParameter: a bad filter, order_by, view type, experiment id, max_results or token.
     """
-    records, token = run_search.search_runs(
+    rows, token = run_search.search_run_rows(
         args["experiment_ids"],
         args["filter"],
         args["run_view_type"],
@@ -32,7 +32,7 @@ def runs_page(args: dict[str, Any]) -> JSON:
         args["order_by"],
         args["page_token"],
     )
-    return shaped(rs.RUNS, runs=[run_json(r) for r in records], next_page_token=token)
+    return shaped(rs.RUNS, runs=runs_json(rows), next_page_token=token)
 
 
 def datasets_page(experiment_ids: Sequence[str]) -> JSON:

@@ -53,6 +53,25 @@ def search_runs(
     Raises:
         InvalidParameter: a bad filter, order_by, view type, experiment id, max_results or token.
     """
+    rows, token = search_run_rows(
+        experiment_ids, filter_string, view_type, max_results, order_by, page_token
+    )
+    return load_records(rows), token
+
+
+def search_run_rows(
+    experiment_ids: list[str],
+    filter_string: str | None = None,
+    view_type: str = "ACTIVE_ONLY",
+    max_results: int = 1000,
+    order_by: list[str] | None = None,
+    page_token: str | None = None,
+) -> tuple[list[Run], str | None]:
+    """``search_runs``'s page as the run rows alone (``api_reads.runs_json`` loads the rest).
+
+    Raises:
+        InvalidParameter: a bad filter, order_by, view type, experiment id, max_results or token.
+    """
     if not 1 <= max_results <= MAX_RESULTS:
         raise InvalidParameter(
             f"Invalid value {max_results} for parameter 'max_results' supplied. It must be at"
@@ -81,7 +100,7 @@ def search_runs(
         more = len(rows) > max_results
         if segments is None or not more:
             token = encode_page_token(offset + max_results) if more else None
-            return load_records(rows[:max_results]), token
+            return rows[:max_results], token
     else:
         if not check_cursor(segments, position):
             raise InvalidParameter("Invalid page token: it does not fit this search")
@@ -90,7 +109,7 @@ def search_runs(
     token = None
     if len(rows) > max_results:
         token = _encode(cursor_of(segments, page[-1]), signature)
-    return load_records(page), token
+    return page, token
 
 
 def page_of_runs(
