@@ -45,6 +45,8 @@ SEGMENT = "search_segment"
 """The attribute holding the number of the segment a returned ``Run`` came from."""
 WINDOW_CAP = 4000
 """The most runs a filtered newest-first page probes before it collects the matches instead."""
+WINDOW_FACTORS = (8, 64)
+"""The probe windows of a filtered newest-first page, in pages' worth of runs, tried in turn."""
 
 
 @dataclass(frozen=True)
@@ -254,15 +256,20 @@ def _fetch(
         return []
     terms = [column.term() for column in segment.columns]
     rows: list[Run] | None = None
-    if segment.window is not None and 8 * (offset + limit) <= WINDOW_CAP:
+    sizes = [n * (offset + limit) for n in WINDOW_FACTORS if n * (offset + limit) <= WINDOW_CAP]
+    for size in sizes if segment.window is not None else []:
         # A filter that many runs match fills the page from the next few runs, read along the
-        # index and each tested by primary-key probes; a rarer match falls back to collecting.
-        window = query.select(Run.run_uuid).order_by(*terms).limit(8 * (offset + limit))
+        # index and each tested by primary-key probes (a window 8 times the page, then 64 times
+        # for a filter that one run in 8 or fewer matches); a rarer match falls back to
+        # collecting.
+        window = query.select(Run.run_uuid).order_by(*terms).limit(size)
         window = window.alias("probe_window")
         probed = Run.select().join(window, on=(Run.run_uuid == window.c.run_uuid))
         probed = probed.where(segment.window).order_by(*terms)
         found = list(probed.offset(offset).limit(limit))
-        rows = found if len(found) == limit else None
+        if len(found) == limit:
+            rows = found
+            break
     if rows is None:
         if segment.collect is not None:
             query = query.where(segment.collect)

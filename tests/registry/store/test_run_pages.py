@@ -266,3 +266,23 @@ def test_a_token_for_another_search_or_tampered_with_is_refused(experiment: int)
         forged = base64.b64encode(json.dumps({**payload, "after": after}).encode()).decode()
         with pytest.raises(InvalidParameter, match="page token"):
             search_runs([str(experiment)], "", "ACTIVE_ONLY", 2, ["metrics.rmse DESC"], forged)
+
+
+def test_a_filter_one_run_in_twenty_matches_pages_newest_first(db_url: str) -> None:
+    # A page of 3 probes the newest 32 runs (about 1.6 matches), then 256 (enough), and past
+    # the probe cap collects the matches: every page is the filter's next runs, newest first.
+    database: peewee.Database = open_database(db_url)
+    with database.connection_context():
+        exp = Experiment.create(
+            name="rare", artifact_location="file:///r", creation_time=1, last_update_time=1
+        )
+        for n in range(300):
+            _run(exp, f"r{n:03d}", float(n), 1000 + n, "hit" if n % 20 == 7 else "miss")
+        expected = [f"r{n:03d}" for n in range(299, -1, -1) if n % 20 == 7]
+
+        assert paged(exp.experiment_id, "attributes.start_time DESC", 3, "params.p = 'hit'") == (
+            expected
+        )
+    close_all = getattr(database, "close_all", None)
+    if close_all is not None:
+        close_all()
