@@ -6,6 +6,7 @@ import logging
 import time
 
 from flask import Flask, Response, g, request
+from flask.globals import app_ctx, request_ctx
 
 from registry.errors import PayloadTooLarge, error_reply
 from serving import metrics
@@ -69,18 +70,21 @@ def create_app(
 
 
 def _before() -> None:
-    g.started = time.perf_counter()
-    rule = request.url_rule
+    # The proxies (request, g) cost a lookup per use: each hook takes the objects once.
+    req = request_ctx.request
+    ctx_g = app_ctx.g
+    ctx_g.started = time.perf_counter()
+    rule = req.url_rule
     if rule is not None and rule.rule in _PREDICTION_ROUTES:
         metrics.IN_FLIGHT.inc()
-        g.in_flight = True
-    limit = request.max_content_length
-    length = request.content_length
-    if limit is not None and length is None and request.environ.get("wsgi.input_terminated"):
+        ctx_g.in_flight = True
+    limit = req.max_content_length
+    length = req.content_length
+    if limit is not None and length is None and req.environ.get("wsgi.input_terminated"):
         # A chunked body: Werkzeug silently cuts it at the limit, so read one byte past it to
         # tell a body that fits from one that does not (the views then read the cached copy).
-        request.max_content_length = limit + 1
-        length = len(request.get_data(cache=True))
+        req.max_content_length = limit + 1
+        length = len(req.get_data(cache=True))
     if limit is not None and (length or 0) > limit:
         raise PayloadTooLarge(
             f"The request body is over the limit of {limit} bytes (SERVING_MAX_REQUEST_BYTES)."
@@ -88,26 +92,29 @@ def _before() -> None:
 
 
 def _after(response: Response) -> Response:
-    served = g.get("model")
+    req = request_ctx.request
+    ctx_g = app_ctx.g
+    served = ctx_g.get("model")
     if served is None:
         single = state().table.single
         served = single.slot.current if single is not None else None
     if served is not None:
-        response.headers["X-Model-Version"] = served.version
-        response.headers["X-Model-Run-Id"] = served.run_id
-    route = request.url_rule.rule if request.url_rule is not None else "<unmatched>"
+        headers = response.headers
+        headers["X-Model-Version"] = served.version
+        headers["X-Model-Run-Id"] = served.run_id
+    rule = req.url_rule
+    route = rule.rule if rule is not None else "<unmatched>"
     status = response.status_code
-    name = g.get("model_name", "")
     failed = status >= 400 and route in _PREDICTION_ROUTES
     metrics.record_request(
         route,
-        request.method,
+        req.method,
         str(status),
-        name,
-        time.perf_counter() - g.get("started", 0.0),
-        g.get("error_code", str(status)) if failed else None,
+        ctx_g.get("model_name", ""),
+        time.perf_counter() - ctx_g.get("started", 0.0),
+        ctx_g.get("error_code", str(status)) if failed else None,
     )
-    accept = request.headers.get("Accept-Encoding")
+    accept = req.headers.get("Accept-Encoding")
     if accept is not None:
         _compress(response, accept)
     return response

@@ -87,6 +87,9 @@ def serve(
     os.mkdir(multiproc_dir)
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = multiproc_dir
     _use_multiprocess_metrics()
+    # OpenMP (xgboost, sklearn's forests) spins its idle threads by default: under load, a
+    # one-row xgboost predict then burns ten times its CPU (read once, when libgomp loads).
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     # Downloaded model versions land here too (workers inherit it), and go when we exit.
     tempfile.tempdir = work_dir
     config = dataclasses.replace(config, prometheus_multiproc_dir=multiproc_dir)

@@ -81,10 +81,29 @@ def record_request(
         seconds: time from reading the request to answering it.
         error_code: the error code of a prediction request that got no predictions, else None.
     """
-    REQUESTS.labels(route, method, status, model).inc()
-    LATENCY.labels(route, model).observe(seconds)
+    children = _REQUEST_CHILDREN.get((route, method, status, model))
+    if children is None:
+        children = (REQUESTS.labels(route, method, status, model), LATENCY.labels(route, model))
+        _REQUEST_CHILDREN[(route, method, status, model)] = children
+    children[0].inc()
+    children[1].observe(seconds)
     if error_code is not None:
         PREDICTION_ERRORS.labels(error_code, model).inc()
+
+
+def count_rows(model: str, rows: int) -> None:
+    """Count the rows ``model`` predicted on."""
+    child = _ROWS_CHILDREN.get(model)
+    if child is None:
+        child = _ROWS_CHILDREN[model] = ROWS.labels(model)
+    child.inc(rows)
+
+
+# ``labels()`` validates and looks its arguments up on every call; a request's labels come from
+# a few routes, statuses and models, so their children are kept here (prometheus_client keeps
+# them forever too, so this holds nothing it would have freed).
+_REQUEST_CHILDREN: dict[tuple[str, str, str, str], tuple[Counter, Histogram]] = {}
+_ROWS_CHILDREN: dict[str, Counter] = {}
 
 
 def exposition(multiproc_dir: str) -> tuple[bytes, str]:

@@ -62,7 +62,7 @@ def infer(
     methods = {m: _by_method(predictor, m, inp) for m in method_outputs(req, names)}
     only_methods = req.outputs is not None and len(methods) == len(req.outputs)
     predictions = None if only_methods else scoring.predict(predictor, inp, batcher=batcher)
-    metrics.ROWS.labels(model_name).inc(inp.row_count)
+    metrics.count_rows(model_name, inp.row_count)
     return Inference(predictions, names, methods, warning)
 
 

@@ -27,12 +27,15 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from registry.client import Client
 from registry.errors import RegistryError
 from serving.config import ServingConfig
 from serving.loader import ModelSource, is_followable, registered_name
 from serving.slot import ModelSlot
+
+if TYPE_CHECKING:
+    from registry.client import Client
 
 logger = logging.getLogger(__name__)
 
@@ -144,6 +147,8 @@ class Watcher:
 
     def _stream_client(self) -> Client:
         if self._stream is None:
+            from registry.client import Client  # only a registry URI needs it (import ~0.2 s)
+
             self._stream = Client(self.config.tracking_uri or None, async_logging=False)
         return self._stream
 

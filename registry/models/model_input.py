@@ -115,12 +115,35 @@ def as_array(
         if len(rows) != len(inp.data):
             return None
         return _truncated(_numeric(rows, True), integer_columns)
+    if inp.kind == "columns" and columns is not None:
+        return _stacked(inp.data, columns)
     if inp.kind == "frame" and (columns is None or list(inp.data.columns) == columns):
         array = inp.data.to_numpy()
         return _truncated(array, integer_columns) if array.dtype.kind in "fiub" else None
     if inp.kind == "tensor" and columns is None:
         return _numeric(inp.data, False)
     return None
+
+
+def _stacked(data: dict[str, Any], columns: list[str]) -> np.ndarray | None:
+    # One named column each (V2's pandas codec, MLflow's ``{"inputs": {name: [...]}}``), in
+    # any order: stacked in the model's order. Anything but exactly the model's columns, each
+    # a list of numbers of one length, takes the full path (which names what is wrong). Not
+    # truncated: the full path gives a dict of columns to the model as it is.
+    if len(data) != len(columns):
+        return None
+    stacked = []
+    for name in columns:
+        values = data.get(name)
+        if not isinstance(values, list) or not values:
+            return None
+        array = _numeric(values, False)
+        if array is None or array.ndim != 1 or array.dtype.kind == "b":
+            return None
+        stacked.append(array)
+    if len({len(a) for a in stacked}) != 1:
+        return None
+    return np.column_stack(stacked).astype(np.float64, copy=False)
 
 
 def integer_positions(schema: Schema | None, columns: list[str] | None) -> list[int]:

@@ -114,14 +114,15 @@ def predict_invocation(served: LoadedModel, content_type: str | None) -> Invocat
         RegistryError: as ``parse_invocation`` and ``scoring.predict`` raise for a bad request.
     """
     predictor = served.predictor
-    config = state().config
+    serving_state = state()
+    config = serving_state.config
     is_csv = (content_type or "").startswith(CONTENT_TYPE_CSV)
     dtypes = predictor.csv_dtypes if is_csv else None
     inp = parse_invocation(request_body(), content_type, config.max_request_rows, dtypes)
     inp, warning = scoring.with_input_params(inp, predictor)
     drop = config.extra_columns == "drop"
-    predictions = scoring.predict(predictor, inp, drop_extra=drop, batcher=state().batcher)
-    metrics.ROWS.labels(g.model_name).inc(inp.row_count)
+    predictions = scoring.predict(predictor, inp, drop_extra=drop, batcher=serving_state.batcher)
+    metrics.count_rows(g.model_name, inp.row_count)
     return Invocation(predictions, inp.kind, warning)
 
 
