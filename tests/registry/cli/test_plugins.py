@@ -34,3 +34,25 @@ def test_a_plugin_that_fails_to_load_is_skipped_with_a_warning(tmp_path: Path) -
     commands = result.stdout.split("Commands:")[1]
     assert "db " in commands
     assert "serve " in commands  # the other plugins still load
+
+
+def test_a_plugin_command_starts_without_importing_the_registry_commands() -> None:
+    # ``modelyard serve`` is every model server's cold start: the registry's own command
+    # modules (and the client and database layers they import) are not loaded for it.
+    script = (
+        "import sys\n"
+        "from registry.cli import main\n"
+        "sys.argv = ['modelyard', 'serve', '--help']\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as done:\n"
+        "    assert done.code == 0, done.code\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith('registry.cli.'))\n"
+        "print('LOADED', loaded, file=sys.stderr)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert "--grpc-port" in result.stdout
+    assert "LOADED []" in result.stderr
