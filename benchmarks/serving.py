@@ -6,6 +6,7 @@ Run on demand (not in CI)::
     python -m benchmarks.serving --models linear --duration 5 --servers modelyard,mlflow,bare
     python -m benchmarks.serving --models forest --servers modelyard,modelyard-batching
     python -m benchmarks.serving --models forest --servers modelyard,numpy --json out.json
+    python -m benchmarks.serving --repeat 3 --servers modelyard,mlflow,bare,numpy --json out.json
 
 ``numpy`` is a plain gunicorn + Flask app calling the sklearn model's own ``predict`` on a numpy
 array (no signature, no pandas); ``--json`` also writes every row with the commit and the load.
@@ -23,6 +24,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -30,11 +32,13 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
 import pandas as pd
 
+from benchmarks.run_info import machine
 from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -339,6 +343,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--port", type=int, default=0, help="port of each server (0: a free one)")
+    parser.add_argument("--repeat", type=int, default=1, help="rounds (servers take turns)")
     parser.add_argument("--json", type=Path, help="also write the rows, commit and load here")
     parser.add_argument("--start-timeout", type=float, default=120, help="seconds to first /ping")
     args = parser.parse_args()
@@ -356,48 +361,114 @@ def main() -> None:
     bodies = write_bodies(tmp)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     print(f"wrk -t2 -c{args.connections} -d{args.duration}s, {args.workers} workers, loopback")
-    print("| model | server | rows | req/s | p50 ms | p99 ms | non-200 | cold start s | RSS MiB |")
-    print("|---|---|---|---|---|---|---|---|---|", flush=True)
+    print(
+        "| round | model | server | rows | req/s | p50 ms | p99 ms | non-200 | cold start s"
+        " | RSS MiB |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|", flush=True)
     records: list[dict[str, float | str]] = []
-    uptime = subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout
-    for model_name, model_dir in models.items():
-        for server in servers:
-            if server == "bare" and model_name != next(iter(models)):
-                continue
-            if server == "numpy" and model_name == "xgboost":
-                continue
-            label = "bare (ceiling)" if server == "bare" else server
-            try:
-                for c in measure(server, model_dir, bodies, args, mlflow, env, tmp):
-                    records.append({"model": model_name, "server": server, **c})
-                    print(
-                        f"| {model_name if server != 'bare' else '-'} | {label} | {c['rows']} | "
-                        f"{c['rps']:.0f} | {c['p50']:.2f} | {c['p99']:.2f} | {c['errors']:.0f} | "
-                        f"{c['cold_start_s']:.2f} | {c['rss_mib']:.0f} |",
-                        flush=True,
-                    )
-            except Exception as err:
-                print(f"| {model_name} | {label} | failed: {err} |", flush=True)
-    if args.json:
-        head = subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=ROOT
+    before = machine()
+    for number in range(1, args.repeat + 1):
+        for model_name, model_dir in models.items():
+            for server in servers:
+                if server == "bare" and model_name != next(iter(models)):
+                    continue
+                if server == "numpy" and model_name == "xgboost":
+                    continue
+                label = "bare (ceiling)" if server == "bare" else server
+                try:
+                    for c in measure(server, model_dir, bodies, args, mlflow, env, tmp):
+                        records.append(
+                            {"round": number, "model": model_name, "server": server, **c}
+                        )
+                        print(
+                            f"| {number} | {model_name if server != 'bare' else '-'} | {label} |"
+                            f" {c['rows']} | {c['rps']:.0f} | {c['p50']:.2f} | {c['p99']:.2f} |"
+                            f" {c['errors']:.0f} | {c['cold_start_s']:.2f} | {c['rss_mib']:.0f} |",
+                            flush=True,
+                        )
+                except Exception as err:
+                    print(f"| {number} | {model_name} | {label} | failed: {err} |", flush=True)
+    medians = median_rows(records)
+    print(f"\nmedian of {args.repeat} round(s)")
+    print("| model | server | rows | req/s | p50 ms | p99 ms | cold start s |")
+    print("|---|---|---|---|---|---|---|")
+    for row in medians:
+        print(
+            f"| {row['model']} | {row['server']} | {row['rows']} | {row['rps']:.0f} |"
+            f" {row['p50']:.2f} | {row['p99']:.2f} | {row['cold_start_s']:.2f} |"
         )
+    ratios = goal_ratios(medians)
+    for name, value in ratios.items():
+        print(f"{name}: {value:.3f}")
+    if args.json:
         run = {
             "benchmark": "serving",
             "command": " ".join(["python", "-m", "benchmarks.serving", *sys.argv[1:]]),
-            "commit": head.stdout.strip(),
-            "nproc": os.cpu_count(),
-            "uptime_start": uptime.strip(),
-            "uptime_end": subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip(),
+            **before,
+            "machine_after": machine(),
             "settings": {
                 "duration_s": args.duration,
                 "connections": args.connections,
                 "workers": args.workers,
+                "repeat": args.repeat,
             },
+            "median": medians,
+            "ratios": ratios,
             "rows": records,
         }
         args.json.write_text(json.dumps(run, indent=1) + "\n")
     shutil.rmtree(tmp, ignore_errors=True)
+
+
+def median_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each (model, server, rows) cell's median over the rounds (req/s, p50, p99, cold start)."""
+    cells: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for record in records:
+        cells.setdefault((record["model"], record["server"], record["rows"]), []).append(record)
+    return [
+        {
+            "model": model,
+            "server": server,
+            "rows": rows,
+            "rounds": len(found),
+            **{
+                name: statistics.median(float(r[name]) for r in found)
+                for name in ("rps", "p50", "p99", "cold_start_s")
+            },
+        }
+        for (model, server, rows), found in cells.items()
+    ]
+
+
+def goal_ratios(medians: list[dict[str, Any]]) -> dict[str, float]:
+    """Issue 16's serving goals as ratios of the medians (1 row unless named)."""
+    cell = {(m["model"], m["server"], m["rows"]): m for m in medians}
+    bare = next((m for m in medians if m["server"] == "bare" and m["rows"] == "1"), None)
+    ratios: dict[str, float] = {}
+    for model in sorted({m["model"] for m in medians}):
+        ours = cell.get((model, "modelyard", "1"))
+        if ours is None:
+            continue
+        if bare is not None:
+            ratios[f"{model}: modelyard req/s over the bare ceiling"] = ours["rps"] / bare["rps"]
+        mlflow = cell.get((model, "mlflow", "1"))
+        if mlflow is not None:
+            ratios[f"{model}: cold start, modelyard over mlflow"] = (
+                ours["cold_start_s"] / mlflow["cold_start_s"]
+            )
+            ratios[f"{model}: req/s, modelyard over mlflow"] = ours["rps"] / mlflow["rps"]
+        numpy = cell.get((model, "numpy", "1"))
+        if numpy is not None:
+            ratios[f"{model}: req/s, modelyard over the plain numpy app"] = (
+                ours["rps"] / numpy["rps"]
+            )
+            batching = cell.get((model, "modelyard-batching", "1"))
+            if batching is not None:
+                ratios[f"{model}: req/s, modelyard batching over the plain numpy app"] = (
+                    batching["rps"] / numpy["rps"]
+                )
+    return ratios
 
 
 if __name__ == "__main__":
