@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import logging
 import time
+import weakref
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
 from typing import Any, Protocol, TypeVar
 from urllib.parse import parse_qsl, urlsplit
@@ -37,6 +38,7 @@ from registry.store.connections import (
     retry_deadlocks,
     track_pool,
 )
+from registry.store.writer_queue import WriterQueue, lock_path_for
 
 __all__ = [
     "CommitHook",
@@ -188,14 +190,25 @@ def _open_sqlite(url: str, busy_timeout_ms: int, pool_size: int) -> peewee.Datab
     # Pooled, so a request does not close the file's last connection: SQLite checkpoints the
     # WAL on that close, which cost most of a small write's time. Pool "timeout" is the wait
     # for a free connection; SQLite's own lock wait is the busy_timeout pragma.
-    return PooledSqliteDatabase(  # type: ignore[no-untyped-call]
-        sqlite_path(url),
+    path = sqlite_path(url)
+    database = PooledSqliteDatabase(  # type: ignore[no-untyped-call]
+        path,
         pragmas=pragmas,
         max_connections=pool_size,
         stale_timeout=300,
         timeout=POOL_WAIT_SECONDS,
         check_same_thread=False,
     )
+    lock_path = lock_path_for(path)
+    if lock_path is not None:
+        _writer_queues[database] = WriterQueue(lock_path, int(pragmas["busy_timeout"]) / 1000)
+    return database
+
+
+_writer_queues: weakref.WeakKeyDictionary[peewee.Database, WriterQueue] = (
+    weakref.WeakKeyDictionary()
+)
+"""The writers' queue of each SQLite file database (``registry.store.writer_queue``)."""
 
 
 def engine_name() -> str:
@@ -226,15 +239,18 @@ commit_hook: ContextVar[CommitHook | None] = ContextVar("registry_commit_hook", 
 def write_transaction() -> Iterator[None]:
     """A transaction that takes the write lock at its start on SQLite (BEGIN IMMEDIATE).
 
-    Taking the lock up front means two SQLite writers queue on the busy timeout instead of one of
-    them failing with "database is locked" when it upgrades a read lock. When outermost, it runs
-    the context's ``commit_hook`` just before committing, so the hook's rows share its fate.
+    Taking the lock up front means two SQLite writers wait for each other instead of one of
+    them failing with "database is locked" when it upgrades a read lock; they wait in the
+    file's ``WriterQueue`` (woken as the lock frees), then SQLite's busy timeout. The turn is
+    held until the commit (or rollback) is done. When outermost, it runs the context's
+    ``commit_hook`` just before committing, so the hook's rows share its fate.
     """
     obj = db.obj
     outermost = not obj.in_transaction()
     hook = commit_hook.get() if outermost else None
     if isinstance(obj, peewee.SqliteDatabase) and outermost:
-        with obj.atomic("IMMEDIATE"):
+        queue = _writer_queues.get(obj)
+        with queue.turn() if queue is not None else nullcontext(), obj.atomic("IMMEDIATE"):
             yield
             if hook is not None:
                 hook.before_commit()

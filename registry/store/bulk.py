@@ -31,15 +31,18 @@ class Conflict:
 
     ``key`` names the conflict target (SQLite and PostgreSQL need it for an update; MySQL
     matches any unique key). ``where`` is an optional condition, in the engine's upsert
-    dialect, that a row must meet to be overwritten (SQLite and PostgreSQL only).
+    dialect, that a row must meet to be overwritten (SQLite and PostgreSQL only). ``strict``:
+    a plain INSERT, where a duplicate raises ``peewee.IntegrityError``.
     """
 
     key: tuple[str, ...] = ()
     update: tuple[str, ...] = ()
     where: str = ""
+    strict: bool = False
 
 
 IGNORE = Conflict()
+STRICT = Conflict(strict=True)
 
 
 def insert_rows(
@@ -52,7 +55,8 @@ def insert_rows(
 
     ``columns`` are field names of ``model``. With ``IGNORE`` a duplicate is skipped and the
     count is the rows inserted. With an update the count is what the driver reports (MySQL
-    counts an overwritten row twice), so only compare it with zero.
+    counts an overwritten row twice), so only compare it with zero. With ``STRICT`` a
+    duplicate raises ``peewee.IntegrityError``.
     """
     if not rows:
         return 0
@@ -103,7 +107,9 @@ def _statement_parts(
     group = "(" + ", ".join([param] * len(columns)) + ")"
     verb = "INSERT"
     suffix = ""
-    if not conflict.update:
+    if conflict.strict:
+        pass
+    elif not conflict.update:
         if engine == "sqlite":
             verb = "INSERT OR IGNORE"
         elif engine == "mysql":

@@ -19,7 +19,7 @@ import orjson
 import peewee
 from peewee import SQL, fn
 
-from registry.store import db
+from registry.store import db, write_transaction
 from registry.store.metric_downsample import TARGET_POINTS, downsample_with_sizes
 from registry.store.models import Metric, MetricPreview
 from registry.store.upserts import upsert_rows
@@ -94,7 +94,7 @@ def _store(
         return
     p = MetricPreview
     try:
-        with db.atomic():
+        with write_transaction():
             upsert_rows(p, rows, key=(p.run, p.key, p.points, p.timed), update=(p.size, p.body))
     except peewee.OperationalError as err:
         logger.info("chart previews not stored (%s): they are redrawn on the next view", err)

@@ -9,10 +9,12 @@ from typing import Any, cast
 
 from registry.errors import InvalidParameter, NotFound
 from registry.store import lock_for_update, write_transaction
-from registry.store.experiments import get_active_experiment, now_ms
+from registry.store.bulk import STRICT, insert_rows
+from registry.store.experiments import get_active_experiment, now_ms, parse_experiment_id
 from registry.store.models import (
     ACTIVE,
     DELETED,
+    Experiment,
     Run,
     RunTag,
 )
@@ -25,6 +27,7 @@ from registry.store.run_rows import (
     ModelOutputRow,
     load_related,
 )
+from registry.store.statements import Statement
 from registry.store.upserts import upsert_key_values
 from registry.store.validation import validate_length, validate_name, validate_tag
 
@@ -90,22 +93,56 @@ def create_run_record(
     tags[RUN_NAME_TAG] = name
     run_id = uuid.uuid4().hex
     with write_transaction():
-        experiment = get_active_experiment(experiment_id)
-        run = Run.create(
+        artifact_location = _active_experiment_location(experiment_id)
+        run = Run(
             run_uuid=run_id,
-            experiment=experiment.experiment_id,
+            experiment=parse_experiment_id(experiment_id),
             name=name,
             user_id=user_id or "",
             status="RUNNING",
             start_time=now_ms() if start_time is None else start_time,
             lifecycle_stage=ACTIVE,
-            artifact_uri=f"{experiment.artifact_location}/{run_id}/artifacts",
+            artifact_uri=f"{artifact_location}/{run_id}/artifacts",
         )
-        RunTag.insert_many(
-            [{"run": run_id, "key": key, "value": value} for key, value in tags.items()]
-        ).execute()
+        # The SQL of both inserts is built once (registry.store.bulk); the answer is what was
+        # inserted, with no read back.
+        insert_rows(Run, _RUN_COLUMNS, [[run.__data__.get(c) for c in _RUN_COLUMNS]], STRICT)
+        tag_values = [(run_id, key, value) for key, value in tags.items()]
+        insert_rows(RunTag, ("run", "key", "value"), tag_values, STRICT)
     tag_rows = [KeyValueRow(run_id, key, tags[key]) for key in sorted(tags)]
     return RunRecord(run, [], tag_rows, [], [], [], [])
+
+
+_RUN_COLUMNS = (
+    "run_uuid",
+    "experiment",
+    "name",
+    "user_id",
+    "status",
+    "start_time",
+    "end_time",
+    "lifecycle_stage",
+    "artifact_uri",
+    "deleted_time",
+)
+_EXPERIMENT_STATE = Statement(
+    lambda: Experiment.select(Experiment.lifecycle_stage, Experiment.artifact_location).where(
+        Experiment.experiment_id == 0
+    )
+)
+
+
+def _active_experiment_location(experiment_id: str | int) -> str:
+    """The artifact location of an active experiment (SQL built once).
+
+    Raises:
+        InvalidParameter: the id is not an integer or the experiment is deleted.
+        NotFound: no experiment has this id.
+    """
+    row = _EXPERIMENT_STATE.first(parse_experiment_id(experiment_id))
+    if row is None or row[0] != ACTIVE:
+        return get_active_experiment(experiment_id).artifact_location  # raises the answer
+    return str(row[1])
 
 
 def get_run_row(run_id: str) -> Run:
@@ -136,16 +173,20 @@ def require_active_run(run_id: str) -> None:
         NotFound: no run has this id.
         InvalidParameter: the run is deleted.
     """
-    query = Run.select(Run.lifecycle_stage).where(Run.run_uuid == run_id)
-    # Locking the run row queues writers of one run behind each other on PostgreSQL and MySQL,
-    # so their metric and latest-value writes cannot deadlock (SQLite's write lock does this).
-    row = lock_for_update(cast(Any, query)).tuples().first()
+    row = _RUN_STATE.first(run_id)
     if row is None:
         raise NotFound(f"Run with id={run_id} not found")
     if row[0] != ACTIVE:
         raise InvalidParameter(
             f"The run {run_id} must be in the 'active' state. Current state is {row[0]}."
         )
+
+
+_RUN_STATE = Statement(
+    # Locking the run row queues writers of one run behind each other on PostgreSQL and MySQL,
+    # so their metric and latest-value writes cannot deadlock (SQLite's write lock does this).
+    lambda: lock_for_update(cast(Any, Run.select(Run.lifecycle_stage).where(Run.run_uuid == "")))
+)
 
 
 def load_records(runs: Iterable[Run]) -> list[RunRecord]:

@@ -15,7 +15,31 @@ RUN_STATUSES = {"1": "RUNNING", "2": "SCHEDULED", "3": "FINISHED", "4": "FAILED"
 
 
 def _pairs() -> fields.List[Any]:
-    return fields.List(fields.Nested(KeyValueSchema), load_default=list)
+    return KeyValueList(fields.Nested(KeyValueSchema), load_default=list)
+
+
+class KeyValueList(fields.List):  # type: ignore[type-arg]
+    """``[{key, value}]`` of a request, loaded in plain Python when every entry is well formed.
+
+    Anything else takes the nested schema's path, so a bad entry is refused exactly as
+    ``KeyValueSchema`` refuses it (same messages, same error paths).
+    """
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if type(value) is list:
+            pairs = [_plain_pair(item) for item in value]
+            if None not in pairs:
+                return pairs
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+def _plain_pair(item: Any) -> dict[str, str] | None:
+    if type(item) is not dict:
+        return None
+    key, text = item.get("key"), item.get("value", "")
+    if type(key) is not str or type(text) is not str:
+        return None
+    return {"key": key, "value": text}
 
 
 def to_dict(pairs: list[dict[str, str]] | None) -> dict[str, str]:
