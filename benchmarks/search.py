@@ -21,6 +21,7 @@ with the commit, ``nproc``, load averages and command to ``--json`` (default
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import shlex
 import statistics
@@ -270,6 +271,10 @@ def main() -> None:
         result["populate_seconds"] = None if args.experiment_id else time.perf_counter() - started
         print(f"experiment {experiment_id}: {args.runs} runs ({engine})")
         analyze()
+        # As the server's workers do once the app is built (registry/server/gunicorn_app.py):
+        # what lives as long as the process is not traced again by every full collection.
+        gc.collect()
+        gc.freeze()
         rounds: list[dict[str, Any]] = []
         for number in range(1, args.rounds + 1):
             found: dict[str, Any] = {}

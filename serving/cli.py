@@ -90,6 +90,10 @@ def serve(
     # OpenMP (xgboost, sklearn's forests) spins its idle threads by default: under load, a
     # one-row xgboost predict then burns ten times its CPU (read once, when libgomp loads).
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    # And each worker gets its share of the cores: with more OpenMP threads than that, the
+    # workers' predicts wait on threads that the other workers keep off the CPU.
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (cores or 1) // config.workers)))
     # Downloaded model versions land here too (workers inherit it), and go when we exit.
     tempfile.tempdir = work_dir
     config = dataclasses.replace(config, prometheus_multiproc_dir=multiproc_dir)
