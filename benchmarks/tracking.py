@@ -232,15 +232,7 @@ def fresh_database(server_url: str | None, tmp: Path, name: str) -> Iterator[str
             admin.cursor().execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
             admin.close()
         return
-    import pymysql
-
-    admin = pymysql.connect(
-        host=parts.hostname,
-        port=parts.port or 3306,
-        user=parts.username or "root",
-        password=parts.password or "",
-        autocommit=True,
-    )
+    admin = _mysql(server_url)
     admin.cursor().execute(f"CREATE DATABASE `{database}` CHARACTER SET utf8mb4")
     try:
         yield url
@@ -260,16 +252,7 @@ def analyze_database(url: str) -> None:
         connection.cursor().execute("ANALYZE")
         connection.close()
         return
-    import pymysql
-
-    connection = pymysql.connect(
-        host=parts.hostname,
-        port=parts.port or 3306,
-        user=parts.username or "root",
-        password=parts.password or "",
-        database=parts.path.lstrip("/"),
-        autocommit=True,
-    )
+    connection = _mysql(url, parts.path.lstrip("/"))
     cursor = connection.cursor()
     cursor.execute("SHOW TABLES")
     tables = [row[0] for row in cursor.fetchall()]
@@ -277,6 +260,21 @@ def analyze_database(url: str) -> None:
         cursor.execute("ANALYZE TABLE " + ", ".join(f"`{table}`" for table in tables))
         cursor.fetchall()
     connection.close()
+
+
+def _mysql(url: str, database: str | None = None) -> Any:
+    """An autocommit pymysql connection to the server at ``url`` (to ``database`` if given)."""
+    import pymysql
+
+    parts = urlsplit(url)
+    return pymysql.connect(
+        host=parts.hostname,
+        port=parts.port or 3306,
+        user=parts.username or "root",
+        password=parts.password or "",
+        database=database,
+        autocommit=True,
+    )
 
 
 @contextmanager
