@@ -32,6 +32,8 @@ def test_a_metric_sort_orders_the_grid_as_the_table(client: FlaskClient) -> None
     for run, score in zip(scored, [0.3, 0.9, 0.1, 0.9, 0.5], strict=True):
         log_batch(run.run_uuid, metrics=[MetricPoint("acc", score, 1, 0)])
     bare = make_run(experiment, run_name="bare")  # no "acc": last, in either direction
+    log_batch(bare.run_uuid, metrics=[MetricPoint("loss", 1.0, 1, 0)])
+    silent = make_run(experiment, run_name="silent")  # no metric at all: no line, not listed
     order = {"sort": "metrics.acc", "dir": "desc", "cols": "metrics.acc"}
 
     runs = _grid_runs(client, experiment.experiment_id, order)
@@ -39,7 +41,7 @@ def test_a_metric_sort_orders_the_grid_as_the_table(client: FlaskClient) -> None
     table = table_page(
         experiment.experiment_id, "", ["metrics.`acc` DESC"], deleted=False, page=1, per_page=50
     )
-    assert runs == [run.run_uuid for run in table]
+    assert runs == [run.run_uuid for run in table if run.run_uuid != silent.run_uuid]
     assert runs[-1] == bare.run_uuid
     assert runs[0] in {scored[1].run_uuid, scored[3].run_uuid}
     asc = _grid_runs(client, experiment.experiment_id, {**order, "dir": "asc"})
