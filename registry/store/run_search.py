@@ -34,6 +34,7 @@ from registry.store.filters.run_pages import (
 )
 from registry.store.models import Run
 from registry.store.permissions import visible_experiments
+from registry.store.planner_stats import analyze_new_tables
 from registry.store.runs import RunRecord, load_records
 
 MAX_RESULTS = 50000
@@ -146,6 +147,7 @@ def _segments(
 ) -> list[Segment] | None:
     keys = parse_order_by(order_by, "runs")
     node = parse_filter(filter_string, "runs")
+    analyze_new_tables()
     return plan(experiment_ids, node, keys, run_stages(view_type), narrow)
 
 
