@@ -18,6 +18,7 @@ from registry.config import Config
 from registry.errors import PayloadTooLarge, error_reply
 from registry.server import api, hardening, prometheus
 from registry.server.api import not_supported
+from registry.server.json_body import RegistryJSONProvider
 from registry.store import database_error, db, open_database, retry_deadlocks, use_database
 from registry.store.migrate import check_schema, upgrade
 
@@ -93,6 +94,21 @@ def create_app(config: Config | None = None) -> Flask:
 
 
 class _RegistryFlask(Flask):
+    json_provider_class = RegistryJSONProvider
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._sync: dict[Callable[..., Any], Callable[..., Any]] = {}
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        # Flask asks this of every hook and view on every request (a dozen inspect calls a
+        # request): the answer for a given function never changes.
+        try:
+            return self._sync[func]
+        except KeyError:
+            sync = self._sync[func] = super().ensure_sync(func)
+            return sync
+
     def dispatch_request(self) -> Any:
         # A transaction the database aborted to break a deadlock is run again (the cure MySQL
         # and PostgreSQL document), so the client sees the deadlock only if it persists.

@@ -110,7 +110,7 @@ def _check_host() -> None:
 
 
 def _check_origin() -> Response | None:
-    origin = request.headers.get("Origin")
+    origin = request.environ.get("HTTP_ORIGIN")  # request.headers.get, without its KeyError
     if origin is None or _same_origin(origin):
         return None
     if not _origin_allowed(origin):
@@ -155,7 +155,7 @@ def _check_content_type() -> None:
 
 
 def _check_filter() -> None:
-    texts = [request.args.get(key) for key in _FILTER_KEYS]
+    texts = [request.args.get(key) for key in _FILTER_KEYS] if request.query_string else []
     body = request.get_json(silent=True) if request.is_json else None
     if isinstance(body, dict):
         texts += [body.get(key) for key in _FILTER_KEYS]
@@ -205,7 +205,7 @@ def _drain_unread_body(response: Response) -> Response:
 def _security_headers(response: Response) -> Response:
     for key, value in _FRAME_HEADERS.items():
         response.headers.setdefault(key, value)
-    origin = request.headers.get("Origin")
+    origin = request.environ.get("HTTP_ORIGIN")
     if origin and not _same_origin_safe(origin) and _origin_allowed(origin):
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Access-Control-Allow-Credentials"] = "true"

@@ -91,3 +91,61 @@ def test_bodies_read_ahead_with_the_head_still_arrive_whole(tmp_path: Path) -> N
     with registry_server(tmp_path) as base, httpx.Client(base_url=base, timeout=30) as client:
         assert client.put(url, content=body).status_code == 200
         assert client.get(url).content == body
+
+
+def _request(path: str) -> bytes:
+    return f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode()
+
+
+def _read_answer(sock: socket.socket, buffered: bytearray) -> bytes:
+    """One whole response (its head and Content-Length body) off ``sock``."""
+    while b"\r\n\r\n" not in buffered:
+        chunk = sock.recv(65536)
+        assert chunk, "the server closed the connection"
+        buffered += chunk
+    head, _, _ = bytes(buffered).partition(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":", 1)[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    )
+    end = len(head) + 4 + length
+    while len(buffered) < end:
+        chunk = sock.recv(65536)
+        assert chunk, "the server closed the connection"
+        buffered += chunk
+    answer = bytes(buffered[:end])
+    del buffered[:end]
+    return answer
+
+
+def test_requests_sent_back_to_back_on_one_connection_are_all_answered(tmp_path: Path) -> None:
+    with registry_server(tmp_path) as base:
+        port = int(base.rsplit(":", 1)[1])
+        with _connections(port, 1, b"") as (sock,):
+            buffered = bytearray()
+            for _ in range(200):  # each sent as soon as the last is answered
+                sock.sendall(_request("/health"))
+                assert _read_answer(sock, buffered).startswith(b"HTTP/1.1 200")
+            sock.sendall(_request("/health") * 3)  # pipelined
+            for _ in range(3):
+                assert _read_answer(sock, buffered).startswith(b"HTTP/1.1 200")
+            head = _request("/health")
+            sock.sendall(head[:10])  # a head that arrives in two parts
+            time.sleep(0.2)
+            sock.sendall(head[10:])
+            assert _read_answer(sock, buffered).startswith(b"HTTP/1.1 200")
+            assert buffered == b""
+
+
+def test_kept_alive_connections_that_stall_mid_head_do_not_starve_other_clients(
+    tmp_path: Path,
+) -> None:
+    with registry_server(tmp_path) as base:
+        port = int(base.rsplit(":", 1)[1])
+        with _connections(port, SLOWLORIS, b"") as slow:
+            for sock in slow:  # a first request answered, then the next one's head stalls
+                sock.sendall(_request("/health"))
+                assert _read_answer(sock, bytearray()).startswith(b"HTTP/1.1 200")
+                sock.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+            assert _answers_within_deadline(base, slow) == [200] * 10
