@@ -124,10 +124,31 @@ def truncate_all(engine: str, url: str) -> None:
                 db.execute_sql(f"DELETE FROM `{table}`")
             db.execute_sql("SET FOREIGN_KEY_CHECKS = 1")
         Experiment.delete().where(Experiment.experiment_id != 0).execute()
+        if not Experiment.select().where(Experiment.experiment_id == 0).exists():
+            _recreate_default_experiment(engine)
         Experiment.update(name="Default", lifecycle_stage="active", deleted_time=None).where(
             Experiment.experiment_id == 0
         ).execute()
     close_database(database)
+
+
+def _recreate_default_experiment(engine: str) -> None:
+    # A test that deleted the Default experiment (as the migration made it) gets it back, so
+    # the next test in this process finds experiment 0 as a new database has it.
+    from registry.store import db
+    from registry.store.models import Experiment
+
+    if engine != "postgres":
+        # MySQL reads an explicit 0 in an auto-increment column as "next value" unless told not to.
+        db.execute_sql("SET SESSION sql_mode = CONCAT(@@sql_mode, ',NO_AUTO_VALUE_ON_ZERO')")
+    Experiment.insert(
+        experiment_id=0,
+        name="Default",
+        artifact_location="mlflow-artifacts:/0",
+        lifecycle_stage="active",
+        creation_time=0,
+        last_update_time=0,
+    ).execute()
 
 
 @contextmanager
