@@ -2,6 +2,7 @@
 
     python -m benchmarks.search --runs 10000
     python -m benchmarks.search --runs 100000 --database-url postgresql://root@127.0.0.1:5432/bench
+    python -m benchmarks.search --runs 10000 --other-runs 12000 --database-url postgresql://...
 
 Populates N runs in the shape ``benchmarks.tracking`` logs (5 params with 3 values each,
 5 metrics, 3 tags) with bulk inserts into a fresh SQLite file (or the database at
@@ -12,6 +13,10 @@ Populates N runs in the shape ``benchmarks.tracking`` logs (5 params with 3 valu
   params, tags and metrics, and the JSON body, as the handler builds them (no HTTP);
 * paging through every run, 1000 a page, newest first and by a metric, following
   ``next_page_token``.
+
+Each figure is also split into the time spent in SQL statements (``execute``: the round trip and
+the database's work, as ``registry.store.observe_queries`` sees it) and the rest, the Python
+that builds the page (rows to JSON values, ``compact_json``).
 
 Prints the p50/p99 per case and round and the median of the rounds' p50s, and writes all of it
 with the commit, ``nproc``, load averages and command to ``--json`` (default
@@ -34,7 +39,7 @@ from typing import Any
 from benchmarks.run_info import machine
 from registry.server.json_body import compact_json
 from registry.server.read_answers import runs_page
-from registry.store import db, engine_name, open_database
+from registry.store import db, engine_name, observe_queries, open_database
 from registry.store.migrate import upgrade
 from registry.store.migrations import m0009_param_tag_value_index as value_index
 from registry.store.models import Experiment, LatestMetric, Param, Run, RunTag
@@ -64,8 +69,11 @@ PAGING: dict[str, list[str]] = {
 }
 
 
-def populate(runs: int) -> int:
-    """Add an experiment with ``runs`` runs shaped as ``benchmarks.tracking`` logs them."""
+def populate(runs: int, shift: float = 0.0) -> int:
+    """Add an experiment with ``runs`` runs shaped as ``benchmarks.tracking`` logs them.
+
+    ``shift`` is added to every metric value (1.0: above every value of an unshifted one).
+    """
     experiment = Experiment.create(
         name=f"bench-{time.time_ns()}",
         artifact_location="file:///x",
@@ -95,8 +103,9 @@ def populate(runs: int) -> int:
                 [
                     {
                         "run": run_id,
+                        "experiment_id": experiment.experiment_id,
                         "key": f"m{j}",
-                        "value": ((n * 7919 + j) % 1000) / 1000,
+                        "value": ((n * 7919 + j) % 1000) / 1000 + shift,
                         "timestamp": 1,
                     }
                     for n, run_id in ids.items()
@@ -125,6 +134,13 @@ def populate(runs: int) -> int:
     return int(experiment.experiment_id)
 
 
+_sql_seconds = [0.0]
+
+
+def _count_sql(seconds: float) -> None:
+    _sql_seconds[0] += seconds
+
+
 def search(
     experiment_id: int, filter_string: str, order_by: list[str], size: int, token: str | None = None
 ) -> dict[str, Any]:
@@ -151,14 +167,18 @@ def time_case(
 
     ``cpu_p50_ms`` is this process's CPU time per page: on a busy machine it tells more than
     the wall clock (on SQLite it includes the database's work, on a server it does not).
+    ``sql_p50_ms`` is the time inside SQL statements per page (on a server: the round trips and
+    the server's work).
     """
     rows = len(search(experiment_id, filter_string, order_by, PAGE).get("runs", []))
-    wall, cpu, query = [], [], []
+    wall, cpu, query, sql = [], [], [], []
     for _ in range(repeat):
         started, started_cpu = time.perf_counter(), time.process_time()
+        _sql_seconds[0] = 0.0
         search(experiment_id, filter_string, order_by, PAGE)
         wall.append((time.perf_counter() - started) * 1000)
         cpu.append((time.process_time() - started_cpu) * 1000)
+        sql.append(_sql_seconds[0] * 1000)
         started = time.perf_counter()
         page_of_runs(
             [experiment_id], filter_string, order_by, "ACTIVE_ONLY", offset=0, limit=PAGE + 1
@@ -172,12 +192,14 @@ def time_case(
         "p99_ms": p99,
         "query_p50_ms": statistics.median(query),
         "cpu_p50_ms": statistics.median(cpu),
+        "sql_p50_ms": statistics.median(sql),
     }
 
 
 def time_paging(experiment_id: int, order_by: list[str], runs: int) -> dict[str, Any]:
     """Seconds to read every run, 1000 a page, following the page tokens."""
     started, started_cpu = time.perf_counter(), time.process_time()
+    _sql_seconds[0] = 0.0
     token, seen, pages = None, 0, 0
     ids: set[str] = set()
     for _ in range(runs // 1000 + 5):
@@ -190,7 +212,13 @@ def time_paging(experiment_id: int, order_by: list[str], runs: int) -> dict[str,
             break
     seconds, cpu = time.perf_counter() - started, time.process_time() - started_cpu
     assert seen == len(ids) == runs, f"paged {seen} runs ({len(ids)} distinct) of {runs}"
-    return {"seconds": seconds, "cpu_seconds": cpu, "runs": seen, "pages": pages}
+    return {
+        "seconds": seconds,
+        "cpu_seconds": cpu,
+        "sql_seconds": _sql_seconds[0],
+        "runs": seen,
+        "pages": pages,
+    }
 
 
 def measure_count(experiment_id: int, repeat: int) -> dict[str, float]:
@@ -249,6 +277,13 @@ def main() -> None:
         type=int,
         help="measure runs this script populated earlier in --database-url instead of new ones",
     )
+    parser.add_argument(
+        "--other-runs",
+        type=int,
+        default=0,
+        help="first populate two other experiments of this many runs each with the same keys,"
+        " the first one's metric values above every value of the measured experiment",
+    )
     parser.add_argument("--counts", action="store_true", help="also time the runs table's count")
     parser.add_argument(
         "--no-paging", action="store_true", help="skip paging through every run (long at 100,000)"
@@ -257,6 +292,7 @@ def main() -> None:
     args = parser.parse_args()
     url = args.url or f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}"
     database = open_database(url)
+    observe_queries(_count_sql)
     result: dict[str, Any] = {
         "command": "python -m benchmarks.search " + shlex.join(sys.argv[1:]),
         "runs": args.runs,
@@ -267,6 +303,9 @@ def main() -> None:
         upgrade()
         engine = engine_name()
         started = time.perf_counter()
+        if args.other_runs and not args.experiment_id:
+            populate(args.other_runs, shift=1.0)
+            populate(args.other_runs)
         experiment_id = args.experiment_id or populate(args.runs)
         result["populate_seconds"] = None if args.experiment_id else time.perf_counter() - started
         print(f"experiment {experiment_id}: {args.runs} runs ({engine})")
@@ -286,13 +325,15 @@ def main() -> None:
                     f"  p99 {figures['p99_ms']:7.1f} ms"
                     f"  query alone p50 {figures['query_p50_ms']:6.1f} ms"
                     f"  cpu p50 {figures['cpu_p50_ms']:6.1f} ms"
+                    f"  sql p50 {figures['sql_p50_ms']:6.1f} ms"
                     f"  ({figures['rows']} rows)"
                 )
             for name, order_by in {} if args.no_paging else PAGING.items():
                 found[name] = time_paging(experiment_id, order_by, args.runs)
                 print(
                     f"round {number} {name:52s} {found[name]['seconds']:7.3f} s"
-                    f"  (cpu {found[name]['cpu_seconds']:.3f} s)"
+                    f"  (cpu {found[name]['cpu_seconds']:.3f} s,"
+                    f" in sql {found[name]['sql_seconds']:.3f} s)"
                 )
             rounds.append(found)
         median = {name: statistics.median(r[name]["p50_ms"] for r in rounds) for name in CASES} | {
@@ -302,6 +343,13 @@ def main() -> None:
         }
         median_query = {
             name: statistics.median(r[name]["query_p50_ms"] for r in rounds) for name in CASES
+        }
+        median_sql = {
+            name: statistics.median(r[name]["sql_p50_ms"] for r in rounds) for name in CASES
+        } | {
+            name: statistics.median(r[name]["sql_seconds"] for r in rounds)
+            for name in PAGING
+            if not args.no_paging
         }
         median_cpu = {
             name: statistics.median(r[name]["cpu_p50_ms"] for r in rounds) for name in CASES
@@ -313,7 +361,7 @@ def main() -> None:
         print(f"\nmedian of {len(rounds)} rounds ({engine}, {args.runs} runs)")
         for name, value in median.items():
             unit = "s" if name in PAGING else f"ms p50 (query alone {median_query[name]:.1f} ms)"
-            print(f"  {name:52s} {value:8.3f} {unit}")
+            print(f"  {name:52s} {value:8.3f} {unit}, in sql {median_sql[name]:.3f}")
         if args.counts:
             result["counts_p50_ms"] = measure_count(experiment_id, max(5, args.repeat // 3))
     result |= {
@@ -322,10 +370,12 @@ def main() -> None:
         "median_of_rounds": median,
         "median_of_rounds_query_alone_ms": median_query,
         "median_of_rounds_cpu": median_cpu,
+        "median_of_rounds_sql": median_sql,
         "units": {
             "cases": "ms, p50 of --repeat searches (REST answer built, no HTTP)",
             "query_alone": "ms, p50 of the search queries alone (page_of_runs, 101 rows)",
             "cpu": "this process's CPU: ms per page (cases), seconds (paging)",
+            "sql": "time inside SQL statements: ms per page (cases), seconds (paging)",
             "paging": "seconds",
         },
         "machine_after": machine(),

@@ -94,7 +94,13 @@ def populate(runs: int, seed: int = 7) -> int:
             ).execute()
             LatestMetric.insert_many(
                 [
-                    {"run": run_id, "key": key, "value": rng.uniform(0, 20), "timestamp": 0}
+                    {
+                        "run": run_id,
+                        "experiment_id": exp_id,
+                        "key": key,
+                        "value": rng.uniform(0, 20),
+                        "timestamp": 0,
+                    }
                     for run_id in ids
                     for key in ("rmse", "mae", "r2")
                 ]
@@ -153,7 +159,14 @@ def populate_grid(seed: int = 11) -> int:
         ).execute()
         LatestMetric.insert_many(
             [
-                {"run": run_id, "key": key, "value": 1.0, "timestamp": 0, "step": GRID_STEPS - 1}
+                {
+                    "run": run_id,
+                    "experiment_id": exp_id,
+                    "key": key,
+                    "value": 1.0,
+                    "timestamp": 0,
+                    "step": GRID_STEPS - 1,
+                }
                 for run_id in ids
                 for key in ("loss", "val_loss", "accuracy")
             ]

@@ -53,7 +53,14 @@ def make_run(
     for key, value in (tags or {}).items():
         RunTag.create(run=run, key=key, value=value)
     for key, number in (metrics or {}).items():
-        LatestMetric.create(run=run, key=key, value=number, timestamp=now, step=0)
+        LatestMetric.create(
+            run=run,
+            experiment_id=experiment.experiment_id,
+            key=key,
+            value=number,
+            timestamp=now,
+            step=0,
+        )
     if dataset:
         row = Dataset.create(
             experiment=experiment, name=dataset, digest="d29add0c", source_type="code", source="{}"

@@ -26,7 +26,13 @@ from registry.store.models import (
     Run,
     Transition,
 )
-from registry.store.run_rows import DatasetInputRow, ModelInputRow, ModelOutputRow, fetch_rows
+from registry.store.run_rows import (
+    DatasetInputRow,
+    ModelInputRow,
+    ModelOutputRow,
+    fetch_rows,
+    tables_with_rows,
+)
 from registry.store.runs import RunRecord
 from registry.store.version_rows import VersionRow, as_row
 from registry.wire import logged_models, registry, tracking
@@ -195,13 +201,14 @@ def runs_json(runs: Sequence[Run]) -> list[JSON]:
             metrics[run_id] = [point]
         else:
             found.append(point)
+    rare = tables_with_rows(ids)
     inputs: dict[str, dict[str, list[Any]]] = {}
-    for row in fetch_rows("dataset_inputs", ids):
+    for row in fetch_rows("dataset_inputs", ids) if "dataset_inputs" in rare else ():
         inputs.setdefault(row[0], {}).setdefault("dataset_inputs", []).append(DatasetInputRow(*row))
-    for row in fetch_rows("model_inputs", ids):
+    for row in fetch_rows("model_inputs", ids) if "model_inputs" in rare else ():
         inputs.setdefault(row[0], {}).setdefault("model_inputs", []).append(ModelInputRow(*row))
     outputs: dict[str, list[ModelOutputRow]] = {}
-    for row in fetch_rows("model_outputs", ids):
+    for row in fetch_rows("model_outputs", ids) if "model_outputs" in rare else ():
         outputs.setdefault(row[0], []).append(ModelOutputRow(*row))
     answers = []
     for run in runs:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 from registry.errors import InvalidParameter
 from registry.search.paging import decode_page_token, encode_page_token
@@ -20,24 +20,10 @@ from registry.store.models import (
 from registry.store.runs import require_active_run
 from registry.store.upserts import record_latest_metrics
 from registry.store.validation import validate_key, validate_length
+from registry.wire.tracking import MetricPoint as MetricPoint
 
 MAX_HISTORY_RESULTS = 25000
 _MAX_DOUBLE = 1.7976931348623157e308
-
-
-class MetricPoint(NamedTuple):
-    """One metric value as logged; ``value`` may be NaN or infinite.
-
-    A named tuple: a log-batch builds a thousand of them per request.
-    """
-
-    key: str
-    value: float
-    timestamp: int
-    step: int = 0
-    model_id: str | None = None
-    dataset_name: str | None = None
-    dataset_digest: str | None = None
 
 
 def stored_value(value: float) -> tuple[float, int]:
@@ -69,8 +55,8 @@ def log_metric(run_id: str, point: MetricPoint) -> None:
     """
     validate_point(point)
     with write_transaction():
-        require_active_run(run_id)
-        insert_points(run_id, [point])
+        experiment_id = require_active_run(run_id)
+        insert_points(run_id, experiment_id, [point])
 
 
 def validate_point(point: MetricPoint) -> None:
@@ -79,31 +65,48 @@ def validate_point(point: MetricPoint) -> None:
     Raises:
         InvalidParameter: a bad key or an over-long model id or dataset field.
     """
-    validate_key(point.key, "metric")
-    validate_length(point.model_id, 64, "model_id")
-    validate_length(point.dataset_name, 500, "dataset_name")
-    validate_length(point.dataset_digest, 64, "dataset_digest")
+    validate_shape(point.key, point.model_id, point.dataset_name, point.dataset_digest)
 
 
-def insert_points(run_id: str, points: Sequence[MetricPoint]) -> None:
-    """Insert points (an identical point is stored once) and the latest values; no checks."""
+def validate_shape(
+    key: str, model_id: str | None, dataset_name: str | None, dataset_digest: str | None
+) -> None:
+    """``validate_point`` for the fields it checks (a batch checks each distinct shape once).
+
+    Raises:
+        InvalidParameter: a bad key or an over-long model id or dataset field.
+    """
+    validate_key(key, "metric")
+    validate_length(model_id, 64, "model_id")
+    validate_length(dataset_name, 500, "dataset_name")
+    validate_length(dataset_digest, 64, "dataset_digest")
+
+
+def insert_points(run_id: str, experiment_id: int, points: Sequence[MetricPoint]) -> None:
+    """Insert points (an identical point is stored once) and the latest values; no checks.
+
+    ``experiment_id`` is the run's experiment, stored with each latest value.
+    """
     rows: list[tuple[Any, ...]] = []
     linked: list[tuple[Any, ...]] = []
-    newest: dict[str, tuple[int, int, float, int]] = {}
+    # The latest point of a key: highest (step, timestamp, value), the later one on a tie.
+    newest: dict[str, tuple[tuple[int, int, float], int]] = {}
+    append, newest_of = rows.append, newest.get
     for key, value, timestamp, step, model_id, dataset_name, dataset_digest in points:
-        # x - x is 0.0 exactly when x is finite (NaN and infinities give NaN).
         kind = VALUE_FINITE
+        # x - x is 0.0 exactly when x is finite (NaN and infinities give NaN).
         if value - value != 0.0:
             value, kind = stored_value(value)
         if model_id or dataset_name or dataset_digest:
-            row = (run_id, key, value, kind, timestamp, step)
-            linked.append((*row, model_id, dataset_name, dataset_digest))
+            linked.append(
+                (run_id, key, value, kind, timestamp, step, model_id, dataset_name, dataset_digest)
+            )
         else:
-            rows.append((run_id, key, value, kind, timestamp, step))
-        # The latest point of a key: highest (step, timestamp, value), the later one on a tie.
-        current = newest.get(key)
-        if current is None or (step, timestamp, value) >= current[:3]:
-            newest[key] = (step, timestamp, value, kind)
+            append((run_id, key, value, kind, timestamp, step))
+        order = (step, timestamp, value)
+        current = newest_of(key)
+        if current is None or order >= current[0]:
+            newest[key] = (order, kind)
     # The optional links are left out of the statement when no point has one (they are NULL).
     insert_rows(Metric, _COLUMNS, rows)
     insert_rows(Metric, _LINKED_COLUMNS, linked)
@@ -112,9 +115,9 @@ def insert_points(run_id: str, points: Sequence[MetricPoint]) -> None:
             _link_model(dict(zip(_LINKED_COLUMNS, linked_row, strict=True)))
     latest = {
         key: {"value": value, "value_kind": kind, "timestamp": timestamp, "step": step}
-        for key, (step, timestamp, value, kind) in newest.items()
+        for key, ((step, timestamp, value), kind) in newest.items()
     }
-    record_latest_metrics(run_id, latest)
+    record_latest_metrics(run_id, experiment_id, latest)
 
 
 _COLUMNS = ("run", "key", "value", "value_kind", "timestamp", "step")

@@ -37,6 +37,7 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
     (11, "m0011_param_tag_value_prefix_index"),
     (12, "m0012_trim_metric_indexes"),
     (13, "m0013_metric_previews"),
+    (14, "m0014_latest_metric_experiment"),
 )
 LATEST_VERSION = MIGRATIONS[-1][0]
 

@@ -147,13 +147,18 @@ class LatestMetric(BaseModel):
     value_kind = pw.SmallIntegerField(default=VALUE_FINITE)
     timestamp = pw.BigIntegerField()
     step = pw.BigIntegerField(default=0)
+    experiment_id = pw.IntegerField()
+    """The run's experiment (migration 14): a search of one experiment reads its own rows."""
 
     run_id: str  # foreign-key id accessor peewee adds; declared for the type checker
 
     class Meta:
         table_name = "latest_metrics"
         primary_key = pw.CompositeKey("run", "key")
-        indexes = ((("key", "value", "run"), False),)
+        indexes = (
+            (("key", "value", "run"), False),
+            (("experiment_id", "key", "value", "run"), False),
+        )
 
 
 class MetricPreview(BaseModel):

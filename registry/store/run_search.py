@@ -30,6 +30,7 @@ from registry.store.filters.run_pages import (
     cursor_of,
     fetch_after,
     fetch_offset,
+    plain_rows,
     plan,
 )
 from registry.store.models import Run
@@ -54,8 +55,8 @@ def search_runs(
     Raises:
         InvalidParameter: a bad filter, order_by, view type, experiment id, max_results or token.
     """
-    rows, token = search_run_rows(
-        experiment_ids, filter_string, view_type, max_results, order_by, page_token
+    rows, token = _page(
+        experiment_ids, filter_string, view_type, max_results, order_by, page_token, plain=False
     )
     return load_records(rows), token
 
@@ -67,12 +68,30 @@ def search_run_rows(
     max_results: int = 1000,
     order_by: list[str] | None = None,
     page_token: str | None = None,
-) -> tuple[list[Run], str | None]:
-    """``search_runs``'s page as the run rows alone (``api_reads.runs_json`` loads the rest).
+) -> tuple[list[Any], str | None]:
+    """``search_runs``'s page as the runs' columns alone (``api_reads.runs_json`` loads the rest).
+
+    Each row is a named tuple with a ``Run``'s column attributes (``run_uuid``,
+    ``experiment_id``, ``name``, ``start_time``, ...), not a model: what a JSON answer reads.
 
     Raises:
         InvalidParameter: a bad filter, order_by, view type, experiment id, max_results or token.
     """
+    return _page(
+        experiment_ids, filter_string, view_type, max_results, order_by, page_token, plain=True
+    )
+
+
+def _page(
+    experiment_ids: list[str],
+    filter_string: str | None,
+    view_type: str,
+    max_results: int,
+    order_by: list[str] | None,
+    page_token: str | None,
+    *,
+    plain: bool,
+) -> tuple[list[Any], str | None]:
     if not 1 <= max_results <= MAX_RESULTS:
         raise InvalidParameter(
             f"Invalid value {max_results} for parameter 'max_results' supplied. It must be at"
@@ -91,13 +110,15 @@ def search_run_rows(
     signature = _signature(ids, filter_string, order_by, view_type)
     position = _decode(page_token, signature)
     limit = max_results + 1
+    rows: list[Any]
     if segments is None or isinstance(position, int):
         offset = position if isinstance(position, int) else 0
         if segments is None:
             query = narrow(search_runs_query(ids, filter_string, order_by, view_type))
-            rows = list(query.offset(offset).limit(limit))
+            query = query.offset(offset).limit(limit)
+            rows = plain_rows(query) if plain else list(query)
         else:
-            rows = fetch_offset(segments, offset, limit)
+            rows = fetch_offset(segments, offset, limit, plain=plain)
         more = len(rows) > max_results
         if segments is None or not more:
             token = encode_page_token(offset + max_results) if more else None
@@ -105,7 +126,7 @@ def search_run_rows(
     else:
         if not check_cursor(segments, position):
             raise InvalidParameter("Invalid page token: it does not fit this search")
-        rows = fetch_after(segments, position, limit)
+        rows = fetch_after(segments, position, limit, plain=plain)
     page = rows[:max_results]
     token = None
     if len(rows) > max_results:

@@ -166,8 +166,10 @@ def get_run(run_id: str) -> RunRecord:
     return load_records([get_run_row(run_id)])[0]
 
 
-def require_active_run(run_id: str) -> None:
-    """Check in one query that the run exists and is active, and lock it for this write.
+def require_active_run(run_id: str) -> int:
+    """Check in one query that the run exists and is active, lock it for this write.
+
+    Returns the run's experiment id (metric writes store it with each latest value).
 
     Raises:
         NotFound: no run has this id.
@@ -180,12 +182,15 @@ def require_active_run(run_id: str) -> None:
         raise InvalidParameter(
             f"The run {run_id} must be in the 'active' state. Current state is {row[0]}."
         )
+    return int(row[1])
 
 
 _RUN_STATE = Statement(
     # Locking the run row queues writers of one run behind each other on PostgreSQL and MySQL,
     # so their metric and latest-value writes cannot deadlock (SQLite's write lock does this).
-    lambda: lock_for_update(cast(Any, Run.select(Run.lifecycle_stage).where(Run.run_uuid == "")))
+    lambda: lock_for_update(
+        cast(Any, Run.select(Run.lifecycle_stage, Run.experiment).where(Run.run_uuid == ""))
+    )
 )
 
 

@@ -51,24 +51,27 @@ def upsert_key_values(
     insert_rows(model, (owner.name, "key", "value"), rows, overwrite)
 
 
-def record_latest_metrics(run_id: str, points: dict[str, dict[str, Any]]) -> None:
+def record_latest_metrics(
+    run_id: str, experiment_id: int, points: dict[str, dict[str, Any]]
+) -> None:
     """Make ``latest_metrics`` reflect ``points`` (the newest point of each key in a write).
 
     ``points`` maps a key to ``{value, value_kind, timestamp, step}``. A stored point is replaced
-    only by one with a higher step, then a higher timestamp, then a higher value.
+    only by one with a higher step, then a higher timestamp, then a higher value. A new row
+    gets ``experiment_id``, the run's experiment (a run never changes it).
     """
     if not points:
         return
     if engine_name() != "mysql":
         newest = [
-            (run_id, key, p["value"], p["value_kind"], p["timestamp"], p["step"])
+            (run_id, key, p["value"], p["value_kind"], p["timestamp"], p["step"], experiment_id)
             for key, p in sorted(points.items())
         ]
         insert_rows(LatestMetric, _LATEST_COLUMNS, newest, _REPLACE_IF_NEWER)
         return
     if len(points) == 1:
         ((key, point),) = points.items()
-        _record_one(run_id, key, point)
+        _record_one(run_id, experiment_id, key, point)
         return
     query = (
         LatestMetric.select(
@@ -85,14 +88,17 @@ def record_latest_metrics(run_id: str, points: dict[str, dict[str, Any]]) -> Non
     missing = [key for key in points if key not in existing]
     if not missing:
         return
-    rows = [{"run": run_id, "key": key, **points[key]} for key in missing]
+    rows = [
+        {"run": run_id, "key": key, "experiment_id": experiment_id, **points[key]}
+        for key in missing
+    ]
     inserted = LatestMetric.insert_many(rows).on_conflict_ignore().as_rowcount().execute()
     if inserted < len(missing):
         for key in missing:
             _update_if_newer(run_id, key, points[key])
 
 
-_LATEST_COLUMNS = ("run", "key", "value", "value_kind", "timestamp", "step")
+_LATEST_COLUMNS = ("run", "key", "value", "value_kind", "timestamp", "step", "experiment_id")
 _REPLACE_IF_NEWER = Conflict(
     key=("run", "key"),
     update=("value", "value_kind", "timestamp", "step"),
@@ -102,11 +108,11 @@ _REPLACE_IF_NEWER = Conflict(
 """One upsert on SQLite and PostgreSQL: a stored point is replaced only by a newer one."""
 
 
-def _record_one(run_id: str, key: str, point: dict[str, Any]) -> None:
+def _record_one(run_id: str, experiment_id: int, key: str, point: dict[str, Any]) -> None:
     # The common single-point write: usually one conditional UPDATE and nothing else.
     if _update_if_newer(run_id, key, point):
         return
-    row = {"run": run_id, "key": key, **point}
+    row = {"run": run_id, "key": key, "experiment_id": experiment_id, **point}
     if LatestMetric.insert(row).on_conflict_ignore().as_rowcount().execute():
         return
     _update_if_newer(run_id, key, point)

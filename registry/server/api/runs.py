@@ -10,7 +10,6 @@ from registry.server.read_answers import runs_page
 from registry.store import datasets, run_data
 from registry.store import runs as store
 from registry.store.api_reads import run_info_json, run_json
-from registry.store.metrics import MetricPoint
 from registry.store.validation import validate_batch_sizes
 from registry.wire import responses as rs
 from registry.wire import tracking as schemas
@@ -102,7 +101,7 @@ def log_batch() -> Response:
     args = parse(_LOG_BATCH)
     run_data.log_batch(
         args["run_id"],
-        metrics=[MetricPoint(**metric) for metric in args["metrics"]],
+        metrics=args["metrics"],
         params=[(p["key"], p["value"]) for p in args["params"]],
         tags=[(t["key"], t["value"]) for t in args["tags"]],
     )

@@ -59,7 +59,8 @@ def search_runs_query(
     keys = parse_order_by(order_by, "runs")
     pushed, node = split_sort_metric(parse_filter(filter_string, "runs"), keys)
     if node is not None:
-        query = query.where(compile_filter(node, RUNS, probe=bool(pushed)))
+        condition = compile_filter(node, RUNS, probe=bool(pushed), experiments=experiment_ids)
+        query = query.where(condition)
     tiebreak = [Run.start_time.desc(nulls="LAST"), Run.run_uuid.asc()]
     return order_query(query, RUNS, keys, tiebreak, pushed)
 

@@ -19,7 +19,7 @@ import peewee as pw
 from registry.search.ast import BoolOp, Comparison, Node
 from registry.store.filters.targets import KeyValues, Target, side_table
 from registry.store.filters.text import Pattern, all_of, any_of, equals, in_values, like
-from registry.store.models import VALUE_NAN, Dataset, Metric, RunInput
+from registry.store.models import VALUE_NAN, Dataset, LatestMetric, Metric, RunInput
 
 Condition = Callable[[Any, Any], pw.ColumnBase]
 
@@ -46,23 +46,34 @@ _NUMBER_OPS: dict[str, Condition] = {
 }
 
 
-def compile_filter(node: Node, target: Target, *, probe: bool = False) -> pw.ColumnBase:
+def compile_filter(
+    node: Node,
+    target: Target,
+    *,
+    probe: bool = False,
+    experiments: Sequence[int] | None = None,
+) -> pw.ColumnBase:
     """The ``WHERE`` expression for ``node`` over ``target``'s rows.
 
     Params, tags and run metrics become ``id IN (subquery)``, which the database answers from
     the ``(key, ...)`` indexes however few rows match. With ``probe`` they become correlated
     ``EXISTS`` lookups on the ``(owner, key)`` primary key instead: the right choice when the
     query already walks an index in sort order and stops after a page (see ``ordering``).
+    ``experiments``, the experiments of the runs searched, confines a run metric's subquery to
+    their rows (the ``(experiment_id, key, value)`` index), not every experiment's.
     """
     if isinstance(node, BoolOp):
-        parts = [compile_filter(operand, target, probe=probe) for operand in node.operands]
+        parts = [
+            compile_filter(operand, target, probe=probe, experiments=experiments)
+            for operand in node.operands
+        ]
         return all_of(parts) if node.op == "AND" else any_of(parts)  # type: ignore[no-any-return]
     if node.kind == "attribute":
         return _attribute(node, target)
     if node.kind == "dataset":
         return _dataset(node, target)
     if node.kind == "metric":
-        return _metric(node, target, probe)
+        return _metric(node, target, probe, experiments)
     return _key_value(node, target, probe)
 
 
@@ -98,11 +109,16 @@ def metric_condition(value: Any, kind: Any, node: Comparison) -> pw.ColumnBase:
     return (kind != VALUE_NAN) & _NUMBER_OPS[node.op](value, _stored(node.value))  # type: ignore[no-any-return]
 
 
-def _metric(node: Comparison, target: Target, probe: bool) -> pw.ColumnBase:
+def _metric(
+    node: Comparison, target: Target, probe: bool, experiments: Sequence[int] | None
+) -> pw.ColumnBase:
     if target.metrics is None:
         return _logged_model_metric(node, target)
     table = target.metrics
     has_key = equals(table.model.key, node.key)
+    if experiments is not None and not probe and table.model is LatestMetric:
+        # The runs outside them are not searched: whether they match changes no answer.
+        has_key = table.model.experiment_id.in_(list(experiments)) & has_key
     if node.op in ("IS NULL", "IS NOT NULL"):
         return _owners(target, table, has_key, probe, negate=node.op == "IS NULL")
     condition = has_key & metric_condition(table.model.value, table.model.value_kind, node)

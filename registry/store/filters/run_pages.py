@@ -6,7 +6,8 @@ has to rank every run before it can return the first page. Split into segments, 
 plain index order:
 
 * by a metric: runs with a number (``latest_metrics`` joined and read along its
-  ``(key, value)`` index), then runs whose value is NaN, then runs without it;
+  ``(experiment_id, key, value)`` index, the searched experiments' rows of the key only),
+  then runs whose value is NaN, then runs without it;
 * by a param or tag: runs with it (along ``(key, value)`` where the engine has that index),
   then runs without it;
 * newest (or oldest) first: runs with a start time (along ``(experiment, stage, start_time)``),
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import math
 import sys
+from collections import namedtuple
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -28,7 +30,7 @@ from typing import Any
 import peewee as pw
 
 from registry.search.ast import Comparison, Node, OrderKey
-from registry.store import engine_name
+from registry.store import db, engine_name
 from registry.store.filters.conditions import compile_filter, metric_condition
 from registry.store.filters.ordering import split_sort_metric
 from registry.store.filters.targets import RUNS, side_table
@@ -121,7 +123,7 @@ def plan(
         ascending = keys[0].ascending if keys else False
         timed = Column(Run.start_time, ascending, int, "start_time")
         window = None if node is None else compile_filter(node, RUNS, probe=True)
-        collect = None if node is None else compile_filter(node, RUNS)
+        collect = None if node is None else compile_filter(node, RUNS, experiments=experiment_ids)
         if engine_name() == "postgresql" and node is not None:
             # PostgreSQL plans EXISTS as a semi-join, probing along the index or collecting
             # the matches by its own estimate: one query, no window.
@@ -134,14 +136,20 @@ def plan(
         return None
     key = keys[0]
     pushed, rest = split_sort_metric(node, keys)
+    # Compiled once: every segment tests the same conditions.
+    condition = None if rest is None else compile_filter(rest, RUNS, probe=True)
 
     def filtered(source: pw.ModelSelect[Any] | None = None) -> pw.ModelSelect[Any]:
         query = base() if source is None else scoped(source)
-        return query if rest is None else query.where(compile_filter(rest, RUNS, probe=True))
+        return query if condition is None else query.where(condition)
 
     table = side_table(RUNS, key.kind)
     alias = table.model.alias("order_value")
     on = (pw.FieldAlias.create(alias, table.owner) == Run.run_uuid) & equals(alias.key, key.key)  # type: ignore[no-untyped-call]
+    if key.kind == "metric":
+        # Redundant with the runs' own test, but it confines the walk of the index to the
+        # searched experiments' rows, not every experiment's that logs the key.
+        on &= alias.experiment_id.in_(experiment_ids)
     text = key.kind != "metric"
     if text and engine_name() == "sqlite":
         # SQLite's planner reads the experiment's runs first and sorts every one that has the
@@ -176,26 +184,36 @@ def plan(
     return [*valued, Segment(filtered().where(missing), (start, run_id))]
 
 
-def fetch_after(segments: list[Segment], cursor: Cursor | None, limit: int) -> list[Run]:
-    """Up to ``limit`` runs after ``cursor`` (from the first segment's start without one)."""
-    rows: list[Run] = []
+def fetch_after(
+    segments: list[Segment], cursor: Cursor | None, limit: int, *, plain: bool = False
+) -> list[Any]:
+    """Up to ``limit`` runs after ``cursor`` (from the first segment's start without one).
+
+    ``Run`` models, or with ``plain`` the rows as ``plain_rows`` reads them.
+    """
+    rows: list[Any] = []
     first = 0 if cursor is None else cursor.segment
     for number in range(first, len(segments)):
         segment = segments[number]
         query = segment.query
         if cursor is not None and number == cursor.segment:
             query = query.where(_after(segment.columns, cursor.values))
-        rows += _fetch(number, segment, query, 0, limit - len(rows))
+        rows += _fetch(number, segment, query, 0, limit - len(rows), plain)
         if len(rows) >= limit:
             break
     return rows
 
 
-def fetch_offset(segments: list[Segment], offset: int, limit: int) -> list[Run]:
-    """Up to ``limit`` runs from ``offset`` (the UI's numbered pages, MLflow's offset tokens)."""
-    rows: list[Run] = []
+def fetch_offset(
+    segments: list[Segment], offset: int, limit: int, *, plain: bool = False
+) -> list[Any]:
+    """Up to ``limit`` runs from ``offset`` (the UI's numbered pages, MLflow's offset tokens).
+
+    ``Run`` models, or with ``plain`` the rows as ``plain_rows`` reads them.
+    """
+    rows: list[Any] = []
     for number, segment in enumerate(segments):
-        found = _fetch(number, segment, segment.query, offset, limit - len(rows))
+        found = _fetch(number, segment, segment.query, offset, limit - len(rows), plain)
         rows += found
         if len(rows) >= limit:
             break
@@ -208,7 +226,7 @@ def fetch_offset(segments: list[Segment], offset: int, limit: int) -> list[Run]:
     return rows
 
 
-def cursor_of(segments: list[Segment], row: Run) -> Cursor:
+def cursor_of(segments: list[Segment], row: Any) -> Cursor:
     """The cursor just after ``row``, one of the rows a fetch returned."""
     number: int = getattr(row, SEGMENT)
     return Cursor(number, tuple(getattr(row, c.attr) for c in segments[number].columns))
@@ -245,9 +263,36 @@ def check_cursor(segments: list[Segment], cursor: Cursor) -> bool:
 _DOUBLE_MAX = sys.float_info.max
 
 
+def plain_rows(query: pw.SelectQuery) -> list[Any]:
+    """The rows of ``query`` as named tuples of its columns, as the driver returns them.
+
+    A ``Run`` model per row is most of the Python time of a page of 1000 runs (peewee sets
+    every field through its descriptor); the REST answer only reads the columns. Values are
+    the driver's own (str, int, float, None), which is all a run's columns hold.
+    """
+    sql, params = query.sql()
+    cursor = db.execute_sql(sql, params)
+    names = tuple(column[0] for column in cursor.description)
+    row_type: Any = _ROW_TYPES.get(names)
+    if row_type is None:
+        # A subclass with a __dict__, so that ``_fetch`` can mark each row's segment.
+        row_type = type("PlainRun", (namedtuple("PlainRunColumns", names, rename=True),), {})
+        if len(_ROW_TYPES) < 64:
+            _ROW_TYPES[names] = row_type
+    return list(map(row_type._make, cursor.fetchall()))
+
+
+_ROW_TYPES: dict[tuple[str, ...], Any] = {}
+
+
 def _fetch(
-    number: int, segment: Segment, query: pw.ModelSelect[Any], offset: int, limit: int
-) -> list[Run]:
+    number: int,
+    segment: Segment,
+    query: pw.ModelSelect[Any],
+    offset: int,
+    limit: int,
+    plain: bool = False,
+) -> list[Any]:
     """Up to ``limit`` rows of ``query`` from ``offset`` in ``segment``'s order.
 
     Each row is marked with the segment's ``number`` for ``cursor_of``.
@@ -255,7 +300,7 @@ def _fetch(
     if limit <= 0:
         return []
     terms = [column.term() for column in segment.columns]
-    rows: list[Run] | None = None
+    rows: list[Any] | None = None
     sizes = [n * (offset + limit) for n in WINDOW_FACTORS if n * (offset + limit) <= WINDOW_CAP]
     for size in sizes if segment.window is not None else []:
         # A filter that many runs match fills the page from the next few runs, read along the
@@ -265,16 +310,17 @@ def _fetch(
         window = query.select(Run.run_uuid).order_by(*terms).limit(size)
         window = window.alias("probe_window")
         probed = Run.select().join(window, on=(Run.run_uuid == window.c.run_uuid))
-        probed = probed.where(segment.window).order_by(*terms)
-        found = list(probed.offset(offset).limit(limit))
+        probed = probed.where(segment.window).order_by(*terms).offset(offset).limit(limit)
+        found = plain_rows(probed) if plain else list(probed)
         if len(found) == limit:
             rows = found
             break
     if rows is None:
         if segment.collect is not None:
             query = query.where(segment.collect)
+        query = query.order_by(*terms).offset(offset).limit(limit)
         # ``objects(Run)``: Runs, with the joined sort value on them, not on a related instance.
-        rows = list(query.order_by(*terms).offset(offset).limit(limit).objects(Run))
+        rows = plain_rows(query) if plain else list(query.objects(Run))
     for row in rows:
         setattr(row, SEGMENT, number)
     return rows
@@ -314,5 +360,7 @@ def _has_metric(key: str, *, nan: bool = False) -> pw.ColumnBase:
     """The run has a latest value for ``key`` (a NaN one with ``nan``)."""
     condition = (LatestMetric.run == Run.run_uuid) & equals(LatestMetric.key, key)
     if nan:
-        condition &= LatestMetric.value_kind == VALUE_NAN
+        # A NaN is stored as 0.0 (``metrics.stored_value``, as MLflow's SQL store does): the
+        # value test makes the NaNs an index range instead of a scan of the key's rows.
+        condition &= (LatestMetric.value_kind == VALUE_NAN) & (LatestMetric.value == 0.0)
     return pw.fn.EXISTS(LatestMetric.select(pw.SQL("1")).where(condition))

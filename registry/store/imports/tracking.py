@@ -26,6 +26,7 @@ from registry.store.models import (
     Dataset,
     Experiment,
     ExperimentTag,
+    LatestMetric,
     LoggedModel,
     LoggedModelParam,
     LoggedModelTag,
@@ -203,8 +204,12 @@ def _write_run(run: ImportedRun) -> None:
     )
     upsert_key_values(Param, Param.run, run.run_id, run.params)
     replace_tags(RunTag, RunTag.run, run.run_id, run.tags)
+    # Latest values written before carry the run's experiment: follow it if the source moved it.
+    LatestMetric.update(experiment_id=run.experiment_id).where(
+        LatestMetric.run == run.run_id, LatestMetric.experiment_id != run.experiment_id
+    ).execute()
     if run.metrics:
-        insert_points(run.run_id, run.metrics)
+        insert_points(run.run_id, run.experiment_id, run.metrics)
     for dataset in run.datasets:
         _link_dataset(run, dataset)
     if run.model_inputs:

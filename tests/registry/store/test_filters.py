@@ -65,7 +65,13 @@ def make_run(
         artifact_uri=f"file:///a/{run_id}",
     )
     for key, value in (metrics or {}).items():
-        LatestMetric.create(run=run, key=key, timestamp=0, **stored_metric(value))
+        LatestMetric.create(
+            run=run,
+            experiment_id=run.experiment_id,
+            key=key,
+            timestamp=0,
+            **stored_metric(value),
+        )
     for key, text in (params or {}).items():
         Param.create(run=run, key=key, value=text)
     for key, text in (tags or {}).items():

@@ -34,8 +34,10 @@ def test_a_batch_larger_than_one_statement_is_stored_whole_and_once(bound: None)
     count = per_statement + 7
     points = [MetricPoint(f"k{i % 3}", float(i), 1, i) for i in range(count)]
     with write_transaction():
-        store.insert_points(run.run_uuid, points)
-        store.insert_points(run.run_uuid, points[:10])  # identical points are stored once
+        store.insert_points(run.run_uuid, run.experiment_id, points)
+        store.insert_points(
+            run.run_uuid, run.experiment_id, points[:10]
+        )  # identical points are stored once
     assert len(_history(run.run_uuid)) == count
     newest = {f"k{i % 3}": (i, 1, float(i)) for i in range(count)}
     assert _latest(run.run_uuid) == newest
@@ -87,7 +89,7 @@ def test_a_metric_the_database_refuses_late_leaves_nothing_of_its_batch(bound: N
     points.append(MetricPoint("m", 1.0, 1, 2**63))
     with pytest.raises((peewee.DatabaseError, OverflowError)), write_transaction():
         log_batch(run.run_uuid, params=[("p", "1")], tags=[("t", "v")])
-        store.insert_points(run.run_uuid, points)
+        store.insert_points(run.run_uuid, run.experiment_id, points)
     assert _history(run.run_uuid) == []
     assert _latest(run.run_uuid) == {}
     assert not Param.select().where(Param.run == run.run_uuid).exists()
@@ -120,3 +122,66 @@ def test_concurrent_batches_of_one_run_keep_every_point(bound: None) -> None:
     assert {key: value[:2] for key, value in latest.items()} == {
         f"k{k}": (195 + k, 3) for k in range(5)
     }
+
+
+_AWKWARD_TEXT = ["a,b", "{x,y}", '"quoted"', "it's", "back\\slash", "NULL", "", " ", "ünï·code"]
+_AWKWARD_FLOATS = [
+    0.1 + 0.2,
+    -0.0,
+    5e-324,
+    1.7976931348623157e308,
+    -1e-300,
+    123456789.12345679,
+    float("nan"),
+    float("inf"),
+    float("-inf"),
+]
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def _stored(run_id: str) -> tuple[list[tuple[object, ...]], object, object, object]:
+    points: list[tuple[object, ...]] = [
+        (m.key, repr(m.value), m.value_kind, m.timestamp, m.step, m.model_id, m.dataset_name)
+        for m in Metric.select().where(Metric.run == run_id)
+    ]
+    points.sort(key=repr)
+    params = {p.key: p.value for p in Param.select().where(Param.run == run_id)}
+    tags = {t.key: t.value for t in RunTag.select().where(RunTag.run == run_id)}
+    del tags["mlflow.runName"]  # each run's own
+    latest = {
+        row.key: (repr(row.value), row.value_kind, row.timestamp, row.step)
+        for row in LatestMetric.select().where(LatestMetric.run == run_id)
+    }
+    return points, params, tags, latest
+
+
+def test_a_large_batch_stores_exactly_what_one_entry_at_a_time_stores(bound: None) -> None:
+    # A large batch takes the bulk path (on PostgreSQL, columns sent as arrays); one entry per
+    # call takes the single-row path. Awkward text, float edge values, the int64 bounds, links
+    # (nullable columns), duplicates and overwritten tags must come out the same.
+    keys = ["loss", "a b", "x:y/z", "k.1-2_", "ünï"]
+    points = [
+        MetricPoint(
+            keys[i % len(keys)],
+            _AWKWARD_FLOATS[i % len(_AWKWARD_FLOATS)],
+            _INT64[i % 2] if i % 7 == 0 else 1000 + i,
+            _INT64[(i + 1) % 2] if i % 11 == 0 else i // 3,
+            dataset_name=_AWKWARD_TEXT[i % len(_AWKWARD_TEXT)] or None if i % 5 == 0 else None,
+        )
+        for i in range(120)
+    ]
+    points += points[:10]  # identical points: stored once
+    params = [(f"p{i}", _AWKWARD_TEXT[i % len(_AWKWARD_TEXT)] * (i % 3)) for i in range(40)]
+    tags = [(f"t{i}", _AWKWARD_TEXT[i % len(_AWKWARD_TEXT)] + str(i)) for i in range(30)]
+    old_tags = {key: "old" for key, _ in tags[::2]}
+    whole, single = make_run(tags=old_tags), make_run(tags=old_tags)
+    log_batch(whole.run_uuid, metrics=points, params=params, tags=tags)
+    for point in points:
+        log_batch(single.run_uuid, metrics=[point])
+    for param in params:
+        log_batch(single.run_uuid, params=[param])
+    for tag in tags:
+        log_batch(single.run_uuid, tags=[tag])
+    stored = _stored(whole.run_uuid)
+    assert len(stored[0]) == 120
+    assert stored == _stored(single.run_uuid)

@@ -241,3 +241,38 @@ def test_a_negative_target_is_refused(empty_database: str) -> None:
     open_database(empty_database)
     with db.connection_context(), pytest.raises(InvalidParameter):
         downgrade(-1)
+
+
+def test_migration_14_fills_each_latest_metric_with_its_runs_experiment(
+    empty_database: str,
+) -> None:
+    open_database(empty_database)
+    with db.connection_context():
+        upgrade(target=13)
+        runs = {}
+        for name in ("first", "second"):
+            exp = live.Experiment.create(
+                name=name, artifact_location="file:///e", creation_time=1, last_update_time=1
+            )
+            run_id = name[0] * 32
+            live.Run.create(run_uuid=run_id, experiment=exp, artifact_uri="file:///e")
+            runs[run_id] = exp.experiment_id
+        # Rows as the schema before migration 14 held them: no experiment_id column.
+        latest = pw.Table(
+            "latest_metrics", ("run_id", "key", "value", "value_kind", "timestamp", "step")
+        )
+        latest.bind(db.obj).insert(
+            [(run_id, key, 0.5, 0, 1, 0) for run_id in runs for key in ("loss", "acc")]
+        ).execute()
+
+        upgrade()
+
+        filled = {(row.run_id, row.key): row.experiment_id for row in live.LatestMetric.select()}
+        assert filled == {(run_id, key): runs[run_id] for run_id in runs for key in ("loss", "acc")}
+        column = next(c for c in db.get_columns("latest_metrics") if c.name == "experiment_id")
+        assert column.null is False
+        # MySQL in strict mode refuses it as having no default: an OperationalError.
+        with pytest.raises((pw.IntegrityError, pw.OperationalError)), db.atomic():
+            latest.bind(db.obj).insert(
+                run_id="f" * 32, key="new", value=1.0, value_kind=0, timestamp=1, step=0
+            ).execute()

@@ -14,6 +14,7 @@ import pytest
 from registry.errors import InvalidParameter
 from registry.search.paging import encode_page_token
 from registry.store import open_database
+from registry.store.api_reads import run_json, runs_json
 from registry.store.models import (
     VALUE_FINITE,
     VALUE_NAN,
@@ -25,7 +26,7 @@ from registry.store.models import (
     Run,
     RunTag,
 )
-from registry.store.run_search import page_of_runs, search_runs
+from registry.store.run_search import page_of_runs, search_run_rows, search_runs
 from registry.store.run_tables import match_count
 
 MISSING = None
@@ -61,7 +62,9 @@ def experiment(db_url: str) -> Iterator[int]:
         # Neither a deleted run nor another experiment's run shows up.
         _run(exp, "z-deleted", 2.0, 6, "x", lifecycle_stage="deleted")
         _run(other, "z-other", 2.0, 6, "x")
-        LatestMetric.create(run="k", key="r2", value=0.5, timestamp=0)
+        LatestMetric.create(
+            run="k", experiment_id=exp.experiment_id, key="r2", value=0.5, timestamp=0
+        )
         yield exp.experiment_id
     close_all = getattr(database, "close_all", None)
     if close_all is not None:
@@ -93,7 +96,14 @@ def _run(
     elif math.isinf(rmse):
         kind = VALUE_POS_INF if rmse > 0 else VALUE_NEG_INF
         value = math.copysign(sys.float_info.max, rmse)
-    LatestMetric.create(run=run_id, key="rmse", value=value, value_kind=kind, timestamp=0)
+    LatestMetric.create(
+        run=run_id,
+        experiment_id=exp.experiment_id,
+        key="rmse",
+        value=value,
+        value_kind=kind,
+        timestamp=0,
+    )
 
 
 def paged(experiment_id: int, order: str, per_page: int, filter_string: str = "") -> list[str]:
@@ -181,13 +191,20 @@ def test_match_count_with_a_param_or_tag_filter(experiment: int) -> None:
 def searched(
     experiment_id: int, order: list[str], per_page: int, filter_string: str = ""
 ) -> list[str]:
-    """Every page of the REST search in turn, following its page tokens."""
+    """Every page of the REST search in turn, following its page tokens.
+
+    Each page is read twice: as ``search_runs``' records and as the REST handler reads it
+    (``search_run_rows``: the runs' columns, not models), which must give the same JSON and
+    the same next token.
+    """
     ids: list[str] = []
     token = None
     for _ in range(len(RUNS) + 2):
-        records, token = search_runs(
-            [str(experiment_id)], filter_string, "ACTIVE_ONLY", per_page, order, token
-        )
+        args = ([str(experiment_id)], filter_string, "ACTIVE_ONLY", per_page, order, token)
+        records, token = search_runs(*args)
+        rows, row_token = search_run_rows(*args)
+        assert row_token == token
+        assert json.dumps(runs_json(rows)) == json.dumps([run_json(r) for r in records])
         ids += [record.run.run_uuid for record in records]
         if token is None:
             return ids
@@ -245,6 +262,12 @@ def test_page_tokens_with_a_filter(experiment: int) -> None:
     assert searched(experiment, ["params.p ASC"], 2, "metrics.rmse >= 1") == ["a", "d", "c", "b"]
 
 
+def test_an_order_by_two_keys_pages_by_offset(experiment: int) -> None:
+    # No index order fits two keys: one query, paged by offset tokens.
+    expected = ["d", "c", "a", "b", "e", "g", "f", "k", "h", "i"]
+    assert searched(experiment, ["metrics.rmse DESC", "params.p ASC"], 3) == expected
+
+
 def test_an_mlflow_offset_token_is_still_honoured(experiment: int) -> None:
     records, token = search_runs(
         [str(experiment)], "", "ACTIVE_ONLY", 3, ["metrics.rmse DESC"], encode_page_token(4)
@@ -286,3 +309,34 @@ def test_a_filter_one_run_in_twenty_matches_pages_newest_first(db_url: str) -> N
     close_all = getattr(database, "close_all", None)
     if close_all is not None:
         close_all()
+
+
+@pytest.mark.parametrize("per_page", [1, 4, 50])
+def test_metric_order_where_other_experiments_log_the_key_first(
+    experiment: int, db_url: str, per_page: int
+) -> None:
+    # Two larger experiments log rmse too, with values that sort before every one of this
+    # experiment's in either direction (and NaNs, and runs without it): the walk of the
+    # (experiment_id, key, value) index never meets them, and no page holds one.
+    for name, sign in (("higher", 1), ("lower", -1)):
+        exp = Experiment.create(
+            name=name, artifact_location="file:///o", creation_time=1, last_update_time=1
+        )
+        for n in range(40):
+            rmse = math.nan if n % 10 == 3 else None if n % 10 == 5 else sign * (1e6 + n)
+            _run(exp, f"{name}-{n:02d}", rmse, n, "x")
+    if db_url.startswith("postgres"):
+        peewee_db = Run._meta.database
+        peewee_db.execute_sql("ANALYZE runs")
+        peewee_db.execute_sql("ANALYZE latest_metrics")
+    assert searched(experiment, ["metrics.rmse DESC"], per_page) == DESCENDING
+    assert searched(experiment, ["metrics.rmse ASC"], per_page) == ASCENDING
+    assert paged(experiment, "metrics.rmse DESC", per_page) == DESCENDING
+    x_runs = [run for run in DESCENDING if RUNS[run][2] == "x"]
+    assert searched(experiment, ["metrics.rmse DESC"], per_page, "params.p = 'x'") == x_runs
+    assert searched(experiment, ["metrics.rmse ASC"], per_page, "metrics.rmse > 0") == [
+        "b",
+        "a",
+        "c",
+        "d",
+    ]

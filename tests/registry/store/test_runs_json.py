@@ -82,5 +82,27 @@ def test_many_runs_keep_each_runs_rows_apart(bound: None) -> None:
     assert _text(api_reads.runs_json(runs)) == _text(_generic(runs))
 
 
+def test_run_ids_with_quotes_commas_and_braces(bound: None) -> None:
+    # PostgreSQL gets a page's ids as one array literal: each id must come back as itself.
+    experiment = make_experiment()
+    odd = ['q"uote', "back\\slash", "com,ma", "{brace}", "sp ace", "NULL", "é"]
+    for run_id in odd:
+        Run.create(
+            run_uuid=run_id,
+            experiment=experiment.experiment_id,
+            start_time=1,
+            artifact_uri=f"file:///a/{len(run_id)}",
+        )
+        log_batch(run_id, params=[("id", run_id)], tags=[("t", "v")])
+    runs = [Run.get_by_id(run_id) for run_id in odd]
+
+    fast = api_reads.runs_json(runs)
+
+    assert _text(fast) == _text(_generic(runs))
+    assert [answer["data"]["params"] for answer in fast] == [
+        [{"key": "id", "value": run_id}] for run_id in odd
+    ]
+
+
 def test_no_runs(bound: None) -> None:
     assert api_reads.runs_json([]) == []

@@ -115,6 +115,19 @@ _points = st.fixed_dictionaries(
 )
 _any_points = st.fixed_dictionaries({}, optional=_fields)
 _items = st.one_of(_points, _points, _any_points, st.none(), st.integers(), st.lists(st.integers()))
+# What clients send: the tight loop's shape, mixed into batches with everything else.
+_plain_points = st.fixed_dictionaries(
+    {
+        "key": st.sampled_from(["loss", "acc"]),
+        "value": st.floats(allow_nan=False, allow_infinity=False),
+        "timestamp": st.integers(min_value=0, max_value=2**41),
+    },
+    optional={
+        "step": st.one_of(st.integers(min_value=0, max_value=10**6), st.none()),
+        "model_id": st.one_of(st.none(), st.text(max_size=3)),
+        "dataset_digest": st.one_of(st.none(), st.text(max_size=3)),
+    },
+)
 
 
 @settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -131,15 +144,34 @@ _items = st.one_of(_points, _points, _any_points, st.none(), st.integers(), st.l
 @example(index=0, item={"key": "a", "value": 1, "timestamp": None})
 @example(index=0, item={"key": "a", "value": 1})
 def test_fast_path_matches_the_field_path(index: int, item: Any) -> None:
-    """Any point decodes to the same dict (and MetricPoint), or fails with the same error."""
-    fields_result = _outcome(_field_path, index, item)
+    """Any point decodes to the same MetricPoint, or fails with the same error."""
+    fields_result = _outcome(lambda: list(MetricPoint(**_field_path(index, item))))
     items = [{"key": "pad", "value": 0, "timestamp": 0}] * index + [item]
-    fast_result = _outcome(lambda: MetricList().deserialize(items)[index])
+    fast_result = _outcome(lambda: list(MetricList().deserialize(items)[index]))
     assert fast_result == fields_result
     if fields_result[0] == "ok":
-        fast_point = MetricPoint(**MetricList().deserialize([item])[0])
-        field_point = MetricPoint(**_field_path(0, item))
-        assert _exact(list(fast_point)) == _exact(list(field_point))
+        assert type(MetricList().deserialize([item])[0]) is MetricPoint
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(items=st.lists(st.one_of(_items, _plain_points), max_size=8))
+@example(
+    items=[{"key": "a", "value": 1.0, "timestamp": 1}, {"key": "b", "value": "1", "timestamp": 2}]
+)
+@example(
+    items=[
+        {"key": "a", "value": 1, "timestamp": 1, "model_id": "m"},
+        {"key": "b", "value": 2.0, "timestamp": 2, "step": None},
+    ]
+)
+def test_a_batch_matches_the_field_path_point_by_point(items: list[Any]) -> None:
+    """Plain and other entries mixed: every point in order, or the first bad entry's error."""
+
+    def field_path() -> list[Any]:
+        return [list(MetricPoint(**_field_path(i, item))) for i, item in enumerate(items)]
+
+    fast = _outcome(lambda: [list(point) for point in MetricList().deserialize(items)])
+    assert fast == _outcome(field_path)
 
 
 @pytest.mark.parametrize(
@@ -158,7 +190,7 @@ def test_fast_path_matches_the_field_path(index: int, item: Any) -> None:
 )
 def test_accepted_shapes(item: dict[str, Any], expected: MetricPoint) -> None:
     """Ints become floats for value; int fields take ints, whole floats and numeric strings."""
-    point = MetricPoint(**MetricList().deserialize([item])[0])
+    point = MetricList().deserialize([item])[0]
     assert _exact(list(point)) == _exact(list(expected))
 
 
