@@ -11,15 +11,19 @@ Run on demand (not in CI)::
 ``numpy`` is a plain gunicorn + Flask app calling the sklearn model's own ``predict`` on a numpy
 array (no signature, no pandas); ``--json`` also writes every row with the commit and the load.
 
-For each server and model: cold start (process start to the first 200 on /ping), resident
+For each server and model: cold start (process start to the first 200 on /ping, and the CPU
+its processes used until then: the figure that a loaded machine hardly moves), resident
 memory per worker (VmRSS of each worker process), then wrk (benchmarks/wrk/post.lua) for a
-1-row and a 1,000-row ``dataframe_split`` body: requests per second, p50 and p99. Everything
-binds to 127.0.0.1; every cell is bounded by ``--duration``.
+1-row and a 1,000-row ``dataframe_split`` body: requests per second, p50 and p99, and the
+server's CPU per request (user + system time of its processes over the cell, from /proc: on a
+shared machine it moves far less than req/s). Everything binds to 127.0.0.1; every cell is
+bounded by ``--duration``.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -255,6 +259,29 @@ def worker_rss_mb(pid: int) -> float:
     return sum(sizes) / len(sizes)
 
 
+def _tree(pid: int) -> list[int]:
+    """``pid`` and every process under it."""
+    pids, stack = [], [pid]
+    while stack:
+        current = stack.pop()
+        pids.append(current)
+        with contextlib.suppress(OSError):  # gone meanwhile
+            stack.extend(_children(current))
+    return pids
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds the processes ``pids`` have used so far (from /proc)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime in clock ticks
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def _ms(text: str) -> float:
     match = re.match(r"([\d.]+)(us|ms|s|m)$", text)
     if match is None:
@@ -320,17 +347,36 @@ def measure(
         env = {**env, "PATH": f"{mlflow.parent}{os.pathsep}{env['PATH']}"}
     log = tmp / f"{server}-{model_dir.name}.log"
     with running(args_, port, log, env, timeout=args.start_timeout) as (pid, cold):
+        # The CPU the server's processes used to get there: on a loaded machine the wall
+        # clock of a start-up moves by 2x from run to run, its CPU by a few percent.
+        cold_cpu = cpu_seconds(_tree(pid))
         check = httpx.post(
             f"http://127.0.0.1:{port}/invocations",
             content=bodies["1"].read_bytes(),
             headers={"Content-Type": "application/json"},
         )
         check.raise_for_status()
-        cells = {n: wrk(port, b, args.duration, args.connections) for n, b in bodies.items()}
+        cells = {}
+        for rows, body in bodies.items():
+            # The server's own CPU per request: unlike req/s, it hardly moves with the load
+            # that other processes put on a shared machine.
+            pids = _tree(pid)
+            before = cpu_seconds(pids)
+            cells[rows] = wrk(port, body, args.duration, args.connections)
+            used = cpu_seconds(pids) - before
+            done = cells[rows]["rps"] * args.duration
+            cells[rows]["cpu_us"] = used / done * 1e6 if done else 0.0
         rss = worker_rss_mb(pid)
     load = os.getloadavg()[0]
     return [
-        {"rows": n, **c, "cold_start_s": cold, "rss_mib": rss, "load1": load}
+        {
+            "rows": n,
+            **c,
+            "cold_start_s": cold,
+            "cold_start_cpu_s": cold_cpu,
+            "rss_mib": rss,
+            "load1": load,
+        }
         for n, c in cells.items()
     ]
 
@@ -363,9 +409,9 @@ def main() -> None:
     print(f"wrk -t2 -c{args.connections} -d{args.duration}s, {args.workers} workers, loopback")
     print(
         "| round | model | server | rows | req/s | p50 ms | p99 ms | non-200 | cold start s"
-        " | RSS MiB |"
+        " | RSS MiB | server CPU us/req |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|", flush=True)
+    print("|---|---|---|---|---|---|---|---|---|---|---|", flush=True)
     records: list[dict[str, float | str]] = []
     before = machine()
     for number in range(1, args.repeat + 1):
@@ -384,19 +430,24 @@ def main() -> None:
                         print(
                             f"| {number} | {model_name if server != 'bare' else '-'} | {label} |"
                             f" {c['rows']} | {c['rps']:.0f} | {c['p50']:.2f} | {c['p99']:.2f} |"
-                            f" {c['errors']:.0f} | {c['cold_start_s']:.2f} | {c['rss_mib']:.0f} |",
+                            f" {c['errors']:.0f} | {c['cold_start_s']:.2f} | {c['rss_mib']:.0f} |"
+                            f" {c['cpu_us']:.0f} |",
                             flush=True,
                         )
                 except Exception as err:
                     print(f"| {number} | {model_name} | {label} | failed: {err} |", flush=True)
     medians = median_rows(records)
     print(f"\nmedian of {args.repeat} round(s)")
-    print("| model | server | rows | req/s | p50 ms | p99 ms | cold start s |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "| model | server | rows | req/s | p50 ms | p99 ms | cold start s | cold start CPU s"
+        " | server CPU us/req |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
     for row in medians:
         print(
             f"| {row['model']} | {row['server']} | {row['rows']} | {row['rps']:.0f} |"
             f" {row['p50']:.2f} | {row['p99']:.2f} | {row['cold_start_s']:.2f} |"
+            f" {row['cold_start_cpu_s']:.2f} | {row['cpu_us']:.0f} |"
         )
     ratios = goal_ratios(medians)
     for name, value in ratios.items():
@@ -434,7 +485,7 @@ def median_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "rounds": len(found),
             **{
                 name: statistics.median(float(r[name]) for r in found)
-                for name in ("rps", "p50", "p99", "cold_start_s")
+                for name in ("rps", "p50", "p99", "cold_start_s", "cold_start_cpu_s", "cpu_us")
             },
         }
         for (model, server, rows), found in cells.items()
@@ -452,6 +503,16 @@ def goal_ratios(medians: list[dict[str, Any]]) -> dict[str, float]:
             continue
         if bare is not None:
             ratios[f"{model}: modelyard req/s over the bare ceiling"] = ours["rps"] / bare["rps"]
+            if ours["cpu_us"]:
+                ratios[f"{model}: bare's server CPU per request over modelyard's"] = (
+                    bare["cpu_us"] / ours["cpu_us"]
+                )
+            ratios[f"{model}: cold start, modelyard over bare"] = (
+                ours["cold_start_s"] / bare["cold_start_s"]
+            )
+            ratios[f"{model}: cold start CPU, modelyard over bare"] = (
+                ours["cold_start_cpu_s"] / bare["cold_start_cpu_s"]
+            )
         mlflow = cell.get((model, "mlflow", "1"))
         if mlflow is not None:
             ratios[f"{model}: cold start, modelyard over mlflow"] = (

@@ -13,6 +13,7 @@ from serving import metrics
 from serving.api import ServingState, kserve_v1, mlflow, ops, repository, state, v2
 from serving.batching import MicroBatcher
 from serving.config import ServingConfig
+from serving.fastpath import FastInvocations
 from serving.loader import LoadedModel
 from serving.models import ModelTable
 from serving.protocols import encoding, jsoncodec
@@ -64,6 +65,7 @@ def create_app(
     app.after_request(_after)
     app.teardown_request(_teardown)
     app.register_error_handler(Exception, _error_response)
+    app.wsgi_app = FastInvocations(app.wsgi_app, serving_state)  # type: ignore[method-assign]
     if start:
         serving_state.start()
     return app

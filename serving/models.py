@@ -30,8 +30,6 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from registry.errors import InvalidParameter, InvalidState, ModelNotReady, NotFound, RegistryError
 from serving import metrics
 from serving.config import ServingConfig
@@ -105,6 +103,8 @@ def check_name(name: str) -> None:
 
 
 def _read_models_file(path: str) -> list[ModelSpec]:
+    import yaml  # only for a models file: not on every server's cold start
+
     try:
         data = yaml.safe_load(Path(path).read_text())  # JSON is YAML too
     except (OSError, yaml.YAMLError) as err:

@@ -40,7 +40,8 @@ def with_params(
     if not dropped:
         return checked, None
     logger.info("ignoring params not in the model's signature: %s", dropped)
-    names = ", ".join(dropped)
+    # A param's name comes from the body: a line break in it must not reach a header.
+    names = ", ".join(dropped).replace("\r", "\\r").replace("\n", "\\n")
     return checked, f'299 - "Ignored params not in the model\'s signature: {names}"'
 
 

@@ -7,8 +7,14 @@ xgboost is the ``modelyard[xgboost]`` extra, imported on first use.
 
 from __future__ import annotations
 
+import ctypes
 import importlib
+import importlib.util
+import json
 import os
+import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -102,13 +108,14 @@ def load_xgb(model_dir: Path, mlmodel: MLModel) -> Any:
         InvalidParameter: as ``load_model``.
         FlavorNotInstalled: as ``load_model``.
     """
-    xgb = require("xgboost", FLAVOR)
     conf = mlmodel.flavors.get("xgboost") or {}
     filename = conf.get("data") or (mlmodel.python_function or {}).get("data")
     if not filename:
         raise InvalidParameter(f"{model_dir} has no xgboost model (no xgboost flavor)")
     file = inside(model_dir, str(filename))
-    cls = _model_class(str(conf.get("model_class") or "xgboost.core.Booster"))
+    model_class = str(conf.get("model_class") or "xgboost.core.Booster")
+    xgb = _import_xgboost(booster_only=model_class == "xgboost.core.Booster")
+    cls = _model_class(model_class)
     verify_file_hashes(model_dir, mlmodel, [str(filename)])
     if not issubclass(cls, xgb.Booster):
         require("sklearn", FLAVOR, extra="sklearn")  # XGBRegressor & co. are sklearn estimators
@@ -121,6 +128,38 @@ def load_xgb(model_dir: Path, mlmodel: MLModel) -> Any:
     except xgb.core.XGBoostError as exc:
         raise InvalidParameter(f"cannot read xgboost model {filename}: {exc}") from exc
     return model
+
+
+def _import_xgboost(booster_only: bool) -> Any:
+    """xgboost, imported without scikit-learn when a Booster is all that is needed.
+
+    xgboost imports scikit-learn (and with it scipy.stats) when it is installed, for its
+    ``XGBRegressor`` & co.: most of a second, on a server's cold start, that a Booster never
+    uses. So the main thread (a server's master, loading before it forks) imports xgboost with
+    scikit-learn hidden, as if it were not installed, unless something imported it already.
+    A wrapper model loaded later in the process gets xgboost imported again, with it.
+
+    Raises:
+        FlavorNotInstalled: xgboost is not installed.
+    """
+    loaded = sys.modules.get("xgboost")
+    if loaded is not None:
+        compat = getattr(loaded, "compat", None)
+        if booster_only or getattr(compat, "SKLEARN_INSTALLED", True):
+            return loaded
+        if importlib.util.find_spec("sklearn") is not None:
+            for name in [n for n in sys.modules if n == "xgboost" or n.startswith("xgboost.")]:
+                del sys.modules[name]  # Boosters loaded already keep the modules they hold
+        return require("xgboost", FLAVOR)
+    if not booster_only or "sklearn" in sys.modules:
+        return require("xgboost", FLAVOR)
+    if threading.current_thread() is not threading.main_thread():
+        return require("xgboost", FLAVOR)  # another thread may import scikit-learn meanwhile
+    sys.modules["sklearn"] = None  # type: ignore[assignment]  # ``import sklearn`` fails
+    try:
+        return require("xgboost", FLAVOR)
+    finally:
+        del sys.modules["sklearn"]
 
 
 def _model_class(qualified: str) -> Any:
@@ -145,8 +184,7 @@ def runtime(model: Any) -> Runtime:
         def predict(data: Any, params: Params) -> Any:
             return model.predict(_dmatrix(xgb, data, names))
 
-        def predict_array(x: np.ndarray) -> Any:
-            return model.inplace_predict(x)
+        predict_array = _dense_predict(model)
 
     else:
 
@@ -162,6 +200,70 @@ def runtime(model: Any) -> Runtime:
         feature_names=names,
         needs_dataframe="c" in types,
     )
+
+
+def _dense_predict(booster: Any) -> Callable[[np.ndarray], Any]:
+    """``booster.inplace_predict``, calling xgboost's C function directly for a float64 array.
+
+    The same C call with the same arguments ``inplace_predict`` makes, so the same numbers;
+    without the Python wrapper's per-call checks, which cost more than the C call itself for
+    one row. Anything but a C-contiguous 2-D float64 array of the model's width, or an xgboost
+    without that C function, goes to ``inplace_predict`` (which raises its own errors).
+    """
+    try:
+        from xgboost import core
+
+        predict_dense = core._LIB.XGBoosterPredictFromDense
+    except (ImportError, AttributeError):  # pragma: no cover - another xgboost's internals
+        return booster.inplace_predict  # type: ignore[no-any-return]
+    width = booster.num_features()
+    # inplace_predict's own arguments for predict_type="value" and the default iteration range.
+    args = json.dumps(
+        {
+            "type": 0,
+            "training": False,
+            "iteration_begin": 0,
+            "iteration_end": 0,
+            "missing": float("nan"),
+            "strict_shape": False,
+            "cache_id": 0,
+        }
+    ).encode()
+
+    def predict(x: np.ndarray) -> Any:
+        if not (
+            isinstance(x, np.ndarray)
+            and x.dtype == np.float64
+            and x.ndim == 2
+            and x.shape[1] == width
+            and x.shape[0] > 0
+            and x.flags.c_contiguous
+        ):
+            return booster.inplace_predict(x)
+        interface = (
+            f'{{"data": [{x.ctypes.data}, true], "shape": [{x.shape[0]}, {width}],'
+            ' "strides": null, "typestr": "<f8", "version": 3}'
+        )
+        out = ctypes.POINTER(ctypes.c_float)()
+        shape = ctypes.POINTER(ctypes.c_uint64)()  # xgboost's bst_ulong
+        dims = ctypes.c_uint64()
+        status = predict_dense(
+            booster.handle,
+            interface.encode(),
+            args,
+            None,
+            ctypes.byref(shape),
+            ctypes.byref(dims),
+            ctypes.byref(out),
+        )
+        if status != 0:
+            return booster.inplace_predict(x)  # raises xgboost's error
+        sizes = tuple(int(shape[i]) for i in range(dims.value))
+        result = np.empty(sizes, dtype=np.float32)
+        ctypes.memmove(result.ctypes.data, out, result.nbytes)
+        return result
+
+    return predict
 
 
 def _dmatrix(xgb: Any, data: Any, names: list[str] | None) -> Any:

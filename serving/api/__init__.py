@@ -113,23 +113,35 @@ def predict_invocation(served: LoadedModel, content_type: str | None) -> Invocat
     Raises:
         RegistryError: as ``parse_invocation`` and ``scoring.predict`` raise for a bad request.
     """
+    done = invoke(state(), served, request_body(), content_type)
+    metrics.count_rows(g.model_name, done.rows)
+    return done
+
+
+def invoke(
+    serving_state: ServingState, served: LoadedModel, body: bytes, content_type: str | None
+) -> Invocation:
+    """Predict on an ``/invocations`` body (decompressed already) with ``served``.
+
+    Raises:
+        RegistryError: as ``parse_invocation`` and ``scoring.predict`` raise for a bad request.
+    """
     predictor = served.predictor
-    serving_state = state()
     config = serving_state.config
     is_csv = (content_type or "").startswith(CONTENT_TYPE_CSV)
     dtypes = predictor.csv_dtypes if is_csv else None
-    inp = parse_invocation(request_body(), content_type, config.max_request_rows, dtypes)
+    inp = parse_invocation(body, content_type, config.max_request_rows, dtypes)
     inp, warning = scoring.with_input_params(inp, predictor)
     drop = config.extra_columns == "drop"
     predictions = scoring.predict(predictor, inp, drop_extra=drop, batcher=serving_state.batcher)
-    metrics.count_rows(g.model_name, inp.row_count)
-    return Invocation(predictions, inp.kind, warning)
+    return Invocation(predictions, inp.kind, warning, inp.row_count)
 
 
 @dataclasses.dataclass(frozen=True)
 class Invocation:
-    """What ``predict_invocation`` found: the predictions, the input's kind, a Warning value."""
+    """What ``invoke`` found: the predictions, the input's kind, a Warning value, the rows."""
 
     predictions: Any
     kind: str
     warning: str | None
+    rows: int

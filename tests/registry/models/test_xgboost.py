@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import xgboost as xgb
@@ -58,3 +62,52 @@ def test_model_class_outside_xgboost_is_refused(tmp_path, xy):
     (tmp_path / "m" / "MLmodel").write_text(text.replace("xgboost.core.Booster", "os.system"))
     with pytest.raises(InvalidParameter, match="is not an xgboost class"):
         xm.load_model(tmp_path / "m")
+
+
+def test_a_booster_predicts_arrays_as_inplace_predict_does(tmp_path, xy):
+    x, y = xy
+    booster = xgb.train(
+        {"max_depth": 3, "objective": "multi:softprob", "num_class": 3},
+        xgb.DMatrix(x, label=(y > y.median()).astype(int) + (y > y.quantile(0.8)).astype(int)),
+        num_boost_round=4,
+    )
+    xm.save_model(booster, tmp_path / "m")
+    predictor = load_predictor(tmp_path / "m")
+    rows = x.to_numpy().copy()
+    rows[2, 1] = np.nan  # a missing value takes each split's default branch
+    for array in (rows, rows[:1], np.asfortranarray(rows), rows.astype(np.float32)):
+        got = predictor.predict_array(array)
+        want = booster.inplace_predict(array)
+        assert got.dtype == want.dtype and got.shape == want.shape == (len(array), 3)
+        np.testing.assert_array_equal(got, want)
+    with pytest.raises(InvalidParameter, match="rows of 3 values"):
+        predictor.predict_array(rows[:, :2])
+
+
+def test_a_booster_loads_without_sklearn_and_a_wrapper_after_it_still_works(tmp_path, xy):
+    x, y = xy
+    booster = xgb.train({"max_depth": 2}, xgb.DMatrix(x, label=y), num_boost_round=3)
+    xm.save_model(booster, tmp_path / "booster")
+    xm.save_model(xgb.XGBRegressor(n_estimators=3).fit(x, y), tmp_path / "wrapper")
+    x.to_csv(tmp_path / "x.csv", index=False)
+    script = f"""
+import sys
+import numpy as np, pandas as pd
+from registry.models import load_predictor
+x = pd.read_csv({str(tmp_path / "x.csv")!r})
+first = load_predictor({str(tmp_path / "booster")!r})
+print("sklearn imported by a booster:", "sklearn" in sys.modules)
+print(first.predict(x).tolist())
+second = load_predictor({str(tmp_path / "wrapper")!r})
+print(type(second.model).__name__, second.predict(x).tolist())
+print(first.predict(x).tolist())
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
+    ).stdout.splitlines()
+    assert out[0] == "sklearn imported by a booster: False"
+    x32 = x.astype(np.float32)
+    assert json.loads(out[1]) == booster.predict(xgb.DMatrix(x32)).tolist() == json.loads(out[3])
+    wrapper = xm.load_model(tmp_path / "wrapper")
+    name, predictions = out[2].split(" ", 1)
+    assert name == "XGBRegressor" and json.loads(predictions) == wrapper.predict(x).tolist()
