@@ -17,7 +17,7 @@ import time
 from functools import partial
 from typing import Any
 
-from gunicorn.workers.gthread import TConn, ThreadWorker
+from gunicorn.workers.gthread import STOP_KEEPALIVE_LINGER, TConn, ThreadWorker
 
 WORKER_CLASS = "registry.gunicorn_workers.HeadBufferingWorker"
 """gunicorn's ``worker_class`` setting for ``HeadBufferingWorker``."""
@@ -71,20 +71,30 @@ class HeadBufferingWorker(ThreadWorker):  # type: ignore[misc]
         # costs a pipe write, two epoll changes and two thread wake-ups: a quarter of gunicorn's
         # CPU for a small request. A client that sends its next request at once (a logging
         # loop) has it answered by this thread instead, as long as nobody else waits for one
-        # and the whole head is in: a slow head still goes back to the loop.
-        if not self.alive or conn.is_http2 or self.cfg.is_ssl or not self.tpool._work_queue.empty():
+        # and the whole head is in: a slow head still goes back to the loop. A client that
+        # once kept the thread waiting in vain (think time, a browser) is not waited for again.
+        if (
+            not self.alive
+            or conn.is_http2
+            or self.cfg.is_ssl
+            or getattr(conn, "linger_missed", False)
+            or not self.tpool._work_queue.empty()
+        ):
             return False
         if conn.parser.unreader.buf.getbuffer().nbytes:  # pipelined: the stock path has it
             return False
         poll = select.poll()
         poll.register(conn.sock, select.POLLIN)
-        if not poll.poll(KEEPALIVE_LINGER_SECONDS * 1000):
-            return False
-        try:
-            head = conn.sock.recv(MAX_BUFFERED_HEAD, socket.MSG_PEEK | socket.MSG_DONTWAIT)
-        except OSError:
-            return False
-        return b"\r\n\r\n" in head
+        head = b""
+        if poll.poll(KEEPALIVE_LINGER_SECONDS * 1000):
+            try:
+                head = conn.sock.recv(MAX_BUFFERED_HEAD, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+            except OSError:
+                return False
+        if b"\r\n\r\n" in head:
+            return True
+        conn.linger_missed = True
+        return False
 
     def accept(self, listener: Any) -> None:
         """Accept a connection and wait, in the event loop, for its request head."""
@@ -112,7 +122,9 @@ class HeadBufferingWorker(ThreadWorker):  # type: ignore[misc]
             self.enqueue_req(conn)
             return
         conn.head = bytearray()
-        conn.timeout = time.monotonic() + HEAD_TIMEOUT_SECONDS
+        # A stopping worker waits for a kept-alive head no longer than gunicorn waits for one.
+        wait = HEAD_TIMEOUT_SECONDS if self.alive else STOP_KEEPALIVE_LINGER
+        conn.timeout = time.monotonic() + wait
         self.head_conns.append(conn)
         self.poller.register(client, selectors.EVENT_READ, partial(self._read_head, conn))
         self._read_head(conn, client)  # readable: most often the whole head is in already

@@ -53,7 +53,10 @@ class FastInvocations:
             != CONTENT_TYPE_JSON
         ):
             return self.app(environ, start_response)
-        body = environ["wsgi.input"].read(int(length))
+        try:
+            body = environ["wsgi.input"].read(int(length))
+        except (OSError, ValueError):  # the connection failed mid-body (gunicorn's NoMoreData)
+            body = b""
         if len(body) != int(length):
             # The client went away mid-body: werkzeug's answer, from the bytes that came.
             environ["wsgi.input"] = io.BytesIO(body)

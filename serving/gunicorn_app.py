@@ -121,11 +121,15 @@ def build_table(config: ServingConfig, state_file: str) -> ModelTable:
     """
     if not config.preload:
         return ModelTable.from_config(config, resolve=True, state_file=state_file)
-    table = ModelTable.from_config(config, load=True, state_file=state_file)
+    from registry.models.xgboost import boosters_without_sklearn
+
+    with boosters_without_sklearn():
+        table = ModelTable.from_config(config, load=True, state_file=state_file)
     # Move the million-odd objects of the ML libraries out of the collector's reach: full
     # collections stop scanning them (long pauses under load), and workers stop dirtying
-    # the shared pages that hold them (copy-on-write). No gc.collect() first: after loading
-    # it finds a few dozen objects, and costs 30-75 ms of the cold start.
+    # the shared pages that hold them (copy-on-write). The garbage of loading is collected
+    # first (the collector was off meanwhile), or it would be kept for the process's life.
+    gc.collect()
     gc.freeze()
     return table
 

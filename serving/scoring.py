@@ -40,8 +40,9 @@ def with_params(
     if not dropped:
         return checked, None
     logger.info("ignoring params not in the model's signature: %s", dropped)
-    # A param's name comes from the body: a line break in it must not reach a header.
-    names = ", ".join(dropped).replace("\r", "\\r").replace("\n", "\\n")
+    # A param's name comes from the body: only printable ASCII may reach a header (gunicorn
+    # refuses control characters and anything past Latin-1), the rest goes as escapes.
+    names = ascii(", ".join(dropped))[1:-1]
     return checked, f'299 - "Ignored params not in the model\'s signature: {names}"'
 
 

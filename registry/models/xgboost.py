@@ -14,7 +14,8 @@ import json
 import os
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -130,14 +131,31 @@ def load_xgb(model_dir: Path, mlmodel: MLModel) -> Any:
     return model
 
 
-def _import_xgboost(booster_only: bool) -> Any:
-    """xgboost, imported without scikit-learn when a Booster is all that is needed.
+_boosters_skip_sklearn = False
+"""Set inside ``boosters_without_sklearn``: a Booster imports xgboost without scikit-learn."""
+
+
+@contextmanager
+def boosters_without_sklearn() -> Iterator[None]:
+    """Inside the block, a Booster loaded on the main thread imports xgboost without scikit-learn.
 
     xgboost imports scikit-learn (and with it scipy.stats) when it is installed, for its
-    ``XGBRegressor`` & co.: most of a second, on a server's cold start, that a Booster never
-    uses. So the main thread (a server's master, loading before it forks) imports xgboost with
-    scikit-learn hidden, as if it were not installed, unless something imported it already.
-    A wrapper model loaded later in the process gets xgboost imported again, with it.
+    ``XGBRegressor`` & co.: most of a second of a model server's cold start that a Booster never
+    uses. Only a model server's master asks for this, around loading its models before it forks;
+    anywhere else (a notebook, a script) xgboost is imported as usual, so ``XGBRegressor`` works.
+    """
+    global _boosters_skip_sklearn
+    previous, _boosters_skip_sklearn = _boosters_skip_sklearn, True
+    try:
+        yield
+    finally:
+        _boosters_skip_sklearn = previous
+
+
+def _import_xgboost(booster_only: bool) -> Any:
+    """xgboost; imported without scikit-learn inside ``boosters_without_sklearn`` for a Booster.
+
+    A wrapper model loaded later in such a process gets xgboost imported again, with it.
 
     Raises:
         FlavorNotInstalled: xgboost is not installed.
@@ -145,16 +163,20 @@ def _import_xgboost(booster_only: bool) -> Any:
     loaded = sys.modules.get("xgboost")
     if loaded is not None:
         compat = getattr(loaded, "compat", None)
-        if booster_only or getattr(compat, "SKLEARN_INSTALLED", True):
+        if booster_only or getattr(compat, "SKLEARN_INSTALLED", False):
             return loaded
         if importlib.util.find_spec("sklearn") is not None:
             for name in [n for n in sys.modules if n == "xgboost" or n.startswith("xgboost.")]:
                 del sys.modules[name]  # Boosters loaded already keep the modules they hold
         return require("xgboost", FLAVOR)
-    if not booster_only or "sklearn" in sys.modules:
+    if (
+        not booster_only
+        or not _boosters_skip_sklearn
+        or "sklearn" in sys.modules
+        # Another thread may import scikit-learn meanwhile, and would find it missing.
+        or threading.current_thread() is not threading.main_thread()
+    ):
         return require("xgboost", FLAVOR)
-    if threading.current_thread() is not threading.main_thread():
-        return require("xgboost", FLAVOR)  # another thread may import scikit-learn meanwhile
     sys.modules["sklearn"] = None  # type: ignore[assignment]  # ``import sklearn`` fails
     try:
         return require("xgboost", FLAVOR)
@@ -233,7 +255,7 @@ def _dense_predict(booster: Any) -> Callable[[np.ndarray], Any]:
     def predict(x: np.ndarray) -> Any:
         if not (
             isinstance(x, np.ndarray)
-            and x.dtype == np.float64
+            and x.dtype.str == "<f8"
             and x.ndim == 2
             and x.shape[1] == width
             and x.shape[0] > 0

@@ -93,6 +93,10 @@ def create_app(config: Config | None = None) -> Flask:
     return app
 
 
+_SYNC_CACHE_LIMIT = 4096
+"""Most functions whose ``ensure_sync`` answer is kept (views and hooks number a few hundred)."""
+
+
 class _RegistryFlask(Flask):
     json_provider_class = RegistryJSONProvider
 
@@ -106,7 +110,9 @@ class _RegistryFlask(Flask):
         try:
             return self._sync[func]
         except KeyError:
-            sync = self._sync[func] = super().ensure_sync(func)
+            sync = super().ensure_sync(func)
+            if len(self._sync) < _SYNC_CACHE_LIMIT:  # per-request callables must not pile up
+                self._sync[func] = sync
             return sync
 
     def dispatch_request(self) -> Any:

@@ -36,6 +36,10 @@ CASES: dict[str, tuple[bytes, dict[str, str]]] = {
         json.dumps({**SPLIT, "params": {"k\r\nX-Injected: 1": 1}}).encode(),
         {},
     ),
+    "a control character and CJK in a param's name": (
+        json.dumps({**SPLIT, "params": {"\u6e29\u5ea6\x1b": 1}}).encode(),
+        {},
+    ),
     "charset": (json.dumps(SPLIT).encode(), {"Content-Type": "application/json; charset=utf-8"}),
     "other charset": (
         json.dumps(SPLIT).encode(),
@@ -101,6 +105,8 @@ def test_naming_the_model_or_not_gives_the_same_answer(
         assert fast[0] == 200 and len(fast[1]["predictions"]) == 2  # type: ignore[index]
     if case == "a line break in a param's name":
         assert fast[0] == 200 and "k\\r\\nX-Injected: 1" in str(fast[2]["Warning"])
+    if case == "a control character and CJK in a param's name":
+        assert fast[0] == 200 and "\\u6e29\\u5ea6\\x1b" in str(fast[2]["Warning"])
 
 
 def metric_values(client: FlaskClient) -> dict[str, float]:

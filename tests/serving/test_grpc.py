@@ -188,7 +188,7 @@ def test_undeclared_params_are_ignored_with_a_warning(
     response, call = stub.ModelInfer.with_call(request)
     headers = dict(call.initial_metadata())
     assert headers["x-model-version"] == "local"
-    assert "Ignored params not in the model's signature: temp?rature" in headers["warning"]
+    assert "Ignored params not in the model's signature: temp\\xe9rature" in headers["warning"]
     assert "binary_data_output" not in headers["warning"]  # the protocol's, not the model's
     assert len(response.raw_output_contents) == 1  # and it asks for raw outputs
     predicted = np.frombuffer(response.raw_output_contents[0], "<f8")

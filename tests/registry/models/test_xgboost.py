@@ -84,7 +84,7 @@ def test_a_booster_predicts_arrays_as_inplace_predict_does(tmp_path, xy):
         predictor.predict_array(rows[:, :2])
 
 
-def test_a_booster_loads_without_sklearn_and_a_wrapper_after_it_still_works(tmp_path, xy):
+def test_a_server_master_loads_a_booster_without_sklearn_and_a_wrapper_after_it_works(tmp_path, xy):
     x, y = xy
     booster = xgb.train({"max_depth": 2}, xgb.DMatrix(x, label=y), num_boost_round=3)
     xm.save_model(booster, tmp_path / "booster")
@@ -94,8 +94,10 @@ def test_a_booster_loads_without_sklearn_and_a_wrapper_after_it_still_works(tmp_
 import sys
 import numpy as np, pandas as pd
 from registry.models import load_predictor
+from registry.models.xgboost import boosters_without_sklearn
 x = pd.read_csv({str(tmp_path / "x.csv")!r})
-first = load_predictor({str(tmp_path / "booster")!r})
+with boosters_without_sklearn():
+    first = load_predictor({str(tmp_path / "booster")!r})
 print("sklearn imported by a booster:", "sklearn" in sys.modules)
 print(first.predict(x).tolist())
 second = load_predictor({str(tmp_path / "wrapper")!r})
@@ -111,3 +113,22 @@ print(first.predict(x).tolist())
     wrapper = xm.load_model(tmp_path / "wrapper")
     name, predictions = out[2].split(" ", 1)
     assert name == "XGBRegressor" and json.loads(predictions) == wrapper.predict(x).tolist()
+
+
+def test_a_booster_loaded_by_a_library_user_leaves_xgboost_whole(tmp_path, xy):
+    # Outside a server's master, xgboost is imported as usual: its scikit-learn API works after.
+    x, y = xy
+    booster = xgb.train({"max_depth": 2}, xgb.DMatrix(x, label=y), num_boost_round=3)
+    xm.save_model(booster, tmp_path / "booster")
+    script = f"""
+import numpy as np
+from registry.models import load_predictor
+load_predictor({str(tmp_path / "booster")!r})
+import xgboost
+xgboost.XGBRegressor(n_estimators=2).fit(np.zeros((4, 2)), np.arange(4.0))
+print("fitted")
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
+    ).stdout.splitlines()
+    assert out == ["fitted"]
