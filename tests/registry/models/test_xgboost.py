@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -84,6 +85,26 @@ def test_a_booster_predicts_arrays_as_inplace_predict_does(tmp_path, xy):
         predictor.predict_array(rows[:, :2])
 
 
+def test_a_booster_answers_each_call_with_its_own_rows_across_calls_and_threads(tmp_path, xy):
+    # The direct call reuses one xgboost proxy per thread: no call may see another's rows.
+    x, y = xy
+    booster = xgb.train({"max_depth": 3}, xgb.DMatrix(x, label=y), num_boost_round=5)
+    xm.save_model(booster, tmp_path / "m")
+    predictor = load_predictor(tmp_path / "m")
+    rows = x.to_numpy()
+    want = booster.inplace_predict(rows)
+    assert len(np.unique(want)) > 1
+
+    def each_row_alone(order: list[int]) -> list[bool]:
+        return [bool(predictor.predict_array(rows[i : i + 1])[0] == want[i]) for i in order * 20]
+
+    orders = [list(range(len(rows))), list(reversed(range(len(rows))))] * 2
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(each_row_alone, orders))
+    assert all(all(matches) for matches in answers)
+    np.testing.assert_array_equal(predictor.predict_array(rows), want)
+
+
 def test_a_server_master_loads_a_booster_without_sklearn_and_a_wrapper_after_it_works(tmp_path, xy):
     x, y = xy
     booster = xgb.train({"max_depth": 2}, xgb.DMatrix(x, label=y), num_boost_round=3)
@@ -92,6 +113,7 @@ def test_a_server_master_loads_a_booster_without_sklearn_and_a_wrapper_after_it_
     x.to_csv(tmp_path / "x.csv", index=False)
     script = f"""
 import sys
+from concurrent.futures import ThreadPoolExecutor
 import numpy as np, pandas as pd
 from registry.models import load_predictor
 from registry.models.xgboost import boosters_without_sklearn
