@@ -68,16 +68,51 @@ def insert_rows(
     written = 0
     for start in range(0, len(rows), per_statement):
         chunk = rows[start : start + per_statement]
-        statement = None
-        if engine == "postgresql" and len(chunk) >= UNNEST_MIN_ROWS:
-            statement = _unnest_statement(model, tuple(columns), conflict, chunk)
-        if statement is None:
-            prefix, group, suffix = _statement_parts(engine, model, tuple(columns), conflict)
-            sql = prefix + ", ".join([group] * len(chunk)) + suffix
-            statement = sql, list(chain.from_iterable(chunk))
-        cursor = db.execute_sql(*statement)
+        if engine == "postgresql" and conflict == IGNORE and len(chunk) >= UNNEST_MIN_ROWS:
+            cursor = _insert_new_rows_postgresql(model, tuple(columns), chunk)
+        else:
+            cursor = db.execute_sql(*_statement(engine, model, tuple(columns), conflict, chunk))
         written += max(cursor.rowcount, 0)
     return written
+
+
+def _statement(
+    engine: str,
+    model: type[peewee.Model],
+    columns: tuple[str, ...],
+    conflict: Conflict,
+    rows: Sequence[Sequence[Any]],
+) -> tuple[str, list[Any]]:
+    if engine == "postgresql" and len(rows) >= UNNEST_MIN_ROWS:
+        statement = _unnest_statement(model, columns, conflict, rows)
+        if statement is not None:
+            return statement
+    prefix, group, suffix = _statement_parts(engine, model, columns, conflict)
+    return prefix + ", ".join([group] * len(rows)) + suffix, list(chain.from_iterable(rows))
+
+
+_SAVEPOINT = '"bulk_insert"'
+
+
+def _insert_new_rows_postgresql(
+    model: type[peewee.Model], columns: tuple[str, ...], rows: Sequence[Sequence[Any]]
+) -> Any:
+    # ON CONFLICT DO NOTHING makes PostgreSQL insert each row speculatively (probe the unique
+    # index, insert, confirm): measured, 18 ms for a 1,000-point batch where a plain INSERT
+    # takes 12. Nearly every batch is all new points, so the plain INSERT goes first, behind a
+    # savepoint; only if it meets a duplicate (or any other refusal) is it undone and the
+    # statement with ON CONFLICT DO NOTHING run instead, which skips duplicates as before and
+    # raises whatever else the plain one met. Outside a transaction there is no savepoint.
+    if not db.in_transaction():
+        return db.execute_sql(*_statement("postgresql", model, columns, IGNORE, rows))
+    db.execute_sql(f"SAVEPOINT {_SAVEPOINT}")
+    try:
+        cursor = db.execute_sql(*_statement("postgresql", model, columns, STRICT, rows))
+    except peewee.IntegrityError:
+        db.execute_sql(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
+        cursor = db.execute_sql(*_statement("postgresql", model, columns, IGNORE, rows))
+    db.execute_sql(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+    return cursor
 
 
 UNNEST_MIN_ROWS = 20

@@ -43,6 +43,36 @@ def test_a_batch_larger_than_one_statement_is_stored_whole_and_once(bound: None)
     assert _latest(run.run_uuid) == newest
 
 
+def test_a_large_batch_part_stored_stores_only_the_new_points_and_the_rest_of_the_batch(
+    bound: None,
+) -> None:
+    # On PostgreSQL a large batch is tried as a plain INSERT first; a stored point in it, or
+    # the same point twice within it, must still be skipped and the transaction go on.
+    run = make_run()
+    size = bulk.UNNEST_MIN_ROWS * 2
+    first = [MetricPoint("m", float(i), 1, i) for i in range(size)]
+    again = first[size // 2 :] + [MetricPoint("m", float(i), 1, i) for i in range(size, size * 2)]
+    twice = [MetricPoint("n", 1.0, 1, i % bulk.UNNEST_MIN_ROWS) for i in range(size)]
+    with write_transaction():
+        store.insert_points(run.run_uuid, run.experiment_id, first)
+        store.insert_points(run.run_uuid, run.experiment_id, again)
+        store.insert_points(run.run_uuid, run.experiment_id, twice)
+        log_batch(run.run_uuid, params=[("after", "1")])
+    expected = [("m", i, float(i)) for i in range(size * 2)]
+    expected += [("n", i, 1.0) for i in range(bulk.UNNEST_MIN_ROWS)]
+    assert _history(run.run_uuid) == sorted(expected)
+    assert [p.key for p in Param.select().where(Param.run == run.run_uuid)] == ["after"]
+
+
+@pytest.mark.parametrize("db_url", ["sqlite", "postgres"], indirect=True)
+def test_a_large_batch_for_a_missing_run_is_refused_and_stores_nothing(bound: None) -> None:
+    # (log_batch checks the run first; MariaDB's INSERT IGNORE would turn this into a warning.)
+    points = [MetricPoint("m", float(i), 1, i) for i in range(bulk.UNNEST_MIN_ROWS * 2)]
+    with pytest.raises(peewee.IntegrityError), write_transaction():
+        store.insert_points("0" * 32, 0, points)
+    assert _history("0" * 32) == []
+
+
 def test_one_upsert_keeps_the_newer_stored_point_and_takes_newer_ones(bound: None) -> None:
     run = make_run()
     log_batch(run.run_uuid, metrics=[MetricPoint("a", 5.0, 10, 5), MetricPoint("b", 1.0, 10, 5)])
