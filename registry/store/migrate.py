@@ -38,6 +38,7 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
     (12, "m0012_trim_metric_indexes"),
     (13, "m0013_metric_previews"),
     (14, "m0014_latest_metric_experiment"),
+    (15, "m0015_trim_run_data_indexes"),
 )
 LATEST_VERSION = MIGRATIONS[-1][0]
 

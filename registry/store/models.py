@@ -68,7 +68,9 @@ class ExperimentTag(BaseModel):
 
 class Run(BaseModel):
     run_uuid = pw.CharField(max_length=32, primary_key=True)
-    experiment = pw.ForeignKeyField(Experiment, backref="runs", on_delete="CASCADE")
+    # Not indexed alone: the (experiment, lifecycle_stage, start_time) index leads with it
+    # (migration 15).
+    experiment = pw.ForeignKeyField(Experiment, backref="runs", on_delete="CASCADE", index=False)
     name = pw.CharField(max_length=250, default="")
     user_id = pw.CharField(max_length=256, default="")
     status = pw.CharField(max_length=20, default="RUNNING")
@@ -86,7 +88,8 @@ class Run(BaseModel):
 
 
 class Param(BaseModel):
-    run = pw.ForeignKeyField(Run, backref="params", on_delete="CASCADE")
+    # Not indexed alone: the primary key leads with it (migration 15).
+    run = pw.ForeignKeyField(Run, backref="params", on_delete="CASCADE", index=False)
     key = pw.CharField(max_length=250)
     value = pw.TextField()
 
@@ -100,7 +103,8 @@ class Param(BaseModel):
 
 
 class RunTag(BaseModel):
-    run = pw.ForeignKeyField(Run, backref="tags", on_delete="CASCADE")
+    # Not indexed alone: the primary key leads with it (migration 15).
+    run = pw.ForeignKeyField(Run, backref="tags", on_delete="CASCADE", index=False)
     key = pw.CharField(max_length=250)
     value = pw.TextField()
 
@@ -141,7 +145,8 @@ class Metric(BaseModel):
 class LatestMetric(BaseModel):
     """The latest point per (run, key): highest step, then highest timestamp."""
 
-    run = pw.ForeignKeyField(Run, backref="latest_metrics", on_delete="CASCADE")
+    # Not indexed alone: the primary key leads with it (migration 15).
+    run = pw.ForeignKeyField(Run, backref="latest_metrics", on_delete="CASCADE", index=False)
     key = pw.CharField(max_length=250)
     value = pw.DoubleField()
     value_kind = pw.SmallIntegerField(default=VALUE_FINITE)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from registry.server.api import API_PREFIX, parse
 from registry.server.json_body import json_response
@@ -32,7 +32,7 @@ def create() -> Response:
         args["start_time"],
         schemas.to_dict(args["tags"]),
     )
-    return jsonify(shaped(rs.RUN, run=run_json(record)))
+    return json_response(shaped(rs.RUN, run=run_json(record)))
 
 
 @bp.get("/get")
@@ -54,14 +54,14 @@ def update() -> Response:
 def delete() -> Response:
     """Soft-delete a run."""
     store.delete_run(parse(schemas.RunIdSchema())["run_id"])
-    return jsonify({})
+    return _empty_answer()
 
 
 @bp.post("/restore")
 def restore() -> Response:
     """Restore a deleted run."""
     store.restore_run(parse(schemas.RunIdSchema())["run_id"])
-    return jsonify({})
+    return _empty_answer()
 
 
 @bp.post("/search")
@@ -75,7 +75,7 @@ def log_parameter() -> Response:
     """Log one param."""
     args = parse(schemas.LogParamSchema())
     run_data.log_param(args["run_id"], args["key"], args["value"])
-    return jsonify({})
+    return _empty_answer()
 
 
 @bp.post("/set-tag")
@@ -83,7 +83,7 @@ def set_tag() -> Response:
     """Set one tag."""
     args = parse(schemas.SetTagSchema())
     run_data.set_tag(args["run_id"], args["key"], args["value"])
-    return jsonify({})
+    return _empty_answer()
 
 
 @bp.post("/delete-tag")
@@ -91,7 +91,7 @@ def delete_tag() -> Response:
     """Remove one tag."""
     args = parse(schemas.DeleteTagSchema())
     run_data.delete_tag(args["run_id"], args["key"])
-    return jsonify({})
+    return _empty_answer()
 
 
 @bp.post("/log-batch")
@@ -105,7 +105,7 @@ def log_batch() -> Response:
         params=[(p["key"], p["value"]) for p in args["params"]],
         tags=[(t["key"], t["value"]) for t in args["tags"]],
     )
-    return jsonify({})
+    return _empty_answer()
 
 
 @bp.post("/log-inputs")
@@ -118,7 +118,7 @@ def log_inputs() -> Response:
     ]
     model_ids = [model["model_id"] for model in args["models"]]
     datasets.log_inputs(args["run_id"], inputs, model_ids)
-    return jsonify({})
+    return _empty_answer()
 
 
 @bp.post("/outputs")
@@ -126,7 +126,7 @@ def log_outputs() -> Response:
     """Link logged models to a run as outputs."""
     args = parse(schemas.LogOutputsSchema())
     datasets.log_outputs(args["run_id"], [(m["model_id"], m["step"]) for m in args["models"]])
-    return jsonify({})
+    return _empty_answer()
 
 
 @bp.post("/log-model")
@@ -134,7 +134,12 @@ def log_model() -> Response:
     """Record an MLflow 2 model description on the run."""
     args = parse(schemas.LogModelSchema())
     run_data.log_model_history(args["run_id"], args["model_json"])
-    return jsonify({})
+    return _empty_answer()
+
+
+def _empty_answer() -> Response:
+    """``jsonify({})`` without encoding it: ``{}`` is the same text in every JSON setting."""
+    return current_app.response_class(b"{}\n", mimetype=current_app.json.mimetype)  # type: ignore[attr-defined]
 
 
 def _check_batch_sizes() -> None:

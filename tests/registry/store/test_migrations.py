@@ -276,3 +276,47 @@ def test_migration_14_fills_each_latest_metric_with_its_runs_experiment(
             latest.bind(db.obj).insert(
                 run_id="f" * 32, key="new", value=1.0, value_kind=0, timestamp=1, step=0
             ).execute()
+
+
+_RUN_DATA_TABLES = ("runs", "params", "run_tags", "latest_metrics")
+
+
+def _run_data_indexes() -> set[tuple[str, tuple[str, ...], bool]]:
+    return {
+        (table, tuple(index.columns), index.unique)
+        for table in _RUN_DATA_TABLES
+        for index in db.get_indexes(table)
+    }
+
+
+def test_migration_15_drops_the_indexes_a_longer_one_covers_as_a_fresh_schema_has_none(
+    empty_database: str,
+) -> None:
+    open_database(empty_database)
+    with db.connection_context():
+        upgrade(target=14)
+        before = _run_data_indexes()
+        upgrade()
+        migrated = _run_data_indexes()
+        assert before - migrated == {
+            ("runs", ("experiment_id",), False),
+            ("params", ("run_id",), False),
+            ("run_tags", ("run_id",), False),
+            ("latest_metrics", ("run_id",), False),
+        }
+        assert migrated <= before
+        downgrade(14)
+        assert _run_data_indexes() == before
+
+        # The models declare the same indexes, so a schema made from them matches. Migrations 9
+        # and 11 add engine-specific (key, value) indexes on params and run_tags the models
+        # leave out.
+        downgrade(0)
+        db.create_tables(live.ALL_MODELS)
+        fresh = _run_data_indexes()
+        assert fresh <= migrated
+        extra = migrated - fresh
+        assert all(
+            table in ("params", "run_tags") and columns[0] == "key" and "value" in columns[1]
+            for table, columns, _ in extra
+        )
