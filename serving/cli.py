@@ -87,7 +87,6 @@ def serve(
     multiproc_dir = os.path.join(work_dir, "metrics")
     os.mkdir(multiproc_dir)
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = multiproc_dir
-    _use_multiprocess_metrics()
     # OpenMP (xgboost, sklearn's forests) spins its idle threads by default: under load, a
     # one-row xgboost predict then burns ten times its CPU (read once, when libgomp loads).
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
@@ -122,6 +121,8 @@ def _run(config: Any, state_file: str, grpc_explicit: bool) -> None:
     # models are loaded (their objects frozen out of its reach), before the workers fork.
     gc.disable()
     try:
+        _import_skops_first(config)
+        _use_multiprocess_metrics()
         from serving.gunicorn_app import build_table, run_server
         from serving.models import ModelFailed
 
@@ -148,6 +149,44 @@ def _run(config: Any, state_file: str, grpc_explicit: bool) -> None:
             err=True,
         )
     run_server(config, table)
+
+
+def _import_skops_first(config: ServingConfig) -> None:
+    """Import scipy.special and skops before the web stack when a model directory needs skops.
+
+    skops builds its default trusted types once, on import, looking every scipy ufunc up in
+    every module loaded before scipy.special (in ``sys.modules`` order): with flask, gunicorn,
+    prometheus_client and pandas already loaded, that scan was a fifth of a scikit-learn model
+    server's cold start. Imported first, skops computes the same trusted types, sooner; loading
+    (``registry.models.sklearn``, skops' own trust check) is unchanged. Only for a model URI that
+    is a directory here (a registry URI is resolved later); anything unreadable is left for the
+    load to report.
+    """
+    from registry.errors import RegistryError
+    from registry.models.mlmodel import read_mlmodel
+    from serving.specs import model_specs
+
+    try:
+        specs = model_specs(config)
+    except ValueError:
+        return  # the load reports it
+    for spec in specs:
+        uri = spec.uri.removeprefix("file://")
+        if "://" in uri or uri.startswith(("models:/", "runs:/")):
+            continue
+        try:
+            mlmodel = read_mlmodel(uri)
+        except (OSError, RegistryError):
+            continue
+        loader = (mlmodel.python_function or {}).get("loader_module")
+        sklearn_conf = mlmodel.flavors.get("sklearn") or {}
+        if loader == "mlflow.sklearn" and sklearn_conf.get("serialization_format") == "skops":
+            try:
+                import scipy.special  # noqa: F401  (before skops: see above)
+                import skops.io  # noqa: F401
+            except ImportError:
+                pass  # the load says which extra to install
+            return
 
 
 def _with_grpc_port(config: ServingConfig, explicit: bool) -> ServingConfig:

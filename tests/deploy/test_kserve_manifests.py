@@ -203,7 +203,7 @@ def test_the_pod_runs_a_command_line_modelyard_serve_parses(service: Manifest) -
 
 @pytest.mark.parametrize("service", list(_services()))
 def test_the_model_comes_from_the_registry_or_from_kserves_storage(service: Manifest) -> None:
-    from serving.models import ModelSpec, model_specs
+    from serving.specs import ModelSpec, model_specs
 
     args, env = _pod_container(service)
     params = _serve_command().make_context("serve", args[1:]).params
