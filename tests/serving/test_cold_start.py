@@ -44,15 +44,20 @@ assert "skops.io" in sys.modules, "skops was not imported first"
 """
 
 
-def _trusted(prelude: str, uri: str) -> dict[str, object]:
-    out = subprocess.run(
-        [sys.executable, "-c", prelude + TRUSTED_TYPES, uri],
+def _python(script: str, *args: str) -> str:
+    """What ``script`` prints, run in a fresh interpreter from the repository root."""
+    return subprocess.run(
+        [sys.executable, "-c", script, *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=True,
         timeout=120,
     ).stdout
+
+
+def _trusted(prelude: str, uri: str) -> dict[str, object]:
+    out = _python(prelude + TRUSTED_TYPES, uri)
     result: dict[str, object] = json.loads(out.splitlines()[-1])
     return result
 
@@ -87,12 +92,5 @@ print("skops.io" in sys.modules, "scipy" in sys.modules)
     broken = tmp_path / "broken"  # left for the load to report
     broken.mkdir()
     (broken / "MLmodel").write_text("flavors: [1, 2]\n")
-    out = subprocess.run(
-        [sys.executable, "-c", script, str(tmp_path), str(broken)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    ).stdout
+    out = _python(script, str(tmp_path), str(broken))
     assert out.split() == ["False", "False"]
