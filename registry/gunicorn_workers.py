@@ -1,7 +1,8 @@
 """gunicorn worker plumbing that the registry server and serving share.
 
-A worker that reads request heads in its event loop, and one that leaves when its master dies.
-It depends on gunicorn only, so serving may use it.
+A worker that reads request heads in its event loop and spreads kept-alive connections evenly
+over the workers, and one that leaves when its master dies. It depends on gunicorn only, so
+serving may use it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from typing import Any
 
 from gunicorn.workers.gthread import STOP_KEEPALIVE_LINGER, TConn, ThreadWorker
 
+from registry import connection_share
+
 WORKER_CLASS = "registry.gunicorn_workers.HeadBufferingWorker"
 """gunicorn's ``worker_class`` setting for ``HeadBufferingWorker``."""
 ORPHAN_POLL_SECONDS = 0.2
@@ -31,6 +34,9 @@ MAX_BUFFERED_HEAD = 64 * 1024
 """Past this many bytes without the end of the head, the parser takes over (and refuses it)."""
 KEEPALIVE_LINGER_SECONDS = 0.002
 """How long a thread that answered a request waits for the next one on the same connection."""
+ACCEPT_DEFER_SECONDS = 0.01
+"""How long a worker holding more connections than another leaves a new one to the others (if
+none takes it by then, it accepts it itself)."""
 stopping = threading.Event()
 """Set when this worker starts a graceful exit: requests that wait (long-polls) answer now."""
 
@@ -47,17 +53,77 @@ class HeadBufferingWorker(ThreadWorker):  # type: ignore[misc]
 
     A thread that answered a request also takes the connection's next one if its client sends
     it at once (``KEEPALIVE_LINGER_SECONDS``), sparing the round trip through the loop.
+
+    With several workers, one that holds more connections than the least loaded other worker
+    stops accepting for ``ACCEPT_DEFER_SECONDS``, so that worker takes the new connection
+    (``registry.connection_share``): kept-alive clients end up spread evenly.
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # gunicorn builds the worker object in the master, just before it forks.
+        self.share_slot = connection_share.claim_slot() if self.cfg.workers > 1 else None
 
     def init_process(self) -> None:
         """Set up the queue of connections still sending their head, then run the worker."""
         self.head_conns: collections.deque[TConn] = collections.deque()
+        self.accept_resumes_at = 0.0  # while later than now, new connections are left to others
+        self.accept_anyway = False
         super().init_process()
 
     def handle_exit(self, sig: int, frame: Any) -> None:
         """On SIGTERM, wake the requests that wait, so the worker drains in moments."""
         stopping.set()
+        self._leave_share()
         super().handle_exit(sig, frame)
+
+    def handle_quit(self, sig: int, frame: Any) -> None:
+        """On SIGQUIT or SIGINT, stop counting in the other workers' share first."""
+        self._leave_share()
+        super().handle_quit(sig, frame)
+
+    def _leave_share(self) -> None:
+        if self.share_slot is not None:
+            connection_share.publish(self.share_slot, 0, 0.0)  # written long ago: stale
+            self.share_slot = None
+
+    def wait_for_and_dispatch_events(self, timeout: float) -> None:
+        """Publish this worker's connection count, resume accepting when due, then wait."""
+        now = time.monotonic()
+        if self.share_slot is not None:
+            connection_share.publish(self.share_slot, self.nr_conns, now)
+        if self.accept_resumes_at:
+            if now < self.accept_resumes_at:
+                timeout = min(timeout, self.accept_resumes_at - now)
+            else:
+                # Nobody took what is waiting: accept it here, without asking again.
+                self.accept_resumes_at = 0.0
+                if self.nr_conns < self.worker_connections:
+                    super().set_accept_enabled(True)
+                    self.accept_anyway = True
+                    try:
+                        super().wait_for_and_dispatch_events(0)
+                    finally:
+                        self.accept_anyway = False
+        super().wait_for_and_dispatch_events(timeout)
+
+    def set_accept_enabled(self, enabled: bool) -> None:
+        """As gunicorn's, but accepting stays off while new connections are left to others."""
+        if enabled and self.accept_resumes_at:
+            return
+        super().set_accept_enabled(enabled)
+
+    def _leave_to_others(self) -> bool:
+        slot = self.share_slot
+        if slot is None or self.accept_anyway:
+            return False
+        now = time.monotonic()
+        fewest = connection_share.fewest_elsewhere(slot, now)
+        if fewest is None or self.nr_conns <= fewest:
+            return False
+        self.accept_resumes_at = now + ACCEPT_DEFER_SECONDS
+        super().set_accept_enabled(False)
+        return True
 
     def handle(self, conn: TConn) -> Any:
         """Run the connection's request, then the ones its client sends right after, here."""
@@ -98,6 +164,8 @@ class HeadBufferingWorker(ThreadWorker):  # type: ignore[misc]
 
     def accept(self, listener: Any) -> None:
         """Accept a connection and wait, in the event loop, for its request head."""
+        if self._leave_to_others():
+            return
         if self.cfg.is_ssl:  # TLS bytes cannot be read ahead of the handshake: stock path
             super().accept(listener)
             return
