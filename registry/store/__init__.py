@@ -38,6 +38,7 @@ from registry.store.connections import (
     retry_deadlocks,
     track_pool,
 )
+from registry.store.wal_checkpointer import WalCheckpointer
 from registry.store.writer_queue import WriterQueue, lock_path_for
 
 __all__ = [
@@ -170,6 +171,12 @@ def close_database(database: peewee.Database) -> None:
         database.close()
 
 
+WAL_AUTOCHECKPOINT_PAGES = 10_000
+"""SQLite checkpoints in a commit once the log holds this many pages (40 MB; its default is
+1,000): populating runs, measured in-process, 0.84 -> 0.62 ms a run with the background
+checkpoints, whose every 10 ms could not keep a log under 1,000 pages."""
+
+
 def sqlite_path(url: str) -> str:
     """The file path in ``sqlite:///relative.db`` or ``sqlite:////absolute.db`` (MLflow's forms)."""
     rest = url[len("sqlite://") :]
@@ -181,6 +188,9 @@ def _open_sqlite(url: str, busy_timeout_ms: int, pool_size: int) -> peewee.Datab
     pragmas: dict[str, Any] = {
         "journal_mode": "wal",
         "synchronous": "normal",
+        # The log is checkpointed in the background (registry.store.wal_checkpointer); SQLite's
+        # own checkpoint, in whichever commit passes this many pages, is the backstop.
+        "wal_autocheckpoint": WAL_AUTOCHECKPOINT_PAGES,
         "foreign_keys": 1,
         "busy_timeout": busy_timeout_ms,
         "cache_size": -16000,
@@ -202,6 +212,7 @@ def _open_sqlite(url: str, busy_timeout_ms: int, pool_size: int) -> peewee.Datab
     lock_path = lock_path_for(path)
     if lock_path is not None:
         _writer_queues[database] = WriterQueue(lock_path, int(pragmas["busy_timeout"]) / 1000)
+        _checkpointers[database] = WalCheckpointer(path)
     return database
 
 
@@ -209,6 +220,10 @@ _writer_queues: weakref.WeakKeyDictionary[peewee.Database, WriterQueue] = (
     weakref.WeakKeyDictionary()
 )
 """The writers' queue of each SQLite file database (``registry.store.writer_queue``)."""
+_checkpointers: weakref.WeakKeyDictionary[peewee.Database, WalCheckpointer] = (
+    weakref.WeakKeyDictionary()
+)
+"""Each SQLite file database's background WAL checkpoints (``registry.store.wal_checkpointer``)."""
 
 
 def engine_name() -> str:
@@ -254,6 +269,9 @@ def write_transaction() -> Iterator[None]:
             yield
             if hook is not None:
                 hook.before_commit()
+        checkpointer = _checkpointers.get(obj)
+        if checkpointer is not None:
+            checkpointer.wrote()
     else:
         with db.atomic():
             yield
