@@ -34,6 +34,8 @@ MAX_BUFFERED_HEAD = 64 * 1024
 """Past this many bytes without the end of the head, the parser takes over (and refuses it)."""
 KEEPALIVE_LINGER_SECONDS = 0.002
 """How long a thread that answered a request waits for the next one on the same connection."""
+HEARTBEAT_SECONDS = 0.5
+"""How often, at most, a worker tells the master it is alive (gunicorn: every loop, each event)."""
 ACCEPT_DEFER_SECONDS = 0.01
 """How long a worker holding more connections than another leaves a new one to the others (if
 none takes it by then, it accepts it itself)."""
@@ -69,6 +71,7 @@ class HeadBufferingWorker(ThreadWorker):  # type: ignore[misc]
         self.head_conns: collections.deque[TConn] = collections.deque()
         self.accept_resumes_at = 0.0  # while later than now, new connections are left to others
         self.accept_anyway = False
+        self.last_heartbeat = 0.0
         super().init_process()
 
     def handle_exit(self, sig: int, frame: Any) -> None:
@@ -86,6 +89,17 @@ class HeadBufferingWorker(ThreadWorker):  # type: ignore[misc]
         if self.share_slot is not None:
             connection_share.publish(self.share_slot, 0, 0.0)  # written long ago: stale
             self.share_slot = None
+
+    def notify(self) -> None:
+        """Tell the master this worker is alive, at most every ``HEARTBEAT_SECONDS``."""
+        # gunicorn touches a file (a utime system call) on every turn of the event loop, which
+        # under load is every request: a tenth of the worker's samples while creating runs.
+        # The master kills a worker silent for its timeout (30 s by default), so twice a
+        # second is plenty.
+        now = time.monotonic()
+        if now - self.last_heartbeat >= min(HEARTBEAT_SECONDS, self.timeout / 4):
+            self.last_heartbeat = now
+            super().notify()
 
     def wait_for_and_dispatch_events(self, timeout: float) -> None:
         """Publish this worker's connection count, resume accepting when due, then wait."""

@@ -23,9 +23,9 @@ import threading
 
 logger = logging.getLogger(__name__)
 
-INTERVAL_SECONDS = 0.01
+INTERVAL_SECONDS = 0.1
 """How soon after a write the log is checkpointed."""
-IDLE_ROUNDS = 100
+IDLE_ROUNDS = 10
 """Intervals without a write after which the thread ends (it restarts with the next write)."""
 
 
