@@ -12,8 +12,8 @@ The table is an anonymous shared mapping made when this module is imported in th
 so every worker forked from it, including one that replaces a dead worker, sees the same
 memory. The master hands each new worker a slot (``claim_slot``, called while gunicorn builds
 the worker object in the master, so no two workers race for one). A slot holds the worker's
-connection count and when it last wrote it; a slot not written for ``STALE_SECONDS`` (a dead
-or stopped worker) counts for nothing.
+connection count and when it last wrote it; a slot not written for ``STALE_SECONDS`` (a dead,
+stopped or still booting worker) counts for nothing.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def claim_slot() -> int | None:
         if not fresh:
             _handed_out[slot] = now
             _counts[slot] = 0
-            _written[slot] = now
+            _written[slot] = 0.0  # counts once the worker runs its loop, not while it boots
             _used[0] = max(_used[0], slot + 1)
             return slot
     return None
