@@ -7,7 +7,8 @@ only ever travel as parameters. A statement holds as many rows as the engine acc
 SQLite's limit on bound variables (read from the connection), a fixed row count elsewhere
 (psycopg2 and PyMySQL interpolate client side, bounded by the packet size, not a count).
 On PostgreSQL a larger insert sends each column as one value and unnests them into rows,
-which psycopg2 interpolates far faster than one parameter per value.
+which psycopg2 interpolates far faster than one parameter per value. On SQLite, values that
+every row shares (``insert_columns``) are bound once per statement, as numbered parameters.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import chain
+from itertools import chain, repeat
 from typing import Any
 
 import peewee
@@ -76,6 +77,52 @@ def insert_rows(
     return written
 
 
+def insert_columns(
+    model: type[peewee.Model],
+    shared: dict[str, Any],
+    columns: dict[str, Sequence[Any]],
+    conflict: Conflict = IGNORE,
+) -> int:
+    """``insert_rows`` for rows given a column at a time; returns what ``insert_rows`` returns.
+
+    One row per position of ``columns`` (field names of ``model`` to sequences of one length),
+    each row also holding ``shared``'s values (field names to values).
+
+    On SQLite each shared value is one parameter of the statement, not one per row: binding
+    parameters is a good part of the cost of a large INSERT.
+    """
+    varying = list(columns.values())
+    count = len(varying[0]) if varying else 0
+    if not count:
+        return 0
+    names = (*shared, *columns)
+    engine = engine_name()
+    if engine != "sqlite":
+        repeated = (repeat(value, count) for value in shared.values())
+        rows = list(zip(*repeated, *varying, strict=True))
+        return insert_rows(model, names, rows, conflict)
+    prefix, group, suffix = _statement_parts(engine, model, names, conflict, len(shared))
+    per_statement = max(1, (_sqlite_variable_limit() - len(shared)) // len(varying))
+    written = 0
+    for start in range(0, count, per_statement):
+        chunk = (
+            varying
+            if count <= per_statement
+            else [c[start : start + per_statement] for c in varying]
+        )
+        size = len(chunk[0])
+        parameters = [*shared.values(), *chain.from_iterable(zip(*chunk, strict=True))]
+        cursor = db.execute_sql(_values_sql(prefix, group, suffix, size), parameters)
+        written += max(cursor.rowcount, 0)
+    return written
+
+
+@lru_cache(maxsize=32)
+def _values_sql(prefix: str, group: str, suffix: str, rows: int) -> str:
+    # The same text object for the same statement: SQLite's statement cache hashes it.
+    return prefix + ", ".join([group] * rows) + suffix
+
+
 def _statement(
     engine: str,
     model: type[peewee.Model],
@@ -88,7 +135,7 @@ def _statement(
         if statement is not None:
             return statement
     prefix, group, suffix = _statement_parts(engine, model, columns, conflict)
-    return prefix + ", ".join([group] * len(rows)) + suffix, list(chain.from_iterable(rows))
+    return _values_sql(prefix, group, suffix, len(rows)), list(chain.from_iterable(rows))
 
 
 _SAVEPOINT = '"bulk_insert"'
@@ -222,8 +269,14 @@ def _sqlite_variable_limit() -> int:
 
 @lru_cache(maxsize=256)
 def _statement_parts(
-    engine: str, model: type[peewee.Model], columns: tuple[str, ...], conflict: Conflict
+    engine: str,
+    model: type[peewee.Model],
+    columns: tuple[str, ...],
+    conflict: Conflict,
+    shared: int = 0,
 ) -> tuple[str, str, str]:
+    # shared (SQLite only): the first columns take the statement's first parameters, ?1, ?2...,
+    # in every row; a plain ? after them numbers on from the highest number so far.
     quote = '"' if engine != "mysql" else "`"
     param = "?" if engine == "sqlite" else "%s"
     fields = model._meta.fields
@@ -233,7 +286,8 @@ def _statement_parts(
 
     table = f"{quote}{model._meta.table_name}{quote}"
     column_list = ", ".join(name(column) for column in columns)
-    group = "(" + ", ".join([param] * len(columns)) + ")"
+    numbered = [f"?{number}" for number in range(1, shared + 1)]
+    group = "(" + ", ".join(numbered + [param] * (len(columns) - shared)) + ")"
     verb = "INSERT"
     suffix = ""
     if conflict.strict:

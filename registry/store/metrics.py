@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any
 
 from registry.errors import InvalidParameter
 from registry.search.paging import decode_page_token, encode_page_token
 from registry.store import write_transaction
-from registry.store.bulk import insert_rows
+from registry.store.bulk import insert_columns, insert_rows
 from registry.store.models import (
     VALUE_FINITE,
     VALUE_NAN,
@@ -20,6 +21,7 @@ from registry.store.models import (
 from registry.store.runs import require_active_run
 from registry.store.upserts import record_latest_metrics
 from registry.store.validation import validate_key, validate_length
+from registry.wire.tracking import MetricColumns
 from registry.wire.tracking import MetricPoint as MetricPoint
 
 MAX_HISTORY_RESULTS = 25000
@@ -82,11 +84,34 @@ def validate_shape(
     validate_length(dataset_digest, 64, "dataset_digest")
 
 
+def validate_points(points: Sequence[MetricPoint]) -> None:
+    """``validate_point`` for each point, in order: the first bad one raises.
+
+    Raises:
+        InvalidParameter: a bad key or an over-long model id or dataset field.
+    """
+    if type(points) is MetricColumns:
+        # No links: only keys to check, each distinct one once.
+        for key in dict.fromkeys(points.keys):
+            validate_key(key, "metric")
+        return
+    # A batch repeats a few keys many times: check each distinct (key, links) once, in order.
+    for shape in dict.fromkeys(map(_SHAPE, points)):
+        validate_shape(*shape)
+
+
+_SHAPE = itemgetter(0, 4, 5, 6)
+"""A point's (key, model_id, dataset_name, dataset_digest): what ``validate_shape`` checks."""
+
+
 def insert_points(run_id: str, experiment_id: int, points: Sequence[MetricPoint]) -> None:
     """Insert points (an identical point is stored once) and the latest values; no checks.
 
     ``experiment_id`` is the run's experiment, stored with each latest value.
     """
+    if type(points) is MetricColumns and math.isfinite(sum(points.values)):
+        _insert_finite_columns(run_id, experiment_id, points)
+        return
     rows: list[tuple[Any, ...]] = []
     linked: list[tuple[Any, ...]] = []
     # The latest point of a key: highest (step, timestamp, value), the later one on a tie.
@@ -116,6 +141,28 @@ def insert_points(run_id: str, experiment_id: int, points: Sequence[MetricPoint]
     latest = {
         key: {"value": value, "value_kind": kind, "timestamp": timestamp, "step": step}
         for key, ((step, timestamp, value), kind) in newest.items()
+    }
+    record_latest_metrics(run_id, experiment_id, latest)
+
+
+def _insert_finite_columns(run_id: str, experiment_id: int, points: MetricColumns) -> None:
+    # insert_points for points without links whose values are all finite (their sum is:
+    # NaN and the infinities make it NaN or infinite, and so may an overflow, which only
+    # sends the batch the long way). Each step runs a column at a time but the latest one.
+    keys, values, timestamps, steps = points.keys, points.values, points.timestamps, points.steps
+    shared = {"run": run_id, "value_kind": VALUE_FINITE}
+    columns = {"key": keys, "value": values, "timestamp": timestamps, "step": steps}
+    insert_columns(Metric, shared, columns)
+    newest: dict[str, tuple[int, int, float]] = {}
+    newest_of = newest.get
+    # The latest point of a key: highest (step, timestamp, value), the later one on a tie
+    # (() sorts before every order).
+    for key, order in zip(keys, zip(steps, timestamps, values, strict=True), strict=True):
+        if order >= newest_of(key, ()):
+            newest[key] = order
+    latest = {
+        key: {"value": value, "value_kind": VALUE_FINITE, "timestamp": timestamp, "step": step}
+        for key, (step, timestamp, value) in newest.items()
     }
     record_latest_metrics(run_id, experiment_id, latest)
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from operator import itemgetter
 from typing import cast
 
 from registry.errors import InvalidParameter, NotFound
 from registry.store import write_transaction
 from registry.store.bulk import insert_rows
-from registry.store.metrics import MetricPoint, insert_points, validate_shape
+from registry.store.metrics import MetricPoint, insert_points, validate_points
 from registry.store.models import Param, Run, RunTag
 from registry.store.runs import RUN_NAME_TAG, require_active_run
 from registry.store.upserts import upsert_key_values
@@ -97,9 +96,7 @@ def log_batch(
         NotFound: no run has this id.
     """
     validate_batch_sizes(metrics, params, tags)
-    # A batch repeats a few keys many times: check each distinct (key, links) once, in order.
-    for shape in dict.fromkeys(map(_SHAPE, metrics)):
-        validate_shape(*shape)
+    validate_points(metrics)
     new_params = _unique_params(params)
     for key, value in tags:
         validate_tag(key, value)
@@ -114,10 +111,6 @@ def log_batch(
                 Run.update(name=tag_values[RUN_NAME_TAG]).where(Run.run_uuid == run_id).execute()
         if metrics:
             insert_points(run_id, experiment_id, metrics)
-
-
-_SHAPE = itemgetter(0, 4, 5, 6)
-"""A point's (key, model_id, dataset_name, dataset_digest): what ``validate_shape`` checks."""
 
 
 def _unique_params(params: Sequence[tuple[str, str]]) -> dict[str, str]:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from collections.abc import Iterator, Sequence
+from itertools import repeat
+from operator import itemgetter
+from typing import Any, NamedTuple, overload
 
 from marshmallow import ValidationError, fields, post_load
 
@@ -329,7 +332,8 @@ _OPTIONAL_TEXT = ("model_id", "dataset_name", "dataset_digest")
 class MetricPoint(NamedTuple):
     """One metric value as logged; ``value`` may be NaN or infinite.
 
-    A named tuple: a log-batch builds a thousand of them per request.
+    A named tuple: a log-batch with links builds a thousand of them per request (a plain one
+    is read as ``MetricColumns``).
     """
 
     key: str
@@ -341,18 +345,83 @@ class MetricPoint(NamedTuple):
     dataset_digest: str | None = None
 
 
-class MetricList(fields.Field[list[MetricPoint]]):
+_NO_LINKS: tuple[str | None, str | None, str | None] = (None, None, None)
+_new_tuple = tuple.__new__
+"""Builds a MetricPoint from a full tuple, skipping the NamedTuple's Python-level __new__."""
+
+
+class MetricColumns(Sequence[MetricPoint]):
+    """Points without links, held as four columns: what a plain log-batch decodes to.
+
+    A batch of plain points is checked a column at a time and never builds its thousand
+    ``MetricPoint``s: the store reads the columns. Indexing or iterating gives the points.
+    Every key is a ``str``, every value a ``float`` (not always finite), every timestamp and
+    step an ``int`` within int64; the links are all None.
+    """
+
+    __slots__ = ("keys", "steps", "timestamps", "values")
+
+    def __init__(
+        self,
+        keys: Sequence[str],
+        values: Sequence[float],
+        timestamps: Sequence[int],
+        steps: Sequence[int],
+    ) -> None:
+        self.keys = keys
+        self.values = values
+        self.timestamps = timestamps
+        self.steps = steps
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    @overload
+    def __getitem__(self, index: int) -> MetricPoint: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> MetricColumns: ...
+
+    def __getitem__(self, index: int | slice) -> MetricPoint | MetricColumns:
+        if isinstance(index, slice):
+            return MetricColumns(
+                self.keys[index], self.values[index], self.timestamps[index], self.steps[index]
+            )
+        point = (self.keys[index], self.values[index], self.timestamps[index], self.steps[index])
+        return _new_tuple(MetricPoint, (*point, *_NO_LINKS))
+
+    def __iter__(self) -> Iterator[MetricPoint]:
+        nones = repeat(None)
+        columns = self.keys, self.values, self.timestamps, self.steps, nones, nones, nones
+        return map(_new_tuple, repeat(MetricPoint), zip(*columns, strict=False))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, MetricColumns | list | tuple):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"MetricColumns({list(self)!r})"
+
+
+class MetricList(fields.Field[Sequence[MetricPoint]]):
     """log-batch's metrics as ``MetricPoint``s, checked in plain Python.
 
     Loading 1000 points through a nested schema costs more than storing them; this accepts
-    exactly what ``MetricSchema`` accepts.
+    exactly what ``MetricSchema`` accepts. A batch of plain points without links loads as
+    ``MetricColumns``; any other batch as a list.
     """
 
     def _deserialize(
         self, value: Any, attr: str | None, data: Any, **kwargs: Any
-    ) -> list[MetricPoint]:
+    ) -> Sequence[MetricPoint]:
         if not isinstance(value, list):
             raise ValidationError("Not a valid list.")
+        columns = _load_columns(value)
+        if columns is not None:
+            return columns
         points: list[MetricPoint] = []
         index, size = 0, len(value)
         while index < size:
@@ -364,9 +433,57 @@ class MetricList(fields.Field[list[MetricPoint]]):
         return points
 
 
-_NO_LINKS: tuple[str | None, str | None, str | None] = (None, None, None)
-_new_tuple = tuple.__new__
-"""Builds a MetricPoint from a full tuple, skipping the NamedTuple's Python-level __new__."""
+_ONLY_DICTS = frozenset({dict})
+_ONLY_STRS = frozenset({str})
+_ONLY_FLOATS = frozenset({float})
+_ONLY_INTS = frozenset({int})
+_NUMBERS = frozenset({float, int})
+_KEY, _VALUE, _TIMESTAMP, _STEP = map(itemgetter, ("key", "value", "timestamp", "step"))
+
+
+def _load_columns(items: list[Any]) -> MetricColumns | None:
+    """``items`` as columns when every entry is plain with no links, else None.
+
+    Plain here: what ``_load_plain_points`` takes, with every entry a dict of exactly
+    ``key``, ``value``, ``timestamp`` and ``step`` (an int), or every entry of exactly the
+    first three. Checked a field at a time over the whole batch (each pass runs in C), so a
+    batch with anything else, an error included, is left whole to the point-by-point path.
+    """
+    if not items or set(map(type, items)) != _ONLY_DICTS:
+        return None
+    sizes = set(map(len, items))
+    try:
+        # A dict of this size that has all of these fields has no other.
+        if sizes == {4}:
+            steps: list[Any] = list(map(_STEP, items))
+        elif sizes == {3}:
+            steps = [0] * len(items)
+        else:
+            return None
+        keys: list[Any] = list(map(_KEY, items))
+        values: list[Any] = list(map(_VALUE, items))
+        timestamps: list[Any] = list(map(_TIMESTAMP, items))
+    except KeyError:
+        return None
+    if not (set(map(type, keys)) == _ONLY_STRS and _int64s(timestamps) and _int64s(steps)):
+        return None
+    value_types = set(map(type, values))
+    if value_types != _ONLY_FLOATS:
+        if not value_types <= _NUMBERS:
+            return None
+        if not all(INT64_MIN <= value <= INT64_MAX for value in values if type(value) is int):
+            return None
+        values = list(map(float, values))
+    return MetricColumns(keys, values, timestamps, steps)
+
+
+def _int64s(numbers: list[Any]) -> bool:
+    """Every item an int (bool excluded) within int64."""
+    return (
+        set(map(type, numbers)) == _ONLY_INTS
+        and min(numbers) >= INT64_MIN
+        and max(numbers) <= INT64_MAX
+    )
 
 
 def _load_plain_points(items: list[Any], start: int, points: list[MetricPoint]) -> int:

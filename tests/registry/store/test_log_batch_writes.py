@@ -3,6 +3,7 @@ params inserted before they are read, and a failing batch that leaves nothing be
 
 from __future__ import annotations
 
+import math
 import threading
 
 import peewee
@@ -15,6 +16,7 @@ from registry.store.metrics import MetricPoint
 from registry.store.models import LatestMetric, Metric, Param, RunTag
 from registry.store.run_data import log_batch
 from registry.store.runs import get_run
+from registry.wire.tracking import LogBatchSchema, MetricColumns
 from tests.factories import make_run
 
 
@@ -215,3 +217,92 @@ def test_a_large_batch_stores_exactly_what_one_entry_at_a_time_stores(bound: Non
     stored = _stored(whole.run_uuid)
     assert len(stored[0]) == 120
     assert stored == _stored(single.run_uuid)
+
+
+def _decoded(items: list[dict[str, object]]) -> MetricColumns:
+    metrics = LogBatchSchema().load({"run_id": "r", "metrics": items})["metrics"]
+    # What a client's plain batch decodes to: the columns, with no point built.
+    assert type(metrics) is MetricColumns
+    return metrics
+
+
+def test_a_decoded_plain_batch_stores_exactly_what_one_point_at_a_time_stores(bound: None) -> None:
+    # The batch as log-batch decodes it (columns) against each point logged on its own:
+    # float edge values, ints for values, the int64 bounds, identical points, and ties on
+    # (step, timestamp) where the value decides, or the values are equal (0.0 and -0.0).
+    finite = [value for value in _AWKWARD_FLOATS if math.isfinite(value)]
+    keys = ["loss", "a b", "x:y/z", "k.1-2_", "ünï"]
+    items: list[dict[str, object]] = [
+        {
+            "key": keys[i % len(keys)],
+            "value": finite[i % len(finite)] if i % 4 else i - 50,
+            "timestamp": _INT64[i % 2] if i % 7 == 0 else 1000 + i // 5,
+            "step": _INT64[(i + 1) % 2] if i % 11 == 0 else i // 10,
+        }
+        for i in range(120)
+    ]
+    items += items[:10]
+    items += [
+        {"key": "tie", "value": 2.0, "timestamp": 5, "step": 1},
+        {"key": "tie", "value": 1.0, "timestamp": 5, "step": 1},
+        {"key": "zero", "value": -0.0, "timestamp": 5, "step": 1},
+        {"key": "zero", "value": 0.0, "timestamp": 5, "step": 1},
+        {"key": "zero", "value": -0.0, "timestamp": 4, "step": 1},
+    ]
+    whole, single = make_run(), make_run()
+    points = _decoded(items)
+    log_batch(whole.run_uuid, metrics=points)
+    for point in points:
+        log_batch(single.run_uuid, metrics=[point])
+    stored = _stored(whole.run_uuid)
+    assert len(stored[0]) == 124
+    assert stored == _stored(single.run_uuid)
+    assert stored[3]["tie"] == ("2.0", 0, 5, 1)
+
+
+def test_a_batch_of_columns_with_non_finite_values_stores_what_a_list_stores(bound: None) -> None:
+    values = [1.5, math.nan, math.inf, -math.inf, -0.0, 1.7976931348623157e308] * 5
+    steps = [i // 6 for i in range(30)]
+    columns = MetricColumns(["m", "n", "o"] * 10, values, [7] * 30, steps)
+    in_columns, in_list = make_run(), make_run()
+    log_batch(in_columns.run_uuid, metrics=columns)
+    log_batch(in_list.run_uuid, metrics=list(columns))
+    assert len(_stored(in_columns.run_uuid)[0]) == 30
+    assert _stored(in_columns.run_uuid) == _stored(in_list.run_uuid)
+
+
+def test_a_decoded_batch_with_bad_keys_is_refused_for_the_first_and_stores_nothing(
+    bound: None,
+) -> None:
+    run = make_run()
+    items: list[dict[str, object]] = [
+        {"key": key, "value": 1.0, "timestamp": 1, "step": 0}
+        for key in ["ok", "ok", "bad/../key", "ok", "", "x" * 300]
+    ]
+    with pytest.raises(InvalidParameter) as from_columns:
+        log_batch(run.run_uuid, metrics=_decoded(items), params=[("p", "1")])
+    with pytest.raises(InvalidParameter) as from_list:
+        log_batch(run.run_uuid, metrics=list(_decoded(items)), params=[("p", "1")])
+    assert str(from_columns.value) == str(from_list.value)
+    assert "Invalid metric name: 'bad/../key'" in str(from_columns.value)
+    assert _history(run.run_uuid) == []
+    assert not Param.select().where(Param.run == run.run_uuid).exists()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_columns_larger_than_one_statement_are_stored_whole_and_once(bound: None) -> None:
+    # SQLite binds the run id and the value kind once per statement, the rest once per row.
+    run = make_run()
+    count = (bulk._sqlite_variable_limit() - 2) // 4 + 3
+    columns = MetricColumns(
+        [f"k{i % 3}" for i in range(count)],
+        [float(i) for i in range(count)],
+        [1] * count,
+        list(range(count)),
+    )
+    with write_transaction():
+        store.insert_points(run.run_uuid, run.experiment_id, columns)
+        store.insert_points(run.run_uuid, run.experiment_id, columns[:10])
+    assert len(_history(run.run_uuid)) == count
+    newest = {f"k{i % 3}": (i, 1, float(i)) for i in range(count - 3, count)}
+    assert _latest(run.run_uuid) == newest
