@@ -11,43 +11,56 @@ connection to the others for a moment (``registry.gunicorn_workers``).
 The table is an anonymous shared mapping made when this module is imported in the master,
 so every worker forked from it, including one that replaces a dead worker, sees the same
 memory. The master hands each new worker a slot (``claim_slot``, called while gunicorn builds
-the worker object in the master, so no two workers race for one). A slot holds the worker's
-connection count and when it last wrote it; a slot not written for ``STALE_SECONDS`` (a dead,
-stopped or still booting worker) counts for nothing.
+the worker object in the master, which is single-threaded) and takes it back only once that
+worker object is gone, which is when gunicorn has reaped the process. A slot holds the
+worker's connection count and when it last wrote it; a slot not written for
+``STALE_SECONDS`` (a worker still booting, stopping, stuck or dead) counts for nothing.
 """
 
 from __future__ import annotations
 
+import math
 import mmap
-import time
+import weakref
 
 SLOTS = 256
 """Workers of one server that share the table; a worker beyond it takes every connection."""
 STALE_SECONDS = 3.0
-"""A slot whose worker has not written it for this long is ignored (the worker loop writes it at
-least once a second)."""
+"""A slot not written for this long is ignored (a running worker's loop writes it at least once
+a second)."""
+NEVER = -math.inf
+"""When a slot that no running worker has written was "written"."""
 
 _table = mmap.mmap(-1, SLOTS * 16 + 8)
 _counts = memoryview(_table)[: SLOTS * 8].cast("q")
 _written = memoryview(_table)[SLOTS * 8 : SLOTS * 16].cast("d")
 _used = memoryview(_table)[SLOTS * 16 :].cast("q")
 """``_used[0]``: one past the highest slot ever handed out (the readers scan no further)."""
-_handed_out: dict[int, float] = {}
-"""In the master: when each slot was last handed to a new worker."""
+for _slot in range(SLOTS):
+    _written[_slot] = NEVER
+_owners: dict[int, weakref.ref[object]] = {}
+"""In the master: the worker object each slot was handed to."""
 
 
-def claim_slot() -> int | None:
-    """A slot for a worker about to be forked (call in the master), or None if all are in use."""
-    now = time.monotonic()
+def claim_slot(worker: object) -> int | None:
+    """A slot for ``worker``, about to be forked (call in the master), or None if all are taken.
+
+    The slot is ``worker``'s until gunicorn drops the worker object (after reaping it).
+    """
     for slot in range(SLOTS):
-        fresh = now - max(_written[slot], _handed_out.get(slot, 0.0)) < STALE_SECONDS
-        if not fresh:
-            _handed_out[slot] = now
+        owner = _owners.get(slot)
+        if owner is None or owner() is None:
+            _owners[slot] = weakref.ref(worker)
             _counts[slot] = 0
-            _written[slot] = 0.0  # counts once the worker runs its loop, not while it boots
+            _written[slot] = NEVER  # counts once the worker runs its loop, not while it boots
             _used[0] = max(_used[0], slot + 1)
             return slot
     return None
+
+
+def leave(slot: int) -> None:
+    """Stop counting the worker in ``slot`` (it stopped accepting)."""
+    _written[slot] = NEVER
 
 
 def publish(slot: int, connections: int, now: float) -> None:

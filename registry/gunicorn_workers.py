@@ -1,8 +1,8 @@
 """gunicorn worker plumbing that the registry server and serving share.
 
 A worker that reads request heads in its event loop and spreads kept-alive connections evenly
-over the workers, and one that leaves when its master dies. It depends on gunicorn only, so
-serving may use it.
+over the workers, and one that leaves when its master dies. It depends on gunicorn and
+``registry.connection_share`` only, so serving may use it.
 """
 
 from __future__ import annotations
@@ -64,7 +64,8 @@ class HeadBufferingWorker(ThreadWorker):  # type: ignore[misc]
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # gunicorn builds the worker object in the master, just before it forks.
-        self.share_slot = connection_share.claim_slot() if self.cfg.workers > 1 else None
+        # With reuse_port each worker listens on its own socket: nothing to leave to others.
+        self.share_slot = None if self.cfg.reuse_port else connection_share.claim_slot(self)
 
     def init_process(self) -> None:
         """Set up the queue of connections still sending their head, then run the worker."""
@@ -86,9 +87,9 @@ class HeadBufferingWorker(ThreadWorker):  # type: ignore[misc]
         super().handle_quit(sig, frame)
 
     def _leave_share(self) -> None:
-        if self.share_slot is not None:
-            connection_share.publish(self.share_slot, 0, 0.0)  # written long ago: stale
-            self.share_slot = None
+        slot, self.share_slot = self.share_slot, None
+        if slot is not None:
+            connection_share.leave(slot)
 
     def notify(self) -> None:
         """Tell the master this worker is alive, at most every ``HEARTBEAT_SECONDS``."""
@@ -104,15 +105,18 @@ class HeadBufferingWorker(ThreadWorker):  # type: ignore[misc]
     def wait_for_and_dispatch_events(self, timeout: float) -> None:
         """Publish this worker's connection count, resume accepting when due, then wait."""
         now = time.monotonic()
-        if self.share_slot is not None:
-            connection_share.publish(self.share_slot, self.nr_conns, now)
+        if not self.alive:  # stopping (a signal, max_requests, a lost master): accepts no more
+            self._leave_share()
+        slot = self.share_slot  # read once: a signal handler may clear it meanwhile
+        if slot is not None:
+            connection_share.publish(slot, self.nr_conns, now)
         if self.accept_resumes_at:
             if now < self.accept_resumes_at:
                 timeout = min(timeout, self.accept_resumes_at - now)
             else:
                 # Nobody took what is waiting: accept it here, without asking again.
                 self.accept_resumes_at = 0.0
-                if self.nr_conns < self.worker_connections:
+                if self.alive and self.nr_conns < self.worker_connections:
                     super().set_accept_enabled(True)
                     self.accept_anyway = True
                     try:
@@ -125,6 +129,8 @@ class HeadBufferingWorker(ThreadWorker):  # type: ignore[misc]
         """As gunicorn's, but accepting stays off while new connections are left to others."""
         if enabled and self.accept_resumes_at:
             return
+        if not enabled:  # gunicorn stops accepting (stopping, or full): no resume pending
+            self.accept_resumes_at = 0.0
         super().set_accept_enabled(enabled)
 
     def _leave_to_others(self) -> bool:
@@ -135,8 +141,8 @@ class HeadBufferingWorker(ThreadWorker):  # type: ignore[misc]
         fewest = connection_share.fewest_elsewhere(slot, now)
         if fewest is None or self.nr_conns <= fewest:
             return False
-        self.accept_resumes_at = now + ACCEPT_DEFER_SECONDS
         super().set_accept_enabled(False)
+        self.accept_resumes_at = now + ACCEPT_DEFER_SECONDS
         return True
 
     def handle(self, conn: TConn) -> Any:

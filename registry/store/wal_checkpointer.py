@@ -11,7 +11,8 @@ commits took 1.0 s of 1.6 s.
 a writer) from a thread of the writing process every ``INTERVAL_SECONDS`` while writes come,
 so the log seldom reaches SQLite's own threshold, which ``registry.store`` raises to 10,000
 pages as a backstop (populating runs writes about 1,000 pages in 50 ms). The thread closes its
-connection and ends once writes stop for a second, and starts again with the next one.
+connection and ends once writes stop for a second (or the database is closed:
+``registry.store.close_database``), and starts again with the next write.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import logging
 import os
 import sqlite3
 import threading
+from urllib.parse import quote
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +38,7 @@ class WalCheckpointer:
         self.path = path
         self._lock = threading.Lock()
         self._written = False
+        self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._pid = os.getpid()
 
@@ -48,23 +51,34 @@ class WalCheckpointer:
         with self._lock:
             if self._pid != os.getpid():  # forked: the parent's thread is not ours
                 self._pid, self._thread = os.getpid(), None
+                self._stop = threading.Event()
             if self._thread is None or not self._thread.is_alive():
+                self._stop.clear()
                 self._thread = threading.Thread(
-                    target=self._run, name="sqlite-wal-checkpoint", daemon=True
+                    target=self._run, args=(self._stop,), name="sqlite-wal-checkpoint", daemon=True
                 )
                 self._thread.start()
 
-    def _run(self) -> None:
+    def stop(self) -> None:
+        """End the thread and close its connection (the database is being closed)."""
+        with self._lock:
+            thread = self._thread if self._pid == os.getpid() else None
+            self._thread = None
+            self._stop.set()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()
+
+    def _run(self, stop: threading.Event) -> None:
+        # mode=rw: a database removed meanwhile is not created again, empty.
+        uri = f"file:{quote(self.path)}?mode=rw"
         try:
-            connection = sqlite3.connect(self.path, timeout=0, check_same_thread=False)
+            connection = sqlite3.connect(uri, uri=True, timeout=0, check_same_thread=False)
         except sqlite3.Error as err:
             logger.warning("cannot open %s to checkpoint its log: %s", self.path, err)
             return
         idle = 0
-        stop = threading.Event()
         try:
-            while idle < IDLE_ROUNDS:
-                stop.wait(INTERVAL_SECONDS)
+            while idle < IDLE_ROUNDS and not stop.wait(INTERVAL_SECONDS):
                 if not self._written:
                     idle += 1
                     continue

@@ -442,13 +442,11 @@ _KEY, _VALUE, _TIMESTAMP, _STEP = map(itemgetter, ("key", "value", "timestamp", 
 
 
 def _load_columns(items: list[Any]) -> MetricColumns | None:
-    """``items`` as columns when every entry is plain with no links, else None.
-
-    Plain here: what ``_load_plain_points`` takes, with every entry a dict of exactly
-    ``key``, ``value``, ``timestamp`` and ``step`` (an int), or every entry of exactly the
-    first three. Checked a field at a time over the whole batch (each pass runs in C), so a
-    batch with anything else, an error included, is left whole to the point-by-point path.
-    """
+    # ``items`` as columns when every entry is plain with no links, else None. Plain here:
+    # what ``_load_plain_points`` takes, with every entry a dict of exactly ``key``, ``value``,
+    # ``timestamp`` and ``step`` (an int), or every entry of exactly the first three. Checked
+    # a field at a time over the whole batch (each pass runs in C), so a batch with anything
+    # else, an error included, is left whole to the point-by-point path.
     if not items or set(map(type, items)) != _ONLY_DICTS:
         return None
     sizes = set(map(len, items))
@@ -478,7 +476,7 @@ def _load_columns(items: list[Any]) -> MetricColumns | None:
 
 
 def _int64s(numbers: list[Any]) -> bool:
-    """Every item an int (bool excluded) within int64."""
+    # Every item an int (bool excluded) within int64.
     return (
         set(map(type, numbers)) == _ONLY_INTS
         and min(numbers) >= INT64_MIN

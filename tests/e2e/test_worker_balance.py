@@ -16,7 +16,7 @@ from tests.servers import registry_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
-CONNECTIONS = 8
+CONNECTIONS = 16
 
 
 def _server_side_holders(port: int) -> Counter[int]:
@@ -73,4 +73,7 @@ def test_kept_alive_clients_are_spread_evenly_over_two_workers(tmp_path: Path) -
             stack.callback(connection.close)
             _get_health(connection)
         holders = _server_side_holders(port)
-        assert sorted(holders.values()) == [CONNECTIONS // 2, CONNECTIONS // 2], holders
+        # Evenly, give or take one connection left to the other worker that it did not take
+        # within the 10 ms (a loaded machine may not wake it in time).
+        counts = sorted(holders.values())
+        assert len(counts) == 2 and counts[1] - counts[0] <= 2, holders

@@ -8,7 +8,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from registry.store import open_database, sqlite_path
+from registry.store import close_database, open_database, sqlite_path
 from registry.store.experiments import create_experiment
 from registry.store.runs import create_run
 
@@ -40,4 +40,4 @@ def test_committed_runs_are_copied_into_the_database_file_in_the_background(
         while (found := _runs_in_main_file(database_file, tmp_path / "copy.db")) < RUNS:
             assert time.monotonic() < deadline, f"{found} of {RUNS} runs in the database file"
             time.sleep(0.05)
-    database.close_all()
+    close_database(database)

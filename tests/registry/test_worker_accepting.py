@@ -1,0 +1,54 @@
+"""When a gunicorn worker leaves new connections to a less loaded worker, and when it never does."""
+
+from __future__ import annotations
+
+import logging
+import selectors
+import socket
+import time
+from collections.abc import Iterator
+
+import pytest
+from gunicorn.config import Config
+
+from registry.gunicorn_workers import HeadBufferingWorker
+
+
+@pytest.fixture
+def worker() -> Iterator[HeadBufferingWorker]:
+    """A worker object as gunicorn's master builds it, with its event loop's state set up."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.setblocking(False)
+    cfg = Config()
+    cfg.set("workers", 2)
+    built = HeadBufferingWorker(1, 0, [listener], None, 30, cfg, logging.getLogger("test"))
+    built.poller = selectors.DefaultSelector()
+    built.accept_resumes_at = 0.0
+    built.accept_anyway = False
+    built.last_heartbeat = 0.0
+    yield built
+    built.poller.close()
+    built.tmp.close()
+    listener.close()
+
+
+def test_a_worker_that_stops_while_leaving_connections_to_others_never_accepts_again(
+    worker: HeadBufferingWorker,
+) -> None:
+    # A hold-off was pending (this worker held more connections than the other) when SIGTERM
+    # came: gunicorn stops accepting, then keeps turning the loop while it drains.
+    worker.accept_resumes_at = time.monotonic() - 1
+    worker.alive = False
+    worker.set_accept_enabled(False)
+    worker.wait_for_and_dispatch_events(0)
+    assert not worker._accepting
+    assert worker.share_slot is None  # no longer counted by the others
+
+
+def test_a_pending_hold_off_resumes_accepting_once_due(worker: HeadBufferingWorker) -> None:
+    worker.accept_resumes_at = time.monotonic() - 1
+    worker.set_accept_enabled(True)  # gunicorn's loop asks: refused while the hold-off runs
+    assert not worker._accepting
+    worker.wait_for_and_dispatch_events(0)
+    assert worker._accepting
+    assert worker.accept_resumes_at == 0.0
