@@ -21,6 +21,7 @@ import logging
 import os
 import sqlite3
 import threading
+import weakref
 from urllib.parse import quote
 
 logger = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ class WalCheckpointer:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._pid = os.getpid()
+        _checkpointers.add(self)
 
     def wrote(self) -> None:
         """Note that a transaction committed; start the thread if it is not running."""
@@ -89,3 +91,16 @@ class WalCheckpointer:
                     logger.debug("checkpoint of %s skipped: %s", self.path, err)
         finally:
             connection.close()
+
+
+_checkpointers: weakref.WeakSet[WalCheckpointer] = weakref.WeakSet()
+
+
+def _stop_before_fork() -> None:
+    # No checkpoint connection is open across a fork (gunicorn's master migrates, then forks
+    # its workers): a child that closed its copy would drop its own locks on the file.
+    for checkpointer in list(_checkpointers):
+        checkpointer.stop()
+
+
+os.register_at_fork(before=_stop_before_fork)
