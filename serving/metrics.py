@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
-    CollectorRegistry,
     Counter,
     Gauge,
     Histogram,
     generate_latest,
     multiprocess,
 )
+
+from registry.prometheus_files import all_workers_exposition
 
 REQUESTS = Counter(
     "modelyard_serving_requests_total",
@@ -109,9 +110,7 @@ _ROWS_CHILDREN: dict[str, Counter] = {}
 def exposition(multiproc_dir: str) -> tuple[bytes, str]:
     """The text exposition of every metric (all workers' when ``multiproc_dir`` is set)."""
     if multiproc_dir:
-        registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry, path=multiproc_dir)  # type: ignore[no-untyped-call]
-        return generate_latest(registry), CONTENT_TYPE_LATEST
+        return all_workers_exposition(multiproc_dir), CONTENT_TYPE_LATEST
     return generate_latest(), CONTENT_TYPE_LATEST
 
 

@@ -11,13 +11,12 @@ import time
 from flask import Flask, Response, g, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
-    CollectorRegistry,
     Counter,
     Histogram,
     generate_latest,
-    multiprocess,
 )
 
+from registry.prometheus_files import all_workers_exposition
 from registry.server.api.artifacts import artifact_bytes
 from registry.store import observe_queries
 
@@ -77,9 +76,8 @@ def install(app: Flask, multiprocess_dir: str | None) -> None:
 
     def prometheus_metrics() -> Response:
         if multiprocess_dir:
-            registry = CollectorRegistry()
-            multiprocess.MultiProcessCollector(registry, path=multiprocess_dir)  # type: ignore[no-untyped-call]
-            return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+            body = all_workers_exposition(multiprocess_dir)
+            return Response(body, mimetype=CONTENT_TYPE_LATEST)
         return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
 
     app.add_url_rule("/metrics", "prometheus_metrics", prometheus_metrics, methods=["GET"])
