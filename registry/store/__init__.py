@@ -261,7 +261,7 @@ commit_hook: ContextVar[CommitHook | None] = ContextVar("registry_commit_hook", 
 
 
 @contextmanager
-def write_transaction(*, parents_checked: bool = False) -> Iterator[None]:
+def write_transaction() -> Iterator[None]:
     """A transaction that takes the write lock at its start on SQLite (BEGIN IMMEDIATE).
 
     Taking the lock up front means two SQLite writers wait for each other instead of one of
@@ -269,23 +269,13 @@ def write_transaction(*, parents_checked: bool = False) -> Iterator[None]:
     file's ``WriterQueue`` (woken as the lock frees), then SQLite's busy timeout. The turn is
     held until the commit (or rollback) is done. When outermost, it runs the context's
     ``commit_hook`` just before committing, so the hook's rows share its fate.
-
-    ``parents_checked``: the caller reads, inside the transaction, every row its inserts refer
-    to by foreign key, and deletes nothing (a log-batch reads its run). SQLite's write lock
-    keeps those rows in place until the commit, so for an outermost SQLite transaction
-    SQLite's own check, a parent lookup for each inserted row (a sixth of a 1,000-point
-    log-batch's server time), is off. Nested, or on another engine, it changes nothing.
     """
     obj = db.obj
     outermost = not obj.in_transaction()
     hook = commit_hook.get() if outermost else None
     if isinstance(obj, peewee.SqliteDatabase) and outermost:
         queue = _writer_queues.get(obj)
-        with (
-            queue.turn() if queue is not None else nullcontext(),
-            _foreign_key_checks_off(obj) if parents_checked else nullcontext(),
-            obj.atomic("IMMEDIATE"),
-        ):
+        with queue.turn() if queue is not None else nullcontext(), obj.atomic("IMMEDIATE"):
             yield
             if hook is not None:
                 hook.before_commit()
@@ -301,29 +291,6 @@ def write_transaction(*, parents_checked: bool = False) -> Iterator[None]:
         mark_committed()
         if hook is not None:
             hook.after_commit()
-
-
-@contextmanager
-def _foreign_key_checks_off(database: peewee.SqliteDatabase) -> Iterator[None]:
-    # The pragma is a no-op inside a transaction: it goes before BEGIN and after COMMIT, on
-    # the connection the transaction uses (this thread's). A connection whose checks could
-    # not be turned back on is closed, never handed to the next request.
-    database.execute_sql("PRAGMA foreign_keys = OFF")  # type: ignore[no-untyped-call]
-    try:
-        yield
-    finally:
-        try:
-            database.execute_sql("PRAGMA foreign_keys = ON")  # type: ignore[no-untyped-call]
-        except BaseException:
-            _discard_connection(database)
-            raise
-
-
-def _discard_connection(database: peewee.Database) -> None:
-    if isinstance(database, PooledDatabase):
-        database.manual_close()  # type: ignore[no-untyped-call]
-    else:
-        database.close()
 
 
 def lock_for_update(query: peewee.ModelSelect) -> peewee.ModelSelect:

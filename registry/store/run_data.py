@@ -100,7 +100,7 @@ def log_batch(
     new_params = _unique_params(params)
     for key, value in tags:
         validate_tag(key, value)
-    with write_transaction(parents_checked=True):
+    with write_transaction():
         experiment_id = require_active_run(run_id)
         if new_params:
             _insert_params(run_id, new_params)

@@ -306,27 +306,3 @@ def test_columns_larger_than_one_statement_are_stored_whole_and_once(bound: None
     assert len(_history(run.run_uuid)) == count
     newest = {f"k{i % 3}": (i, 1, float(i)) for i in range(count - 3, count)}
     assert _latest(run.run_uuid) == newest
-
-
-def _orphan_metric_is_refused() -> bool:
-    try:
-        with db.atomic():
-            Metric.insert(run="0" * 32, key="m", value=1.0, timestamp=1, step=0).execute()
-    except peewee.IntegrityError:
-        return True
-    Metric.delete().where(Metric.run == "0" * 32).execute()
-    return False
-
-
-def test_the_connection_checks_foreign_keys_again_after_a_batch(bound: None) -> None:
-    # On SQLite a log-batch switches the connection's per-row foreign-key checks off for its
-    # transaction (it has read its run under the write lock); the next writer on that
-    # connection must find them on, after a stored batch and after a refused one.
-    run = make_run(params={"p": "1"})
-    assert _orphan_metric_is_refused()
-    log_batch(run.run_uuid, metrics=[MetricPoint("m", 1.0, 1, s) for s in range(50)])
-    assert _orphan_metric_is_refused()
-    with pytest.raises(InvalidParameter):
-        log_batch(run.run_uuid, metrics=[MetricPoint("m", 2.0, 1, 0)], params=[("p", "2")])
-    assert _orphan_metric_is_refused()
-    assert len(_history(run.run_uuid)) == 50
