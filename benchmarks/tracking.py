@@ -38,6 +38,7 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks import insert_ceiling
 from benchmarks.run_info import machine
 from tests.conftest import free_port
 from tests.mlflow_env import MLFLOW_SERVER, MLFLOW_SERVER_QUIET, mlflow_python
@@ -370,10 +371,19 @@ def compare(args: argparse.Namespace, report: Callable[[dict[str, Any]], None]) 
 
     ``report`` gets the figures so far after each server's run (so a cut-short run keeps them).
     """
-    runs: dict[str, Any] = {"modelyard": [], "mlflow": [], "load": [os.getloadavg()]}
+    runs: dict[str, Any] = {
+        "modelyard": [],
+        "mlflow": [],
+        "ceiling": [],
+        "load": [os.getloadavg()],
+    }
     for turn in range(args.repeat):
         with tempfile.TemporaryDirectory() as tmp_name:
             tmp = Path(tmp_name)
+            if args.ceiling:
+                with fresh_database(args.database_url, tmp, "ceiling") as url:
+                    runs["ceiling"].append(insert_ceiling.ceiling(url, LOG_BATCH_CALLS))
+                logger.info("run %d the database alone: %s", turn + 1, runs["ceiling"][-1])
             order = ("modelyard", "mlflow") if turn % 2 == 0 else ("mlflow", "modelyard")
             for who in order:
                 with fresh_database(args.database_url, tmp, who) as url:
@@ -415,6 +425,26 @@ def _record(
             for name in ours
         },
         "runs": {"modelyard": runs["modelyard"], "mlflow": runs["mlflow"]},
+        **_ceiling_record(runs["ceiling"], ours),
+    }
+
+
+_ONE_CLIENT_BATCH = "log-batch metrics/s (1000 per call), 1 client"
+
+
+def _ceiling_record(ceilings: list[dict[str, float]], ours: dict[str, float]) -> dict[str, Any]:
+    """The database-alone figures and, for each, our one-client log-batch as a share of it."""
+    if not ceilings:
+        return {}
+    medians = _median(ceilings)
+    ours_rate = ours.get(_ONE_CLIENT_BATCH)
+    shares = {name: ours_rate / rate for name, rate in medians.items()} if ours_rate else {}
+    return {
+        "ceiling": {
+            "median": medians,
+            "log-batch 1 client over the ceiling": shares,
+            "runs": ceilings,
+        }
     }
 
 
@@ -433,6 +463,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--repeat", type=int, default=1, help="comparisons to take the median of")
     parser.add_argument("--json", type=Path, help="also write the figures of every run here")
+    parser.add_argument(
+        "--ceiling",
+        action="store_true",
+        help="also measure, each turn, the database alone taking the same 1,000-point batches"
+        " (benchmarks.insert_ceiling), and report our log-batch as a share of it",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if args.compare_mlflow:
@@ -450,6 +486,13 @@ def main(argv: list[str] | None = None) -> int:
         for (name, value), other in zip(ours.items(), theirs.values(), strict=True):
             rows[name] = [f"{value:.1f}", f"{other:.1f}", f"{value / other:.2f}x"]
         sys.stdout.write(_table(["modelyard", "mlflow 3.17.2", "ours/mlflow"], rows) + "\n")
+        if runs["ceiling"]:
+            rows = {
+                name: [f"{rate:.1f}", f"{ours[_ONE_CLIENT_BATCH] / rate:.2f}"]
+                for name, rate in _median(runs["ceiling"]).items()
+            }
+            columns = ["the database alone", "ours (log-batch, 1 client) / it"]
+            sys.stdout.write(_table(columns, rows) + "\n")
         return 0
     if not args.url:
         parser.error("give --url or --compare-mlflow")
