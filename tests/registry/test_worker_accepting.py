@@ -1,4 +1,5 @@
-"""When a gunicorn worker leaves new connections to a less loaded worker, and when it never does."""
+"""When a gunicorn worker leaves new connections to a less loaded worker, and when it never does;
+when a thread that answered a request waits for the connection's next one."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ import selectors
 import socket
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from gunicorn.config import Config
+from gunicorn.workers.gthread import TConn
 
 from registry.gunicorn_workers import HeadBufferingWorker
 
@@ -52,3 +55,24 @@ def test_a_pending_hold_off_resumes_accepting_once_due(worker: HeadBufferingWork
     worker.wait_for_and_dispatch_events(0)
     assert worker._accepting
     assert worker.accept_resumes_at == 0.0
+
+
+def test_a_client_that_paused_once_has_its_next_requests_taken_at_once_again(
+    worker: HeadBufferingWorker,
+) -> None:
+    # A logging loop that paused once (its own GC, a busy machine) kept the thread waiting in
+    # vain for its next request; its later requests, sent at once, are again answered by the
+    # thread that answered the last one, without the round trip through the event loop.
+    worker.tpool = ThreadPoolExecutor(1)
+    served, client = socket.socketpair()
+    try:
+        conn = TConn(worker.cfg, served, ("127.0.0.1", 1), ("127.0.0.1", 2))
+        conn.init()
+        assert not worker._next_head_is_in(conn)  # nothing sent yet: waited in vain
+        client.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        taken = [worker._next_head_is_in(conn) for _ in range(3)]
+        assert taken[-2:] == [True, True]
+    finally:
+        worker.tpool.shutdown()
+        served.close()
+        client.close()
