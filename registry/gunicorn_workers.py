@@ -57,7 +57,8 @@ class HeadBufferingWorker(ThreadWorker):  # type: ignore[misc]
     threads only ever run requests whose head arrived.
 
     A thread that answered a request also takes the connection's next one if its client sends
-    it at once (``KEEPALIVE_LINGER_SECONDS``), sparing the round trip through the loop.
+    it at once (``KEEPALIVE_LINGER_SECONDS``), sparing the round trip through the loop; after
+    a wait in vain it skips that wait for the next 1, 2, 4 ... requests (``LINGER_BACKOFF_MAX``).
 
     With several workers, one that holds more connections than the least loaded other worker
     stops accepting for ``ACCEPT_DEFER_SECONDS``, so that worker takes the new connection

@@ -57,22 +57,41 @@ def test_a_pending_hold_off_resumes_accepting_once_due(worker: HeadBufferingWork
     assert worker.accept_resumes_at == 0.0
 
 
+HEAD = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+
+
+@pytest.fixture
+def kept_alive(worker: HeadBufferingWorker) -> Iterator[tuple[TConn, socket.socket]]:
+    """A connection the worker just answered a request on, and its client's end."""
+    worker.tpool = ThreadPoolExecutor(1)
+    served, client = socket.socketpair()
+    conn = TConn(worker.cfg, served, ("127.0.0.1", 1), ("127.0.0.1", 2))
+    conn.init()
+    yield conn, client
+    worker.tpool.shutdown()
+    served.close()
+    client.close()
+
+
 def test_a_client_that_paused_once_has_its_next_requests_taken_at_once_again(
-    worker: HeadBufferingWorker,
+    worker: HeadBufferingWorker, kept_alive: tuple[TConn, socket.socket]
 ) -> None:
     # A logging loop that paused once (its own GC, a busy machine) kept the thread waiting in
     # vain for its next request; its later requests, sent at once, are again answered by the
     # thread that answered the last one, without the round trip through the event loop.
-    worker.tpool = ThreadPoolExecutor(1)
-    served, client = socket.socketpair()
-    try:
-        conn = TConn(worker.cfg, served, ("127.0.0.1", 1), ("127.0.0.1", 2))
-        conn.init()
-        assert not worker._next_head_is_in(conn)  # nothing sent yet: waited in vain
-        client.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-        taken = [worker._next_head_is_in(conn) for _ in range(3)]
-        assert taken[-2:] == [True, True]
-    finally:
-        worker.tpool.shutdown()
-        served.close()
-        client.close()
+    conn, client = kept_alive
+    assert not worker._next_head_is_in(conn)  # nothing sent yet: waited in vain
+    client.sendall(HEAD)
+    # The next request goes through the loop; the one after is taken here again.
+    assert [worker._next_head_is_in(conn) for _ in range(3)] == [False, True, True]
+
+
+def test_a_client_that_keeps_pausing_is_waited_for_less_and_less_often(
+    worker: HeadBufferingWorker, kept_alive: tuple[TConn, socket.socket]
+) -> None:
+    # Each wait in vain ties up the thread: after the first miss the next request goes
+    # through the loop, after the second the next 2, after the third the next 4.
+    conn, client = kept_alive
+    assert [worker._next_head_is_in(conn) for _ in range(6)] == [False] * 6  # 3 misses
+    client.sendall(HEAD)
+    assert [worker._next_head_is_in(conn) for _ in range(5)] == [False] * 4 + [True]

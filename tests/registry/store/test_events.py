@@ -108,17 +108,18 @@ def _someone_waits_for_a_lock(db_url: str) -> bool:
             " WHERE wait_event_type = 'Lock' AND datname = current_database()"
         )
     else:
-        # MariaDB takes the row lock of a unique-key FOR UPDATE while it plans the query: the
-        # waiting statement sits in the "Statistics" state and its transaction is not listed
-        # in innodb_trx. 50 ms there is a wait (the lookup alone takes microseconds).
+        # Only this test's database: the other xdist worker's tests share the server. MariaDB
+        # takes the row lock of a unique-key FOR UPDATE while it plans the query: the waiting
+        # statement sits in the "Statistics" state and its transaction is not listed in
+        # innodb_trx. 50 ms there is a wait (the lookup alone takes microseconds). time_ms is
+        # MariaDB's (MySQL 8 has no such column).
         query = (
-            "SELECT (SELECT count(*) FROM information_schema.innodb_trx"
-            "        WHERE trx_state = 'LOCK WAIT')"
-            " + (SELECT count(*) FROM information_schema.processlist"
-            "    WHERE id != CONNECTION_ID() AND command = 'Query' AND info LIKE %s"
-            "    AND time_ms > 50)"
+            "SELECT count(*) FROM information_schema.processlist p"
+            " LEFT JOIN information_schema.innodb_trx t ON t.trx_mysql_thread_id = p.id"
+            " WHERE p.db = DATABASE() AND p.id != CONNECTION_ID() AND p.command = 'Query'"
+            " AND (t.trx_state = 'LOCK WAIT' OR (p.info LIKE %s AND p.time_ms > 50))"
         )
-        return bool(db.obj.execute_sql(query, ("%FOR UPDATE",)).fetchone()[0])
+        return bool(db.obj.execute_sql(query, ("%FOR UPDATE%",)).fetchone()[0])
     return bool(db.obj.execute_sql(query).fetchone()[0])
 
 
