@@ -42,6 +42,12 @@ HEARTBEAT_SECONDS = 0.5
 ACCEPT_DEFER_SECONDS = 0.01
 """How long a worker holding more connections than another leaves a new one to the others (if
 none takes it by then, it accepts it itself)."""
+SHED_GAP = 2
+"""A worker holding this many connections more than the least loaded other worker closes one
+after answering on it (``Connection: close``): its client reconnects, and lands elsewhere."""
+SHED_INTERVAL_SECONDS = 0.05
+"""At most one connection closed so per this interval and worker, so that the counts the
+workers share catch up before the next one."""
 stopping = threading.Event()
 """Set when this worker starts a graceful exit: requests that wait (long-polls) answer now."""
 
@@ -62,7 +68,11 @@ class HeadBufferingWorker(ThreadWorker):  # type: ignore[misc]
 
     With several workers, one that holds more connections than the least loaded other worker
     stops accepting for ``ACCEPT_DEFER_SECONDS``, so that worker takes the new connection
-    (``registry.connection_share``): kept-alive clients end up spread evenly.
+    (``registry.connection_share``): kept-alive clients end up spread evenly. Connections that
+    all landed on one worker while the others were still starting (a load generator's burst
+    just after start-up, a pool filled before a scale-up) are moved: a worker holding
+    ``SHED_GAP`` more than another answers one of them with ``Connection: close`` every
+    ``SHED_INTERVAL_SECONDS``, and its client reconnects to the other.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -71,6 +81,7 @@ class HeadBufferingWorker(ThreadWorker):  # type: ignore[misc]
         # With reuse_port each worker listens on its own socket: nothing to leave to others.
         self.share_slot = None if self.cfg.reuse_port else connection_share.claim_slot(self)
         self.exit_handled = False
+        self.shed_resumes_at = 0.0
 
     def init_process(self) -> None:
         """Set up the queue of connections still sending their head, then run the worker."""
@@ -145,6 +156,28 @@ class HeadBufferingWorker(ThreadWorker):  # type: ignore[misc]
             self.accept_resumes_at = 0.0
         super().set_accept_enabled(enabled)
 
+    def handle_request(self, req: Any, conn: TConn) -> Any:
+        """As gunicorn's, but the answer closes the connection if this worker sheds one."""
+        if self._sheds(req, conn):
+            req.must_close = True
+        return super().handle_request(req, conn)
+
+    def _sheds(self, req: Any, conn: TConn) -> bool:
+        # Runs in request threads: two may both shed within one interval, which the next
+        # intervals even out. Never an HTTP/2 stream or an upgrade. (A client that pipelined
+        # a request behind this one sends it again, as it must whenever a server closes.)
+        slot = self.share_slot
+        now = time.monotonic()
+        if slot is None or not self.alive or now < self.shed_resumes_at or conn.is_http2:
+            return False
+        fewest = connection_share.fewest_elsewhere(slot, now)
+        if fewest is None or self.nr_conns - fewest < SHED_GAP:
+            return False
+        if any(name == "UPGRADE" for name, _ in req.headers):
+            return False
+        self.shed_resumes_at = now + SHED_INTERVAL_SECONDS
+        return True
+
     def _leave_to_others(self) -> bool:
         slot = self.share_slot
         if slot is None or self.accept_anyway:
@@ -173,7 +206,7 @@ class HeadBufferingWorker(ThreadWorker):  # type: ignore[misc]
         # kept the thread waiting in vain (think time, a browser) is waited for less and less
         # often (LINGER_BACKOFF_MAX); one that missed once, in a pause of its own or of a busy
         # machine, is waited for again after a request. (Until 2026-12-01 one miss stopped it
-        # for good: a logging loop then answered 10% fewer requests a second.)
+        # for good, and a logging loop's later requests all took the round trip.)
         if not self.alive or conn.is_http2 or self.cfg.is_ssl or not self.tpool._work_queue.empty():
             return False
         skip = getattr(conn, "linger_skip", 0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import signal
 import time
 from collections import Counter
 from contextlib import ExitStack
@@ -77,3 +78,32 @@ def test_kept_alive_clients_are_spread_evenly_over_two_workers(tmp_path: Path) -
         # within the 10 ms (a loaded machine may not wake it in time).
         counts = sorted(holders.values())
         assert len(counts) == 2 and counts[1] - counts[0] <= 2, holders
+
+
+def test_connections_held_by_one_worker_move_to_a_worker_started_later(tmp_path: Path) -> None:
+    # A pool filled while one worker ran (a load generator's burst right after start-up, when
+    # the second was still booting, or connections made before a scale-up) all sit on that
+    # worker, and kept-alive connections never move by themselves: every request was served
+    # by half the server. The loaded worker now closes one connection at a time after
+    # answering on it; its client reconnects, to the other worker.
+    with registry_server(tmp_path, workers=1) as base, ExitStack() as stack:
+        port = urlsplit(base).port
+        assert port is not None
+        connections = []
+        for _ in range(8):
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            stack.callback(connection.close)
+            _get_health(connection)
+            connections.append(connection)
+        (first,) = _server_side_holders(port)
+        master = int(Path(f"/proc/{first}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        os.kill(master, signal.SIGTTIN)  # one more worker
+        _wait_for_both_workers(port)
+        counts: list[int] = []
+        for _ in range(1000):  # rounds of one request per client; http.client reconnects
+            for connection in connections:
+                _get_health(connection)
+            counts = sorted(_server_side_holders(port).values())
+            if len(counts) == 2 and counts[1] - counts[0] <= 2:
+                break
+        assert len(counts) == 2 and counts[1] - counts[0] <= 2, counts
