@@ -263,6 +263,32 @@ def worker_rss_mb(pid: int) -> float:
     return sum(sizes) / len(sizes)
 
 
+WARM_UP_SECONDS = 1.0
+"""wrk's run before the measured ones, once every worker is up: the server's connections settle
+(a worker that booted late takes its share) and no worker boots in the measured window."""
+
+
+def _wait_for_workers(pid: int, workers: int, timeout: float = 120) -> None:
+    """Wait until ``pid`` has at least ``workers`` processes under it with none under them.
+
+    A server answers once its first worker does; the others may still be booting. Until
+    2026-12-01 the measurement started then: wrk's connections all went to the first worker
+    in about half of the rounds, and a worker that started later was left out of the CPU.
+    """
+    deadline = time.monotonic() + timeout
+    while sum(_is_leaf(p) for p in _tree(pid)[1:]) < workers:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"fewer than {workers} workers under {pid} after {timeout} s")
+        time.sleep(0.05)
+
+
+def _is_leaf(pid: int) -> bool:
+    try:
+        return not _children(pid)
+    except OSError:  # gone meanwhile
+        return False
+
+
 def _tree(pid: int) -> list[int]:
     """``pid`` and every process under it."""
     pids, stack = [], [pid]
@@ -360,6 +386,8 @@ def measure(
             headers={"Content-Type": "application/json"},
         )
         check.raise_for_status()
+        _wait_for_workers(pid, args.workers)
+        wrk(port, bodies["1"], WARM_UP_SECONDS, args.connections)
         cells = {}
         for rows, body in bodies.items():
             # The server's own CPU per request: unlike req/s, it hardly moves with the load
