@@ -39,6 +39,7 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
     (13, "m0013_metric_previews"),
     (14, "m0014_latest_metric_experiment"),
     (15, "m0015_trim_run_data_indexes"),
+    (16, "m0016_metric_run_check_per_statement"),
 )
 LATEST_VERSION = MIGRATIONS[-1][0]
 
