@@ -151,6 +151,9 @@ def open_database(
             params.update(
                 keepalives=1, keepalives_idle=10, keepalives_interval=5, keepalives_count=3
             )
+            # The store is written for READ COMMITTED (PostgreSQL's default), whatever default
+            # the database or role was given: migration 16's cascade trigger relies on it.
+            params["options"] = "-c default_transaction_isolation=read\\ committed"
         for key in dict(parse_qsl(parts.query)):
             params.pop(key, None)
         database = db_url.connect(target, **params)  # type: ignore[no-untyped-call]

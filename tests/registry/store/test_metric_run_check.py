@@ -13,10 +13,11 @@ import peewee as pw
 import psycopg2
 import pytest
 
-from registry.store import bulk, db, engine_name, write_transaction
+from registry.store import bulk, close_database, db, engine_name, open_database, write_transaction
 from registry.store import metrics as store
 from registry.store.metrics import MetricPoint
 from registry.store.models import Experiment, LatestMetric, Metric, Param, Run, RunTag
+from tests import databases
 from tests.factories import make_experiment, make_run
 
 NO_SUCH_RUN = "0" * 32
@@ -112,12 +113,15 @@ def test_a_run_being_logged_to_cannot_be_deleted_until_the_points_commit(
     bound: None, db_url: str
 ) -> None:
     run = make_run()
+    with write_transaction():  # nothing else of the run's holds it: only its points will
+        for model in (RunTag, Param, LatestMetric):
+            model.delete().where(model.run == run.run_uuid).execute()
     other = psycopg2.connect(db_url)
     try:
         cursor = other.cursor()
         cursor.execute("SET lock_timeout = '100ms'")
         with db.atomic():
-            store.insert_points(run.run_uuid, run.experiment_id, _points(10))
+            bulk.insert_rows(Metric, _COLUMNS, _rows(run.run_uuid, 10))
             with pytest.raises(psycopg2.errors.LockNotAvailable):
                 cursor.execute("DELETE FROM runs WHERE run_uuid = %s", (run.run_uuid,))
             other.rollback()
@@ -126,3 +130,49 @@ def test_a_run_being_logged_to_cannot_be_deleted_until_the_points_commit(
     finally:
         other.close()
     assert _stored(run.run_uuid) == 0
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+def test_points_wait_for_a_delete_of_their_run_and_are_refused_once_it_commits(
+    bound: None, db_url: str
+) -> None:
+    run = make_run()
+    other = psycopg2.connect(db_url)
+    try:
+        other.cursor().execute("DELETE FROM runs WHERE run_uuid = %s", (run.run_uuid,))
+        with pytest.raises(pw.OperationalError, match="lock timeout"), db.atomic():
+            db.execute_sql("SET LOCAL lock_timeout = '100ms'")
+            bulk.insert_rows(Metric, _COLUMNS, _rows(run.run_uuid, 10))
+        other.commit()
+    finally:
+        other.close()
+    with pytest.raises(pw.IntegrityError), db.atomic():
+        bulk.insert_rows(Metric, _COLUMNS, _rows(run.run_uuid, 10))
+    assert _stored(run.run_uuid) == 0
+
+
+def test_server_connections_to_postgresql_read_committed_whatever_the_database_default() -> None:
+    try:
+        context = databases.throwaway_database("postgres")
+        url = context.__enter__()
+    except Exception as err:
+        databases.unavailable("postgres", err)
+    try:
+        admin = psycopg2.connect(url)
+        admin.autocommit = True
+        name = url.rsplit("/", 1)[1]
+        admin.cursor().execute(
+            f"ALTER DATABASE \"{name}\" SET default_transaction_isolation = 'repeatable read'"
+        )
+        admin.close()
+        database = open_database(url, statement_timeout_ms=5000)
+        try:
+            with database.connection_context():
+                isolation = database.execute_sql("SHOW transaction_isolation").fetchone()
+                timeout = database.execute_sql("SHOW statement_timeout").fetchone()
+        finally:
+            close_database(database)
+    finally:
+        context.__exit__(None, None, None)
+    assert isolation == ("read committed",)
+    assert timeout == ("5s",)  # the other startup option is kept

@@ -159,6 +159,20 @@ def _schema() -> dict[str, Any]:
             (k.column, k.dest_table, k.dest_column) for k in database.get_foreign_keys(table)
         )
         shape[table] = (columns, indexes, keys)
+    if isinstance(database, pw.PostgresqlDatabase):
+        # What get_foreign_keys leaves out: the keys' delete rules, and triggers (migration 16).
+        shape["key_rules"] = sorted(
+            database.execute_sql(
+                "SELECT conrelid::regclass::text, confrelid::regclass::text, confdeltype"
+                " FROM pg_constraint WHERE contype = 'f'"
+            ).fetchall()
+        )
+        shape["triggers"] = sorted(
+            database.execute_sql(
+                "SELECT tgrelid::regclass::text, tgname, p.proname FROM pg_trigger"
+                " JOIN pg_proc p ON p.oid = tgfoid WHERE NOT tgisinternal"
+            ).fetchall()
+        )
     if isinstance(database, pw.MySQLDatabase):
         shape["collations"] = sorted(
             database.execute_sql(
