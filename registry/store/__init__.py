@@ -33,6 +33,7 @@ from registry.errors import InvalidParameter
 from registry.store.connections import (
     FailFastConnect,
     apply_statement_timeout,
+    check_pooled_connections_locally,
     database_error,
     mark_committed,
     retry_deadlocks,
@@ -158,6 +159,8 @@ def open_database(
             params.pop(key, None)
         database = db_url.connect(target, **params)  # type: ignore[no-untyped-call]
         apply_statement_timeout(database, statement_timeout_ms)
+        if scheme != "mysql":
+            check_pooled_connections_locally(database)
     _timed_execute(database)
     database.connect = FailFastConnect(database)  # type: ignore[method-assign]
     if isinstance(database, PooledDatabase):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import select
 import threading
 import weakref
 from collections.abc import Callable
@@ -316,6 +317,38 @@ def _forget_inherited_connections() -> None:
 
 
 os.register_at_fork(before=_close_idle_connections, after_in_child=_forget_inherited_connections)
+
+
+def check_pooled_connections_locally(database: Any) -> None:
+    """Take a pooled PostgreSQL connection without a ``SELECT 1`` round trip when it is sound.
+
+    peewee's pool checks every connection it lends with ``SELECT 1``: a tenth of a millisecond
+    of each request, a sixth of a log-metric call. A connection PostgreSQL closed (a restart,
+    a terminated backend, a proxy that dropped it) has a message or an end of file waiting on
+    its socket. So an idle connection with nothing to read is lent as it is, and any other
+    goes through peewee's check, which replaces it if it is dead. A host that vanished without
+    a word hangs the first statement instead of the ``SELECT 1``, until the TCP keepalives give
+    up, as before.
+    """
+    from psycopg2.extensions import TRANSACTION_STATUS_IDLE
+
+    check = database._is_closed
+
+    def is_closed(conn: Any) -> bool:
+        if conn.closed:
+            return True
+        idle = conn.info.transaction_status == TRANSACTION_STATUS_IDLE
+        if idle and not _waiting_to_be_read(conn.fileno()):
+            return False
+        return bool(check(conn))
+
+    database._is_closed = is_closed
+
+
+def _waiting_to_be_read(fd: int) -> bool:
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | select.POLLPRI | select.POLLERR | select.POLLHUP)
+    return bool(poller.poll(0))
 
 
 class FailFastConnect:
