@@ -326,10 +326,15 @@ def check_pooled_connections_locally(database: Any) -> None:
     of each request, a sixth of a log-metric call. A connection PostgreSQL closed (a restart,
     a terminated backend, a proxy that dropped it) has a message or an end of file waiting on
     its socket. So an idle connection with nothing to read is lent as it is, and any other
-    goes through peewee's check, which replaces it if it is dead. A host that vanished without
-    a word hangs the first statement instead of the ``SELECT 1``, until the TCP keepalives give
-    up, as before.
+    goes through peewee's check, which replaces it if it is dead. A peer that vanished without
+    a word now hangs the request's first statement instead of the ``SELECT 1``, for as long as
+    the TCP keepalives take to give up (about 25 s), and that request gets a 503 where it used to
+    get a new connection after the same wait; the next request gets a new one.
     """
+    if not isinstance(getattr(database, "_adapter", None), peewee.Psycopg2Adapter) or not hasattr(
+        select, "poll"
+    ):
+        return  # another driver, or no poll(): peewee's own check stays
     from psycopg2.extensions import TRANSACTION_STATUS_IDLE
 
     check = database._is_closed

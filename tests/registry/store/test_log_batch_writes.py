@@ -110,6 +110,21 @@ def test_a_changed_param_rolls_back_the_whole_batch(bound: None) -> None:
     assert {p.key for p in Param.select().where(Param.run == run.run_uuid)} == {"p", "new"}
 
 
+def test_a_changed_param_among_many_is_refused_and_the_same_values_pass(bound: None) -> None:
+    # Enough params for PostgreSQL's savepointed bulk path: the count it returns is what tells
+    # a batch that met stored keys (read back and compared) from one that stored every row.
+    many = [(f"p{i:02d}", str(i)) for i in range(bulk.UNNEST_MIN_ROWS + 5)]
+    run = make_run(params={"p07": "7"})
+    with pytest.raises(InvalidParameter, match="p07"):
+        log_batch(run.run_uuid, params=[*many[:7], ("p07", "changed"), *many[8:]])
+    assert [(p.key, p.value) for p in Param.select().where(Param.run == run.run_uuid)] == [
+        ("p07", "7")
+    ]
+    log_batch(run.run_uuid, params=many)  # the stored one again, with its value: fine
+    stored = Param.select(Param.key, Param.value).where(Param.run == run.run_uuid).tuples()
+    assert sorted(stored) == many
+
+
 @pytest.mark.parametrize("db_url", ["sqlite", "postgres"], indirect=True)
 def test_a_metric_the_database_refuses_late_leaves_nothing_of_its_batch(bound: None) -> None:
     # The bad point is the last row of the second INSERT: the first statement's rows, the
