@@ -30,8 +30,12 @@ import peewee as pw
 
 _KEY = "metrics_run_id_fkey"
 
+_KEYS_TO_RUNS = (
+    "SELECT conname FROM pg_constraint WHERE contype = 'f'"
+    " AND conrelid = 'metrics'::regclass AND confrelid = 'runs'::regclass"
+)
+
 _UP = (
-    f'ALTER TABLE "metrics" DROP CONSTRAINT "{_KEY}"',
     """
     CREATE FUNCTION modelyard_metrics_name_runs() RETURNS trigger LANGUAGE plpgsql
     SET search_path FROM CURRENT AS $$
@@ -131,6 +135,9 @@ _DOWN = (
 def up(database: pw.Database) -> None:
     """On PostgreSQL, replace the metrics' foreign key to their run with the triggers."""
     if isinstance(database, pw.PostgresqlDatabase):
+        # By the name the database gave it (metrics_run_id_fkey when peewee created the table).
+        for (name,) in database.execute_sql(_KEYS_TO_RUNS).fetchall():
+            database.execute_sql(f'ALTER TABLE "metrics" DROP CONSTRAINT "{name}"')
         for statement in _UP:
             database.execute_sql(statement)
 
