@@ -21,6 +21,7 @@ from typing import Any
 from gunicorn.workers.gthread import STOP_KEEPALIVE_LINGER, TConn, ThreadWorker
 
 from registry import connection_share
+from registry.lingering_close import LingeringCloses
 
 WORKER_CLASS = "registry.gunicorn_workers.HeadBufferingWorker"
 """gunicorn's ``worker_class`` setting for ``HeadBufferingWorker``."""
@@ -50,6 +51,19 @@ SHED_INTERVAL_SECONDS = 0.05
 workers share catch up before the next one."""
 stopping = threading.Event()
 """Set when this worker starts a graceful exit: requests that wait (long-polls) answer now."""
+
+
+class _Connection(TConn):  # type: ignore[misc]
+    """gunicorn's connection, but its graceful close waits for the client in the event loop."""
+
+    lingering: LingeringCloses
+
+    def close(self, graceful: bool = False) -> None:
+        """Close; a graceful close from the event loop lingers there, without blocking it."""
+        if graceful and threading.current_thread() is threading.main_thread():
+            self.lingering.close(self.sock)
+        else:
+            super().close(graceful)
 
 
 class HeadBufferingWorker(ThreadWorker):  # type: ignore[misc]
@@ -90,6 +104,11 @@ class HeadBufferingWorker(ThreadWorker):  # type: ignore[misc]
         self.accept_anyway = False
         self.last_heartbeat = 0.0
         super().init_process()
+
+    def run(self) -> None:
+        """Run gunicorn's event loop, which also closes connections without waiting in it."""
+        self.lingering = LingeringCloses(self.poller)
+        super().run()
 
     def handle_exit(self, sig: int, frame: Any) -> None:
         """On SIGTERM, wake the requests that wait, so the worker drains in moments."""
@@ -244,7 +263,8 @@ class HeadBufferingWorker(ThreadWorker):  # type: ignore[misc]
                 raise
             return
         self.nr_conns += 1
-        conn = TConn(self.cfg, client_sock, client_addr, listener.getsockname())
+        conn = _Connection(self.cfg, client_sock, client_addr, listener.getsockname())
+        conn.lingering = self.lingering
         conn.head = bytearray()
         conn.timeout = time.monotonic() + HEAD_TIMEOUT_SECONDS
         self.head_conns.append(conn)
@@ -293,11 +313,12 @@ class HeadBufferingWorker(ThreadWorker):  # type: ignore[misc]
         conn.close()
 
     def murder_pending(self) -> None:
-        """Close connections that did not send their head in time (and gunicorn's own)."""
+        """Close connections late with their head (and gunicorn's own) or with closing."""
         super().murder_pending()
         now = time.monotonic()
         while self.head_conns and self.head_conns[0].timeout <= now:
             self._close_head_conn(self.head_conns[0])
+        self.lingering.expire(now)
 
 
 def exit_with_master(_server: Any, worker: Any) -> None:

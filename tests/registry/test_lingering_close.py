@@ -1,0 +1,82 @@
+"""A connection closed after its last answer: the client reads all of it, and the socket is
+closed once the client closes or the linger ends, without anyone waiting on it."""
+
+from __future__ import annotations
+
+import selectors
+import socket
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from registry.lingering_close import LINGER_SECONDS, LingeringCloses
+
+
+@pytest.fixture
+def poller() -> Iterator[selectors.BaseSelector]:
+    with selectors.DefaultSelector() as selector:
+        yield selector
+
+
+def _pair() -> tuple[socket.socket, socket.socket]:
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        client = socket.create_connection(listener.getsockname(), timeout=10)
+        server, _ = listener.accept()
+    return client, server
+
+
+def _dispatch(poller: selectors.BaseSelector) -> None:
+    for key, _ in poller.select(timeout=5):
+        key.data(key.fileobj)
+
+
+def test_the_answer_arrives_whole_though_the_clients_bytes_were_unread(
+    poller: selectors.BaseSelector,
+) -> None:
+    client, server = _pair()
+    with client:
+        client.sendall(b"x" * 10_000)  # a request body, say, that the server never read
+        answer = b"y" * 200_000
+        server.sendall(answer)
+        LingeringCloses(poller).close(server)
+        received = bytearray()
+        while chunk := client.recv(65536):  # closing with those bytes unread would reset it
+            received += chunk
+        assert bytes(received) == answer
+    _dispatch(poller)
+    assert server.fileno() == -1
+
+
+def test_the_socket_is_closed_when_the_client_closes(poller: selectors.BaseSelector) -> None:
+    client, server = _pair()
+    closes = LingeringCloses(poller)
+    closes.close(server)
+    assert client.recv(1) == b"", "the client sees our end closed"
+    assert server.fileno() != -1, "and we wait for the client's"
+    client.close()
+    _dispatch(poller)
+    assert server.fileno() == -1
+    assert not poller.get_map()
+
+
+def test_a_client_that_never_closes_is_closed_when_the_linger_ends(
+    poller: selectors.BaseSelector,
+) -> None:
+    client, server = _pair()
+    with client:
+        closes = LingeringCloses(poller)
+        closes.close(server)
+        closes.expire(time.monotonic())
+        assert server.fileno() != -1
+        closes.expire(time.monotonic() + LINGER_SECONDS)
+        assert server.fileno() == -1
+        assert not poller.get_map() and not closes.closing
+
+
+def test_a_client_gone_already_is_closed_at_once(poller: selectors.BaseSelector) -> None:
+    client, server = _pair()
+    client.close()
+    LingeringCloses(poller).close(server)
+    assert server.fileno() == -1
+    assert not poller.get_map()
