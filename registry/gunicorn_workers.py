@@ -109,6 +109,14 @@ class HeadBufferingWorker(ThreadWorker):  # type: ignore[misc]
         """Run gunicorn's event loop, which also closes connections without waiting in it."""
         self.lingering = LingeringCloses(self.poller)
         super().run()
+        if self.nr_conns > 0:  # gunicorn gave up waiting for them (graceful_timeout)
+            self.log.warning(
+                "worker %s stops with %d connections still open: %d sending their head, the"
+                " rest in requests",
+                self.pid,
+                self.nr_conns,
+                len(self.head_conns),
+            )
 
     def handle_exit(self, sig: int, frame: Any) -> None:
         """On SIGTERM, wake the requests that wait, so the worker drains in moments."""

@@ -105,6 +105,7 @@ def stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
+            print(f"{proc.args} did not stop within 20 s of signal {sig}: killed", file=sys.stderr)
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
 

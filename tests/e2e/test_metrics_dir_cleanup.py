@@ -61,4 +61,4 @@ def test_serve_removes_its_work_folder_after_sigterm(tmp_path: Path) -> None:
         )
         assert answer.status_code == 200
         assert len(_metrics_dirs(scratch)) == 1
-    assert list(scratch.iterdir()) == []
+    assert list(scratch.iterdir()) == [], (tmp_path / "log").read_text()[-4000:]
