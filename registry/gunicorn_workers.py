@@ -107,7 +107,7 @@ class HeadBufferingWorker(ThreadWorker):  # type: ignore[misc]
 
     def run(self) -> None:
         """Run gunicorn's event loop, which also closes connections without waiting in it."""
-        self.lingering = LingeringCloses(self.poller)
+        self.lingering = LingeringCloses(self.poller, self.worker_connections)
         super().run()
         if self.nr_conns > 0:  # gunicorn gave up waiting for them (graceful_timeout)
             self.log.warning(
@@ -160,6 +160,9 @@ class HeadBufferingWorker(ThreadWorker):  # type: ignore[misc]
         slot = self.share_slot  # read once: a signal handler may clear it meanwhile
         if slot is not None:
             connection_share.publish(slot, self.nr_conns, now)
+        closing_due = self.lingering.next_deadline()
+        if closing_due is not None:  # closed on time, not a turn of the loop (1 s) later
+            timeout = min(timeout, max(closing_due - now, 0.0))
         if self.accept_resumes_at:
             if now < self.accept_resumes_at:
                 timeout = min(timeout, self.accept_resumes_at - now)
@@ -319,6 +322,15 @@ class HeadBufferingWorker(ThreadWorker):  # type: ignore[misc]
         self._unwatch(conn)
         self.nr_conns -= 1
         conn.close()
+
+    def murder_keepalived(self, force: bool = False) -> None:
+        """As gunicorn's; when the worker leaves, closing connections are drained first.
+
+        Each until its client closes or its time is up: the exit would reset it unread.
+        """
+        super().murder_keepalived(force)
+        if force:
+            self.lingering.finish_all()
 
     def murder_pending(self) -> None:
         """Close connections late with their head (and gunicorn's own) or with closing."""

@@ -35,46 +35,79 @@ class LingeringCloses:
     """Connections half-closed after their last answer, waiting in the event loop.
 
     Each is drained until its client closes too, ``LINGER_SECONDS`` pass or ``MAX_DRAIN``
-    bytes came. Used from the event loop's thread only: request threads never touch the
-    selector.
+    bytes came. At most ``limit`` wait at once (each holds a file descriptor); past that a
+    connection is closed outright. Used from the event loop's thread only: request threads
+    never touch the selector.
     """
 
-    def __init__(self, poller: selectors.BaseSelector) -> None:
+    def __init__(self, poller: selectors.BaseSelector, limit: int) -> None:
         self.poller = poller
+        self.limit = limit
         self.closing: collections.deque[_Closing] = collections.deque()
+        self.waiting = 0
 
     def close(self, sock: socket.socket) -> None:
         """Send the client our end of the stream, then close once it sends its own."""
         try:
             sock.shutdown(socket.SHUT_WR)
             sock.setblocking(False)
-        except OSError:  # the client is gone already
+            entry = _Closing(sock, time.monotonic() + LINGER_SECONDS)
+            if self._drain(entry) or self.waiting >= self.limit:
+                sock.close()  # the client closed at once, as most do; or too many wait
+                return
+            self.poller.register(sock, selectors.EVENT_READ, partial(self._readable, entry))
+        except Exception:  # the client is gone already, or the selector is full
             sock.close()
             return
-        entry = _Closing(sock, time.monotonic() + LINGER_SECONDS)
-        if self._drain(entry):  # most clients closed at once: nothing to wait for
-            sock.close()
-            return
-        self.poller.register(sock, selectors.EVENT_READ, partial(self._readable, entry))
         self.closing.append(entry)
+        self.waiting += 1
+
+    def next_deadline(self) -> float | None:
+        """When the oldest waiting connection is due to be closed, if any waits."""
+        return self.closing[0].deadline if self.closing else None
 
     def expire(self, now: float) -> None:
         """Close the connections whose client did not close within ``LINGER_SECONDS``."""
         while self.closing and (self.closing[0].closed or self.closing[0].deadline <= now):
             self._finish(self.closing.popleft())
 
+    def finish_all(self) -> None:
+        """At exit, without the event loop: drain each waiting connection, then close it.
+
+        Each is read, blocking, until its client closes or its deadline: the process's exit
+        would close it unread, resetting it.
+        """
+        while self.closing:
+            entry = self.closing.popleft()
+            if entry.closed:
+                continue
+            self.poller.unregister(entry.sock)
+            entry.closed = True
+            self.waiting -= 1
+            self._drain(entry, blocking_until=entry.deadline)
+            entry.sock.close()
+
     def _readable(self, entry: _Closing, _sock: socket.socket) -> None:
         if self._drain(entry):
             self._finish(entry)
 
-    def _drain(self, entry: _Closing) -> bool:
-        """Read what the client sent; whether the connection is done with."""
+    def _drain(self, entry: _Closing, blocking_until: float | None = None) -> bool:
+        """Read what the client sent; whether the connection is done with.
+
+        Without ``blocking_until`` only what has arrived; with it, also what arrives until
+        then (the socket blocks).
+        """
         while entry.drained < MAX_DRAIN:
+            if blocking_until is not None:
+                remaining = blocking_until - time.monotonic()
+                if remaining <= 0:
+                    return True
+                entry.sock.settimeout(remaining)
             try:
                 chunk = entry.sock.recv(MAX_DRAIN - entry.drained)
             except BlockingIOError:
                 return False
-            except OSError:
+            except OSError:  # a reset, or blocking_until came (TimeoutError)
                 return True
             if not chunk:
                 return True
@@ -85,5 +118,6 @@ class LingeringCloses:
         if entry.closed:
             return
         entry.closed = True
+        self.waiting -= 1
         self.poller.unregister(entry.sock)
         entry.sock.close()

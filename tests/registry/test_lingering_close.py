@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import selectors
 import socket
+import threading
 import time
 from collections.abc import Iterator
 
 import pytest
 
 from registry.lingering_close import LINGER_SECONDS, LingeringCloses
+
+LIMIT = 10
 
 
 @pytest.fixture
@@ -38,11 +41,17 @@ def test_the_answer_arrives_whole_though_the_clients_bytes_were_unread(
     with client:
         client.sendall(b"x" * 10_000)  # a request body, say, that the server never read
         answer = b"y" * 200_000
-        server.sendall(answer)
-        LingeringCloses(poller).close(server)
+
+        def answer_and_close() -> None:
+            server.sendall(answer)
+            LingeringCloses(poller, LIMIT).close(server)
+
+        sender = threading.Thread(target=answer_and_close)
+        sender.start()
         received = bytearray()
         while chunk := client.recv(65536):  # closing with those bytes unread would reset it
             received += chunk
+        sender.join()
         assert bytes(received) == answer
     _dispatch(poller)
     assert server.fileno() == -1
@@ -50,7 +59,7 @@ def test_the_answer_arrives_whole_though_the_clients_bytes_were_unread(
 
 def test_the_socket_is_closed_when_the_client_closes(poller: selectors.BaseSelector) -> None:
     client, server = _pair()
-    closes = LingeringCloses(poller)
+    closes = LingeringCloses(poller, LIMIT)
     closes.close(server)
     assert client.recv(1) == b"", "the client sees our end closed"
     assert server.fileno() != -1, "and we wait for the client's"
@@ -65,7 +74,7 @@ def test_a_client_that_never_closes_is_closed_when_the_linger_ends(
 ) -> None:
     client, server = _pair()
     with client:
-        closes = LingeringCloses(poller)
+        closes = LingeringCloses(poller, LIMIT)
         closes.close(server)
         closes.expire(time.monotonic())
         assert server.fileno() != -1
@@ -77,6 +86,47 @@ def test_a_client_that_never_closes_is_closed_when_the_linger_ends(
 def test_a_client_gone_already_is_closed_at_once(poller: selectors.BaseSelector) -> None:
     client, server = _pair()
     client.close()
-    LingeringCloses(poller).close(server)
+    LingeringCloses(poller, LIMIT).close(server)
     assert server.fileno() == -1
     assert not poller.get_map()
+
+
+def test_past_the_limit_a_connection_is_closed_at_once(poller: selectors.BaseSelector) -> None:
+    pairs = [_pair() for _ in range(LIMIT + 1)]
+    closes = LingeringCloses(poller, LIMIT)
+    for _, server in pairs:
+        closes.close(server)
+    assert [server.fileno() == -1 for _, server in pairs] == [False] * LIMIT + [True]
+    for client, _ in pairs:
+        client.close()
+
+
+def test_at_exit_the_waiting_are_drained_until_their_client_closes(
+    poller: selectors.BaseSelector,
+) -> None:
+    client, server = _pair()
+    closes = LingeringCloses(poller, LIMIT)
+    closes.close(server)
+    client.sendall(b"x" * 1000)  # sent after the answer: unread, it would reset the connection
+    client.close()
+    closes.finish_all()
+    assert server.fileno() == -1
+    assert not poller.get_map() and not closes.closing
+
+
+def test_at_exit_a_client_that_never_closes_still_gets_the_whole_answer(
+    poller: selectors.BaseSelector,
+) -> None:
+    client, server = _pair()
+    with client:
+        answer = b"y" * 100_000
+        server.sendall(answer)  # the client's buffers hold it all: it reads later
+        closes = LingeringCloses(poller, LIMIT)
+        closes.close(server)
+        client.sendall(b"x" * 1000)  # a request after the answer: closing unread would reset
+        closes.finish_all()  # the client does not close: this waits out the deadline
+        assert server.fileno() == -1
+        received = bytearray()
+        while chunk := client.recv(65536):
+            received += chunk
+        assert bytes(received) == answer

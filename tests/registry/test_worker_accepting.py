@@ -15,6 +15,7 @@ from gunicorn.config import Config
 from gunicorn.workers.gthread import TConn
 
 from registry.gunicorn_workers import HeadBufferingWorker
+from registry.lingering_close import LingeringCloses
 
 
 @pytest.fixture
@@ -29,6 +30,7 @@ def worker() -> Iterator[HeadBufferingWorker]:
     built.accept_resumes_at = 0.0
     built.accept_anyway = False
     built.last_heartbeat = 0.0
+    built.lingering = LingeringCloses(built.poller, built.worker_connections)
     yield built
     built.poller.close()
     built.tmp.close()
