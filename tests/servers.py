@@ -42,8 +42,12 @@ def process(
     log: Path,
     env: dict[str, str] | None = None,
     timeout: float = 60.0,
+    stop_timeout: float = 20.0,
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """Run ``args`` (its output to ``log``) until the block ends; it must answer ``ready_url``."""
+    """Run ``args`` (its output to ``log``) until the block ends; it must answer ``ready_url``.
+
+    At the end it gets SIGTERM, and SIGKILL if it has not exited ``stop_timeout`` s later.
+    """
     full_env = {**os.environ, **(env or {})}
     with log.open("wb") as out:
         proc = subprocess.Popen(
@@ -56,7 +60,7 @@ def process(
                 raise RuntimeError(f"{err}\n--- {log} ---\n{log.read_text()[-4000:]}") from err
             yield proc
         finally:
-            stop(proc)
+            stop(proc, timeout=stop_timeout)
 
 
 @dataclass(frozen=True)
@@ -97,15 +101,18 @@ def processes(commands: Sequence[Command], timeout: float = 60.0) -> Iterator[li
         yield [command.ready_url for command in commands]
 
 
-def stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
+def stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: float = 20.0) -> None:
     """Stop the process group (gunicorn master and workers) and reap it."""
     if proc.poll() is None:
         with suppress(ProcessLookupError):
             os.killpg(proc.pid, sig)
         try:
-            proc.wait(timeout=20)
+            proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            print(f"{proc.args} did not stop within 20 s of signal {sig}: killed", file=sys.stderr)
+            print(
+                f"{proc.args} did not stop within {timeout} s of signal {sig}: killed",
+                file=sys.stderr,
+            )
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
 

@@ -53,8 +53,14 @@ def test_serve_removes_its_work_folder_after_sigterm(tmp_path: Path) -> None:
     port = free_port()
     args = [sys.executable, "-m", "registry.cli", "serve", str(tmp_path / "model")]
     args += ["--port", str(port), "--workers", "2"]
+    # Longer than serve's graceful timeout (20 s): a worker slow to stop is killed by the
+    # master, which then removes the folder; only a SIGKILL of the master itself leaves it.
     with process(
-        args, f"http://127.0.0.1:{port}/ping", tmp_path / "log", env={"TMPDIR": str(scratch)}
+        args,
+        f"http://127.0.0.1:{port}/ping",
+        tmp_path / "log",
+        env={"TMPDIR": str(scratch)},
+        stop_timeout=40.0,
     ):
         answer = httpx.post(
             f"http://127.0.0.1:{port}/invocations", json={"instances": [[1.0]]}, timeout=10
