@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import collections
 import errno
+import faulthandler
 import os
 import select
 import selectors
@@ -53,7 +54,7 @@ stopping = threading.Event()
 """Set when this worker starts a graceful exit: requests that wait (long-polls) answer now."""
 
 
-class _Connection(TConn):  # type: ignore[misc]
+class LingeringConnection(TConn):  # type: ignore[misc]
     """gunicorn's connection, but its graceful close waits for the client in the event loop."""
 
     lingering: LingeringCloses
@@ -107,16 +108,11 @@ class HeadBufferingWorker(ThreadWorker):  # type: ignore[misc]
 
     def run(self) -> None:
         """Run gunicorn's event loop, which also closes connections without waiting in it."""
-        self.lingering = LingeringCloses(self.poller, self.worker_connections)
+        self.lingering = LingeringCloses(self.poller, max(1, self.worker_connections // 10))
         super().run()
-        if self.nr_conns > 0:  # gunicorn gave up waiting for them (graceful_timeout)
-            self.log.warning(
-                "worker %s stops with %d connections still open: %d sending their head, the"
-                " rest in requests",
-                self.pid,
-                self.nr_conns,
-                len(self.head_conns),
-            )
+        # gunicorn has closed its listeners and poller: drain the closing connections still
+        # waiting, or the exit would reset them with their client's bytes unread.
+        self.lingering.finish_all()
 
     def handle_exit(self, sig: int, frame: Any) -> None:
         """On SIGTERM, wake the requests that wait, so the worker drains in moments."""
@@ -127,6 +123,9 @@ class HeadBufferingWorker(ThreadWorker):  # type: ignore[misc]
         if self.exit_handled:
             return
         self.exit_handled = True
+        # Still here a second before the master's SIGKILL: every thread's stack to the log,
+        # to show what held the worker (the dump is lost with the process otherwise).
+        faulthandler.dump_traceback_later(max(self.cfg.graceful_timeout - 1, 1))
         stopping.set()
         self._leave_share()
         super().handle_exit(sig, frame)
@@ -274,7 +273,7 @@ class HeadBufferingWorker(ThreadWorker):  # type: ignore[misc]
                 raise
             return
         self.nr_conns += 1
-        conn = _Connection(self.cfg, client_sock, client_addr, listener.getsockname())
+        conn = LingeringConnection(self.cfg, client_sock, client_addr, listener.getsockname())
         conn.lingering = self.lingering
         conn.head = bytearray()
         conn.timeout = time.monotonic() + HEAD_TIMEOUT_SECONDS
@@ -322,15 +321,6 @@ class HeadBufferingWorker(ThreadWorker):  # type: ignore[misc]
         self._unwatch(conn)
         self.nr_conns -= 1
         conn.close()
-
-    def murder_keepalived(self, force: bool = False) -> None:
-        """As gunicorn's; when the worker leaves, closing connections are drained first.
-
-        Each until its client closes or its time is up: the exit would reset it unread.
-        """
-        super().murder_keepalived(force)
-        if force:
-            self.lingering.finish_all()
 
     def murder_pending(self) -> None:
         """Close connections late with their head (and gunicorn's own) or with closing."""

@@ -11,6 +11,7 @@ was accepted, read or answered meanwhile. Here the event loop waits for those cl
 from __future__ import annotations
 
 import collections
+import contextlib
 import selectors
 import socket
 import time
@@ -81,10 +82,14 @@ class LingeringCloses:
             entry = self.closing.popleft()
             if entry.closed:
                 continue
-            self.poller.unregister(entry.sock)
+            with contextlib.suppress(KeyError, ValueError, OSError):
+                self.poller.unregister(entry.sock)  # a closed poller holds nothing
             entry.closed = True
             self.waiting -= 1
-            self._drain(entry, blocking_until=entry.deadline)
+            if not self._drain(entry, blocking_until=entry.deadline):
+                # Its time was up while an earlier one was drained: what has arrived, at least.
+                entry.sock.setblocking(False)
+                self._drain(entry)
             entry.sock.close()
 
     def _readable(self, entry: _Closing, _sock: socket.socket) -> None:
@@ -94,6 +99,7 @@ class LingeringCloses:
     def _drain(self, entry: _Closing, blocking_until: float | None = None) -> bool:
         """Read what the client sent; whether the connection is done with.
 
+        Done: its client closed, sent ``MAX_DRAIN`` or is gone; not merely quiet for now.
         Without ``blocking_until`` only what has arrived; with it, also what arrives until
         then (the socket blocks).
         """
@@ -101,13 +107,13 @@ class LingeringCloses:
             if blocking_until is not None:
                 remaining = blocking_until - time.monotonic()
                 if remaining <= 0:
-                    return True
+                    return False
                 entry.sock.settimeout(remaining)
             try:
                 chunk = entry.sock.recv(MAX_DRAIN - entry.drained)
-            except BlockingIOError:
+            except (BlockingIOError, TimeoutError):  # nothing more has come, for now
                 return False
-            except OSError:  # a reset, or blocking_until came (TimeoutError)
+            except OSError:  # a reset
                 return True
             if not chunk:
                 return True

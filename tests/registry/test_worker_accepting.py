@@ -14,7 +14,7 @@ import pytest
 from gunicorn.config import Config
 from gunicorn.workers.gthread import TConn
 
-from registry.gunicorn_workers import HeadBufferingWorker
+from registry.gunicorn_workers import HeadBufferingWorker, LingeringConnection
 from registry.lingering_close import LingeringCloses
 
 
@@ -97,3 +97,20 @@ def test_a_client_that_keeps_pausing_is_waited_for_less_and_less_often(
     assert [worker._next_head_is_in(conn) for _ in range(6)] == [False] * 6  # 3 misses
     client.sendall(HEAD)
     assert [worker._next_head_is_in(conn) for _ in range(5)] == [False] * 4 + [True]
+
+
+def test_a_graceful_close_in_the_event_loop_waits_there_for_the_client(
+    worker: HeadBufferingWorker,
+) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        client = socket.create_connection(listener.getsockname(), timeout=10)
+        server, address = listener.accept()
+        conn = LingeringConnection(worker.cfg, server, address, listener.getsockname())
+    conn.lingering = worker.lingering
+    with client:
+        conn.close(graceful=True)  # as gunicorn's finish_request does, in the event loop
+        assert client.recv(1) == b"", "the client sees our end closed"
+        assert server.fileno() != -1, "and the worker waits for the client's without blocking"
+        assert worker.lingering.waiting == 1
+    worker.lingering.finish_all()
+    assert server.fileno() == -1
