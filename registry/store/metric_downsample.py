@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from registry.store import db
-from registry.store.models import VALUE_FINITE, LatestMetric, Metric
+from registry.store.models import VALUE_FINITE, LatestMetric, MetricHistory
 
 TARGET_POINTS = 300
 """About how many points each run's line gets per metric (up to four per tile)."""
@@ -73,12 +73,24 @@ def downsample_with_sizes(
     """``downsampled_history`` and, per run, how many stored points its line was drawn from."""
     if not run_ids:
         return {}, {}
-    columns = [Metric.step, Metric.value, Metric.value_kind, Metric.timestamp, Metric.run]
+    columns = [
+        MetricHistory.step,
+        MetricHistory.value,
+        MetricHistory.value_kind,
+        MetricHistory.timestamp,
+        MetricHistory.run,
+    ]
     # The index's own order: the database reads it front to back, sorting nothing.
     query = (
-        Metric.select(*(columns if with_time else columns[:3] + columns[4:]))
-        .where(Metric.run.in_(sorted(set(run_ids))), Metric.key == key)
-        .order_by(Metric.run, Metric.step, Metric.timestamp, Metric.value, Metric.value_kind)
+        MetricHistory.select(*(columns if with_time else columns[:3] + columns[4:]))
+        .where(MetricHistory.run.in_(sorted(set(run_ids))), MetricHistory.key == key)
+        .order_by(
+            MetricHistory.run,
+            MetricHistory.step,
+            MetricHistory.timestamp,
+            MetricHistory.value,
+            MetricHistory.value_kind,
+        )
     )
     rows = list(db.execute(query))
     if not rows:

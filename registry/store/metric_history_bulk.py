@@ -13,7 +13,7 @@ from peewee import SQL, fn
 from registry.errors import InvalidParameter
 from registry.store import db
 from registry.store.api_reads import metric_json
-from registry.store.models import Metric, Run
+from registry.store.models import MetricHistory, Run
 from registry.store.permissions import visible_experiments
 from registry.wire.base import JSON
 
@@ -24,14 +24,25 @@ MAX_BULK_RESULTS = 25000
 MAX_INTERVAL_RESULTS = 2500
 """Points per run ``get-history-bulk-interval`` answers (MLflow's MAX_RESULTS_PER_RUN)."""
 
-_COLUMNS = (Metric.run, Metric.step, Metric.timestamp, Metric.value, Metric.value_kind)
+_COLUMNS = (
+    MetricHistory.run,
+    MetricHistory.step,
+    MetricHistory.timestamp,
+    MetricHistory.value,
+    MetricHistory.value_kind,
+)
 # MLflow's point order for sampling: step, then time, value, NaN last.
-_POINT_ORDER = (Metric.step, Metric.timestamp, Metric.value, Metric.value_kind)
+_POINT_ORDER = (
+    MetricHistory.step,
+    MetricHistory.timestamp,
+    MetricHistory.value,
+    MetricHistory.value_kind,
+)
 
 
 def get_history_bulk(
     run_ids: Sequence[str], key: str | None, max_results: int | None
-) -> list[Metric]:
+) -> list[MetricHistory]:
     """The points of ``key`` for the runs the caller may read, at most ``max_results`` in all.
 
     At most ``MAX_BULK_RESULTS`` points (also when ``max_results`` is None). Ordered by run id,
@@ -53,14 +64,20 @@ def get_history_bulk(
         raise InvalidParameter(f"{name} must specify a metric_key.")
     limit = MAX_BULK_RESULTS if max_results is None else max(0, min(max_results, MAX_BULK_RESULTS))
     query = (
-        Metric.select()
+        MetricHistory.select()
         .join(Run)
         .where(
-            Metric.run.in_(list(run_ids)),
-            Metric.key == key,
+            MetricHistory.run.in_(list(run_ids)),
+            MetricHistory.key == key,
             visible_experiments(Run.experiment),
         )
-        .order_by(Metric.run, Metric.timestamp, Metric.step, Metric.value, Metric.value_kind)
+        .order_by(
+            MetricHistory.run,
+            MetricHistory.timestamp,
+            MetricHistory.step,
+            MetricHistory.value,
+            MetricHistory.value_kind,
+        )
         .limit(limit)
     )
     return list(query)
@@ -72,7 +89,7 @@ def get_history_bulk_interval(
     steps: tuple[int | None, int | None],
     max_results: int | None,
     note: str = "",
-) -> list[Metric]:
+) -> list[MetricHistory]:
     """Up to ``max_results`` points of ``key`` per run, spread over the run's points in ``steps``.
 
     ``steps`` is ``(start_step, end_step)``, inclusive, both or neither given; ``max_results``
@@ -96,7 +113,7 @@ def get_history_bulk_interval(
     step_range = _step_range(*steps)
     if not run_ids:
         return []
-    by_run: dict[str, list[Metric]] = {}
+    by_run: dict[str, list[MetricHistory]] = {}
     sampled = _sampled(run_ids, key, step_range, max_results or MAX_INTERVAL_RESULTS)
     for row in db.execute(sampled):
         by_run.setdefault(row[0], []).append(_metric(key, row))
@@ -122,15 +139,15 @@ def _sampled(
     run_ids: Sequence[str], key: str, steps: tuple[int, int] | None, buckets: int
 ) -> peewee.Select:
     """The picked points of each run: each bucket's first, and the run's last for the final one."""
-    per_run = {"partition_by": [Metric.run], "order_by": list(_POINT_ORDER)}
-    numbered = Metric.select(
+    per_run = {"partition_by": [MetricHistory.run], "order_by": list(_POINT_ORDER)}
+    numbered = MetricHistory.select(
         *_COLUMNS,
         fn.NTILE(buckets).over(**per_run).alias("bucket"),
         fn.ROW_NUMBER().over(**per_run).alias("position"),
-        fn.COUNT(SQL("*")).over(partition_by=[Metric.run]).alias("total"),
-    ).where(Metric.run.in_(list(run_ids)), Metric.key == key)
+        fn.COUNT(SQL("*")).over(partition_by=[MetricHistory.run]).alias("total"),
+    ).where(MetricHistory.run.in_(list(run_ids)), MetricHistory.key == key)
     if steps is not None:
-        numbered = numbered.where(Metric.step.between(*steps))
+        numbered = numbered.where(MetricHistory.step.between(*steps))
     inner = numbered.alias("numbered")
     point = [inner.c.run_id, inner.c.step, inner.c.timestamp, inner.c.value, inner.c.value_kind]
     in_bucket = fn.ROW_NUMBER().over(partition_by=[inner.c.run_id, inner.c.bucket], order_by=point)
@@ -148,7 +165,7 @@ def _sampled(
     )
 
 
-def points_json(rows: Sequence[Metric]) -> list[JSON]:
+def points_json(rows: Sequence[MetricHistory]) -> list[JSON]:
     """Bulk-history points as MLflow's SQL-backed server answers them.
 
     Each carries its run id, and an infinity is the largest double of its sign (what MLflow's
@@ -171,6 +188,8 @@ def stored_value(value: Any) -> Any:
     return value
 
 
-def _metric(key: str, row: Sequence[Any]) -> Metric:
+def _metric(key: str, row: Sequence[Any]) -> MetricHistory:
     run_id, step, timestamp, value, kind = row
-    return Metric(run=run_id, key=key, step=step, timestamp=timestamp, value=value, value_kind=kind)
+    return MetricHistory(
+        run=run_id, key=key, step=step, timestamp=timestamp, value=value, value_kind=kind
+    )

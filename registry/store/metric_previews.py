@@ -21,7 +21,7 @@ from peewee import SQL, fn
 
 from registry.store import db, write_transaction
 from registry.store.metric_downsample import TARGET_POINTS, downsample_with_sizes
-from registry.store.models import Metric, MetricPreview
+from registry.store.models import MetricHistory, MetricPreview
 from registry.store.upserts import upsert_rows
 
 logger = logging.getLogger(__name__)
@@ -56,9 +56,9 @@ def preview_histories(
 
 def _point_counts(run_ids: list[str], key: str) -> dict[str, int]:
     query = (
-        Metric.select(Metric.run, fn.COUNT(SQL("*")))
-        .where(Metric.run.in_(run_ids), Metric.key == key)
-        .group_by(Metric.run)
+        MetricHistory.select(MetricHistory.run, fn.COUNT(SQL("*")))
+        .where(MetricHistory.run.in_(run_ids), MetricHistory.key == key)
+        .group_by(MetricHistory.run)
     )
     return {run: int(count) for run, count in db.execute(query)}
 

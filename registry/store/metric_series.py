@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from registry.store import db
-from registry.store.models import VALUE_FINITE, Metric
+from registry.store.models import VALUE_FINITE, MetricHistory
 
 MAX_POINTS = 2000
 """Metric histories longer than this are thinned (evenly, keeping the last point) for charts."""
@@ -17,11 +17,16 @@ def metric_histories(run_ids: list[str]) -> dict[str, Any]:
     NaN and infinite values become None (a gap in the line): JSON has no spelling for them.
     """
     query = (
-        Metric.select(
-            Metric.run, Metric.key, Metric.step, Metric.timestamp, Metric.value, Metric.value_kind
+        MetricHistory.select(
+            MetricHistory.run,
+            MetricHistory.key,
+            MetricHistory.step,
+            MetricHistory.timestamp,
+            MetricHistory.value,
+            MetricHistory.value_kind,
         )
-        .where(Metric.run.in_(run_ids))
-        .order_by(Metric.run, Metric.key, Metric.step, Metric.timestamp)
+        .where(MetricHistory.run.in_(run_ids))
+        .order_by(MetricHistory.run, MetricHistory.key, MetricHistory.step, MetricHistory.timestamp)
     )
     series: dict[str, Any] = {}
     points: dict[str, list[Any]] = {}

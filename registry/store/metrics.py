@@ -11,12 +11,14 @@ from registry.errors import InvalidParameter
 from registry.search.paging import decode_page_token, encode_page_token
 from registry.store import write_transaction
 from registry.store.bulk import insert_columns, insert_rows
+from registry.store.metric_batches import insert_packed, packs
 from registry.store.models import (
     VALUE_FINITE,
     VALUE_NAN,
     VALUE_NEG_INF,
     VALUE_POS_INF,
     Metric,
+    MetricHistory,
 )
 from registry.store.runs import require_active_run
 from registry.store.upserts import record_latest_metrics
@@ -133,7 +135,11 @@ def insert_points(run_id: str, experiment_id: int, points: Sequence[MetricPoint]
         if current is None or order >= current[0]:
             newest[key] = (order, kind)
     # The optional links are left out of the statement when no point has one (they are NULL).
-    insert_rows(Metric, _COLUMNS, rows)
+    if packs(len(rows)):
+        _, keys, values, kinds, timestamps, steps = zip(*rows, strict=True)
+        insert_packed(run_id, keys, values, kinds, timestamps, steps)
+    else:
+        insert_rows(Metric, _COLUMNS, rows)
     insert_rows(Metric, _LINKED_COLUMNS, linked)
     for linked_row in linked:
         if linked_row[6]:
@@ -150,9 +156,12 @@ def _insert_finite_columns(run_id: str, experiment_id: int, points: MetricColumn
     # NaN and the infinities make it NaN or infinite, and so may an overflow, which only
     # sends the batch the long way). Each step runs a column at a time but the latest one.
     keys, values, timestamps, steps = points.keys, points.values, points.timestamps, points.steps
-    shared = {"run": run_id, "value_kind": VALUE_FINITE}
-    columns = {"key": keys, "value": values, "timestamp": timestamps, "step": steps}
-    insert_columns(Metric, shared, columns)
+    if packs(len(keys)):
+        insert_packed(run_id, keys, values, [VALUE_FINITE] * len(keys), timestamps, steps)
+    else:
+        shared = {"run": run_id, "value_kind": VALUE_FINITE}
+        columns = {"key": keys, "value": values, "timestamp": timestamps, "step": steps}
+        insert_columns(Metric, shared, columns)
     newest: dict[str, tuple[int, int, float]] = {}
     newest_of = newest.get
     # The latest point of a key: highest (step, timestamp, value), the later one on a tie
@@ -173,7 +182,9 @@ _LINKED_COLUMNS = (*_COLUMNS, "model_id", "dataset_name", "dataset_digest")
 
 def _link_model(row: dict[str, Any]) -> None:
     # log_model re-logs the run's points with a model_id; the identical point is already stored
-    # (the unique index has no model_id), so attach the model to it.
+    # (the unique index has no model_id), so attach the model to it. A point PostgreSQL packed
+    # (store.metric_batches) is not a row to update: the linked copy just inserted is, and
+    # metric_history shows it in its place.
     Metric.update(
         model_id=row["model_id"],
         dataset_name=row["dataset_name"],
@@ -191,8 +202,8 @@ def _link_model(row: dict[str, Any]) -> None:
 
 def get_metric_history(
     run_id: str, key: str, max_results: int | None = None, page_token: str | None = None
-) -> tuple[list[Metric], str | None]:
-    """A run's points for ``key`` in (step, timestamp) order, one page at a time.
+) -> tuple[list[MetricHistory], str | None]:
+    """A run's points for ``key`` in (step, timestamp, value) order, one page at a time.
 
     Raises:
         InvalidParameter: a bad page token or max_results.
@@ -204,9 +215,14 @@ def get_metric_history(
     limit = _limit(max_results, MAX_HISTORY_RESULTS)
     offset = decode_page_token(page_token)
     query = (
-        Metric.select()
-        .where(Metric.run == run_id, Metric.key == key)
-        .order_by(Metric.step, Metric.timestamp, Metric.id)
+        MetricHistory.select()
+        .where(MetricHistory.run == run_id, MetricHistory.key == key)
+        .order_by(
+            MetricHistory.step,
+            MetricHistory.timestamp,
+            MetricHistory.value,
+            MetricHistory.value_kind,
+        )
         .offset(offset)
         .limit(limit + 1)
     )

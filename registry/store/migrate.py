@@ -40,6 +40,7 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
     (14, "m0014_latest_metric_experiment"),
     (15, "m0015_trim_run_data_indexes"),
     (16, "m0016_metric_run_check_per_statement"),
+    (17, "m0017_packed_metric_batches"),
 )
 LATEST_VERSION = MIGRATIONS[-1][0]
 

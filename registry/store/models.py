@@ -142,6 +142,32 @@ class Metric(BaseModel):
         )
 
 
+class MetricHistory(BaseModel):
+    """Every metric point of a run, each identical point once: the view ``metric_history``.
+
+    Read histories here, not from ``Metric``. On PostgreSQL a large log-batch stores its points
+    packed in ``metric_batches`` (migration 17), which only this view unnests; on SQLite and
+    MySQL the view is ``metrics`` itself. Points with a model are always rows of ``Metric`` too,
+    so lookups by ``model_id`` read that table. Read-only.
+    """
+
+    run = pw.ForeignKeyField(Run, backref="+", index=False)
+    key = pw.CharField(max_length=250)
+    value = pw.DoubleField()
+    value_kind = pw.SmallIntegerField()
+    timestamp = pw.BigIntegerField()
+    step = pw.BigIntegerField()
+    model_id = pw.CharField(max_length=64, null=True)
+    dataset_name = pw.CharField(max_length=500, null=True)
+    dataset_digest = pw.CharField(max_length=64, null=True)
+
+    run_id: str  # foreign-key id accessor peewee adds; declared for the type checker
+
+    class Meta:
+        table_name = "metric_history"
+        primary_key = False
+
+
 class LatestMetric(BaseModel):
     """The latest point per (run, key): highest step, then highest timestamp."""
 

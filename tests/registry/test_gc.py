@@ -20,6 +20,7 @@ from registry.store.models import (
     Experiment,
     LoggedModel,
     Metric,
+    MetricHistory,
     ModelVersion,
     Param,
     RegisteredModel,
@@ -113,7 +114,7 @@ def test_gc_removes_old_deletions_with_their_artifacts_and_keeps_the_rest(
     assert not (root / str(exp.experiment_id) / old).exists()
     with db.connection_context():
         assert not Param.select().where(Param.run == old).exists()
-        assert not Metric.select().where(Metric.run == old).exists()
+        assert not MetricHistory.select().where(MetricHistory.run == old).exists()
     assert _exists(recent) and _exists(active)
     assert (root / str(exp.experiment_id) / recent / "artifacts" / "note.txt").exists()
 

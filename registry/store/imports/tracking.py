@@ -30,7 +30,7 @@ from registry.store.models import (
     LoggedModel,
     LoggedModelParam,
     LoggedModelTag,
-    Metric,
+    MetricHistory,
     Param,
     Run,
     RunInput,
@@ -125,10 +125,14 @@ def run_summaries(run_ids: Sequence[str]) -> dict[str, RunSummary]:
 def _summaries(ids: list[str]) -> dict[str, RunSummary]:
     params = _key_values(Param, Param.run, ids)
     tags = _key_values(RunTag, RunTag.run, ids)
-    counted = Metric.select(Metric.run, peewee.fn.COUNT(Metric.id), peewee.fn.MAX(Metric.timestamp))
+    counted = MetricHistory.select(
+        MetricHistory.run, peewee.fn.COUNT(peewee.SQL("*")), peewee.fn.MAX(MetricHistory.timestamp)
+    )
     history = {
         run_id: (count, last)
-        for run_id, count, last in _tuples(counted.where(Metric.run.in_(ids)).group_by(Metric.run))
+        for run_id, count, last in _tuples(
+            counted.where(MetricHistory.run.in_(ids)).group_by(MetricHistory.run)
+        )
     }
     inputs: dict[str, int] = defaultdict(int)
     for table, column in (
@@ -316,9 +320,9 @@ def read_run(run_id: str) -> ImportedRun | None:
             m.dataset_name,
             m.dataset_digest,
         )
-        for m in Metric.select()
-        .where(Metric.run == run_id)
-        .order_by(Metric.key, Metric.step, Metric.timestamp)
+        for m in MetricHistory.select()
+        .where(MetricHistory.run == run_id)
+        .order_by(MetricHistory.key, MetricHistory.step, MetricHistory.timestamp)
     ]
     datasets = [
         DatasetInput(

@@ -20,7 +20,7 @@ from registry.store import db, use_database, write_transaction
 from registry.store.auth import get_user
 from registry.store.auth_models import AuditEntry
 from registry.store.experiments import create_experiment, get_experiment_by_name
-from registry.store.models import Metric, RunTag
+from registry.store.models import MetricHistory, RunTag
 from registry.store.permissions import experiment_id_by_name, experiment_permission
 
 API = "/api/2.0/mlflow"
@@ -95,7 +95,7 @@ def test_a_write_lands_with_its_audit_row(auth_app: Flask, admin: FlaskClient) -
         json={"run_id": run_id, "key": "m", "value": 1.0, "timestamp": 1, "step": 0},
     )
     assert logged.status_code == 200
-    assert count(auth_app, Metric.select().where(Metric.run == run_id)) == 1
+    assert count(auth_app, MetricHistory.select().where(MetricHistory.run == run_id)) == 1
     assert rows(auth_app)[-1] == ("admin", "api_metrics.log_metric", run_id, 200)
 
 
@@ -108,7 +108,7 @@ def test_a_refused_audit_row_undoes_the_write(auth_app: Flask, admin: FlaskClien
     ):
         failed = admin.post(f"{API}/runs/log-metric", json=body)
     assert failed.status_code >= 400
-    assert count(auth_app, Metric.select().where(Metric.run == run_id)) == 0
+    assert count(auth_app, MetricHistory.select().where(MetricHistory.run == run_id)) == 0
     # The failed attempt is still on record, with the status it was answered.
     assert rows(auth_app)[-1] == ("admin", "api_metrics.log_metric", run_id, failed.status_code)
 

@@ -13,7 +13,7 @@ from registry.errors import InvalidParameter
 from registry.store import bulk, db, engine_name, write_transaction
 from registry.store import metrics as store
 from registry.store.metrics import MetricPoint
-from registry.store.models import LatestMetric, Metric, Param, RunTag
+from registry.store.models import LatestMetric, MetricHistory, Param, RunTag
 from registry.store.run_data import log_batch
 from registry.store.runs import get_run
 from registry.wire.tracking import LogBatchSchema, MetricColumns
@@ -21,7 +21,7 @@ from tests.factories import make_run
 
 
 def _history(run_id: str) -> list[tuple[str, int, float]]:
-    rows = Metric.select().where(Metric.run == run_id)
+    rows = MetricHistory.select().where(MetricHistory.run == run_id)
     return sorted((row.key, row.step, row.value) for row in rows)
 
 
@@ -189,7 +189,7 @@ _INT64 = (-(2**63), 2**63 - 1)
 def _stored(run_id: str) -> tuple[list[tuple[object, ...]], object, object, object]:
     points: list[tuple[object, ...]] = [
         (m.key, repr(m.value), m.value_kind, m.timestamp, m.step, m.model_id, m.dataset_name)
-        for m in Metric.select().where(Metric.run == run_id)
+        for m in MetricHistory.select().where(MetricHistory.run == run_id)
     ]
     points.sort(key=repr)
     params = {p.key: p.value for p in Param.select().where(Param.run == run_id)}

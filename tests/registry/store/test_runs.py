@@ -11,7 +11,7 @@ from registry.errors import InvalidParameter, NotFound
 from registry.store import runs as store
 from registry.store.datasets import DatasetInput, log_inputs, log_outputs
 from registry.store.metrics import MetricPoint
-from registry.store.models import LatestMetric, Metric, Param, RunTag
+from registry.store.models import LatestMetric, MetricHistory, Param, RunTag
 from registry.store.run_data import delete_tag, log_batch, log_param, set_tag
 from tests.factories import make_experiment, make_logged_model, make_run
 
@@ -96,7 +96,7 @@ def test_batch_with_a_param_conflict_in_the_middle_stores_nothing(bound: None) -
     params = [("a", "1"), ("fixed", "2"), ("b", "3")]
     with pytest.raises(InvalidParameter):
         log_batch(run.run_uuid, metrics=metrics, params=params, tags=[("t", "v")])
-    assert Metric.select().where(Metric.run == run.run_uuid).count() == 0
+    assert MetricHistory.select().where(MetricHistory.run == run.run_uuid).count() == 0
     assert LatestMetric.select().where(LatestMetric.run == run.run_uuid).count() == 0
     assert Param.select().where(Param.run == run.run_uuid).count() == 1
     assert not RunTag.select().where(RunTag.run == run.run_uuid, RunTag.key == "t").exists()
@@ -115,7 +115,7 @@ def test_batch_limits(bound: None, metrics: int, params: int, tags: int) -> None
             params=[(f"p{i}", "v") for i in range(params)],
             tags=[(f"t{i}", "v") for i in range(tags)],
         )
-    assert Metric.select().where(Metric.run == run.run_uuid).count() == 0
+    assert MetricHistory.select().where(MetricHistory.run == run.run_uuid).count() == 0
 
 
 @pytest.mark.parametrize(
