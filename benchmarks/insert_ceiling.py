@@ -8,10 +8,12 @@ batch in its own committed transaction, through the driver directly:
 
 - SQLite: ``INSERT OR IGNORE`` of the 1,000 rows as one prepared statement, on a connection with
   the server's pragmas (WAL, ``synchronous=NORMAL``, foreign keys on);
-- PostgreSQL: ``COPY ... FROM STDIN``, the fastest way in; then the same after dropping the
-  check that each point's run exists (a scratch database), to show what that check costs: the
-  triggers of migration 16, or the foreign key of a schema before it. That second pass runs on
-  a table already holding the first one's points.
+- PostgreSQL: the INSERT that stores a batch packed, one row per key (migration 17, what
+  log-batch does since); then ``COPY ... FROM STDIN`` of a row per point into ``metrics``, the
+  fastest way into that table (what log-batch approached before); then the same after
+  dropping the check that each point's run exists (a scratch database), to show what that
+  check costs: the triggers of migration 16, or the foreign key of a schema before it. That
+  last pass runs on a table already holding the previous one's points.
 
 The batches are built before the clock. There is no HTTP, decoding, validation or latest-value
 upsert: this is the ceiling that log-batch through any server on this schema approaches and
@@ -61,6 +63,7 @@ def ceiling(url: str, batches: int) -> dict[str, float]:
         return {"SQLite INSERT, metrics/s": _sqlite_rate(sqlite_path(url), run_id, batches)}
     if url.startswith("postgres"):
         return {
+            "PostgreSQL packed INSERT, metrics/s": _postgresql_packed_rate(url, run_id, batches),
             "PostgreSQL COPY, metrics/s": _postgresql_rate(url, run_id, batches),
             "PostgreSQL COPY without the check of the points' run, metrics/s": _postgresql_rate(
                 url, run_id, batches, drop_run_check=True
@@ -162,6 +165,41 @@ def _postgresql_rate(url: str, run_id: str, batches: int, drop_run_check: bool =
             cursor.copy_expert(statement, io.StringIO(data[b]))
             if cursor.rowcount != POINTS_PER_BATCH:
                 raise AssertionError(f"COPY stored {cursor.rowcount} points of a batch")
+            connection.commit()
+
+        return _timed(batches, insert)
+    finally:
+        connection.close()
+
+
+def _postgresql_packed_rate(url: str, run_id: str, batches: int) -> float:
+    import psycopg2
+
+    from registry.store.metric_batches import PACKED_INSERT
+
+    def packed(b: int) -> tuple[Any, ...]:
+        by_key: dict[str, list[tuple[float, int, int]]] = {}
+        for key, value, timestamp, step in _batch(b):
+            by_key.setdefault(key, []).append((value, timestamp, step))
+
+        def arrays(position: int) -> list[str]:
+            return [
+                "{" + ",".join(repr(point[position]) for point in points) + "}"
+                for points in by_key.values()
+            ]
+
+        kinds = ["{" + ",".join("0" * len(points)) + "}" for points in by_key.values()]
+        return (run_id, list(by_key), arrays(2), arrays(1), arrays(0), kinds)
+
+    connection = psycopg2.connect(url)
+    try:
+        cursor = connection.cursor()
+        parameters = [packed(b) for b in range(batches)]
+
+        def insert(b: int) -> None:
+            cursor.execute(PACKED_INSERT, parameters[b])
+            if cursor.rowcount != len(parameters[b][1]):
+                raise AssertionError(f"stored {cursor.rowcount} packed rows of a batch")
             connection.commit()
 
         return _timed(batches, insert)

@@ -23,13 +23,15 @@ PACK_MIN_POINTS = 100
 smaller write stays a row per point: a key's few points read faster from the index of
 ``metrics`` than unnested from many small batches."""
 
-_INSERT = (
+PACKED_INSERT = (
     "INSERT INTO metric_batches (run_id, key, steps, timestamps, metric_values, value_kinds)"
     " SELECT %s, batch.key, batch.steps::bigint[], batch.timestamps::bigint[],"
     " batch.metric_values::double precision[], batch.value_kinds::smallint[]"
     " FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[])"
     " AS batch (key, steps, timestamps, metric_values, value_kinds)"
 )
+"""The statement that stores packed points; its parameters: the run id, then five text arrays of
+one item per key (the key, then its steps, timestamps, values and kinds in array text form)."""
 
 
 def packs(points: int) -> bool:
@@ -63,7 +65,7 @@ def insert_packed(
         texts[1].append(_array(pick(timestamps)))
         texts[2].append(_array(_signless_zeros(pick(values))))
         texts[3].append(_array(pick(kinds)))
-    db.execute_sql(_INSERT, (run_id, list(positions), *texts))
+    db.execute_sql(PACKED_INSERT, (run_id, list(positions), *texts))
 
 
 def _picker(indexes: list[int]) -> Callable[[Sequence[Any]], Sequence[Any]]:

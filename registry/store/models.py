@@ -118,7 +118,11 @@ class RunTag(BaseModel):
 
 
 class Metric(BaseModel):
-    """Append-only metric history; an identical point logged twice is stored once."""
+    """Metric points stored a row each; an identical point logged twice is stored once.
+
+    All points on SQLite and MySQL; on PostgreSQL all but large batches, which it stores packed
+    (``store.metric_batches``). Read histories through ``MetricHistory``.
+    """
 
     id = pw.BigAutoField()
     # Not indexed alone: the unique index below leads with it (migration 12).

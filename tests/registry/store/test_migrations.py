@@ -334,3 +334,39 @@ def test_migration_15_drops_the_indexes_a_longer_one_covers_as_a_fresh_schema_ha
             table in ("params", "run_tags") and columns[0] == "key" and "value" in columns[1]
             for table, columns, _ in extra
         )
+
+
+def test_migration_17_going_down_turns_packed_points_back_into_rows(empty_database: str) -> None:
+    from registry.store.metric_batches import PACK_MIN_POINTS
+    from registry.store.metrics import MetricPoint, get_metric_history
+    from registry.store.run_data import log_batch
+
+    open_database(empty_database)
+    with db.connection_context():
+        upgrade()
+        exp = live.Experiment.create(
+            name="kept", artifact_location="file:///e", creation_time=1, last_update_time=1
+        )
+        run_id = "c" * 32
+        live.Run.create(run_uuid=run_id, experiment=exp, artifact_uri="file:///e")
+        batch = [MetricPoint(f"k{i % 2}", i / 3, 1, i // 2) for i in range(2 * PACK_MIN_POINTS)]
+        log_batch(run_id, metrics=batch)
+        log_batch(run_id, metrics=batch[:5])  # identical points, stored as rows
+
+        def history() -> list[tuple[str, int, float]]:
+            return [
+                (key, row.step, row.value)
+                for key in ("k0", "k1")
+                for row in get_metric_history(run_id, key)[0]
+            ]
+
+        before = history()
+        assert len(before) == 2 * PACK_MIN_POINTS
+        downgrade(16)
+        rows = live.Metric.select().where(live.Metric.run == run_id)
+        assert sorted((m.key, m.step, m.value) for m in rows) == sorted(before)
+        assert "metric_history" not in {view.name for view in db.get_views()}
+        if isinstance(db.obj, pw.PostgresqlDatabase):
+            assert "metric_batches" not in db.get_tables()
+        upgrade()
+        assert history() == before
