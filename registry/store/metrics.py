@@ -106,13 +106,18 @@ _SHAPE = itemgetter(0, 4, 5, 6)
 """A point's (key, model_id, dataset_name, dataset_digest): what ``validate_shape`` checks."""
 
 
-def insert_points(run_id: str, experiment_id: int, points: Sequence[MetricPoint]) -> None:
-    """Insert points (an identical point is stored once) and the latest values; no checks.
+def insert_points(
+    run_id: str, experiment_id: int, points: Sequence[MetricPoint], *, pack: bool = True
+) -> None:
+    """Insert points (an identical point is read back once) and the latest values; no checks.
 
-    ``experiment_id`` is the run's experiment, stored with each latest value.
+    ``experiment_id`` is the run's experiment, stored with each latest value. With ``pack``,
+    PostgreSQL may store a large batch packed (``store.metric_batches``), where a batch sent
+    twice is stored twice; without it every point is a row, and an identical point is stored
+    once (for writers that send the same points again by design, such as an import).
     """
     if type(points) is MetricColumns and math.isfinite(sum(points.values)):
-        _insert_finite_columns(run_id, experiment_id, points)
+        _insert_finite_columns(run_id, experiment_id, points, pack)
         return
     rows: list[tuple[Any, ...]] = []
     linked: list[tuple[Any, ...]] = []
@@ -135,7 +140,7 @@ def insert_points(run_id: str, experiment_id: int, points: Sequence[MetricPoint]
         if current is None or order >= current[0]:
             newest[key] = (order, kind)
     # The optional links are left out of the statement when no point has one (they are NULL).
-    if packs(len(rows)):
+    if pack and packs(len(rows)):
         _, keys, values, kinds, timestamps, steps = zip(*rows, strict=True)
         insert_packed(run_id, keys, values, kinds, timestamps, steps)
     else:
@@ -151,12 +156,14 @@ def insert_points(run_id: str, experiment_id: int, points: Sequence[MetricPoint]
     record_latest_metrics(run_id, experiment_id, latest)
 
 
-def _insert_finite_columns(run_id: str, experiment_id: int, points: MetricColumns) -> None:
+def _insert_finite_columns(
+    run_id: str, experiment_id: int, points: MetricColumns, pack: bool
+) -> None:
     # insert_points for points without links whose values are all finite (their sum is:
     # NaN and the infinities make it NaN or infinite, and so may an overflow, which only
     # sends the batch the long way). Each step runs a column at a time but the latest one.
     keys, values, timestamps, steps = points.keys, points.values, points.timestamps, points.steps
-    if packs(len(keys)):
+    if pack and packs(len(keys)):
         insert_packed(run_id, keys, values, [VALUE_FINITE] * len(keys), timestamps, steps)
     else:
         shared = {"run": run_id, "value_kind": VALUE_FINITE}

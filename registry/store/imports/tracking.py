@@ -213,7 +213,8 @@ def _write_run(run: ImportedRun) -> None:
         LatestMetric.run == run.run_id, LatestMetric.experiment_id != run.experiment_id
     ).execute()
     if run.metrics:
-        insert_points(run.run_id, run.experiment_id, run.metrics)
+        # Rows, not packed batches: an import writes a run's points again each time it runs.
+        insert_points(run.run_id, run.experiment_id, run.metrics, pack=False)
     for dataset in run.datasets:
         _link_dataset(run, dataset)
     if run.model_inputs:

@@ -111,3 +111,35 @@ def test_deleting_a_run_deletes_its_packed_points(bound: None) -> None:
     assert not MetricHistory.select().where(MetricHistory.run == run.run_uuid).exists()
     assert _packed_rows(kept.run_uuid) == len(KEYS)
     assert len(_history(kept.run_uuid, "loss")) == PACK_MIN_POINTS
+
+
+def test_an_import_run_twice_stores_each_point_once(bound: None) -> None:
+    # An import writes a run's whole history each time it runs: rows, which skip what is there.
+    from registry.store.imports.entities import ImportedRun
+    from registry.store.imports.tracking import import_runs
+    from registry.store.models import Metric
+
+    run = make_run()
+    points = [
+        MetricPoint(key, float(step), 1_000 + step, step)
+        for step in range(PACK_MIN_POINTS)
+        for key in KEYS
+    ]
+    imported = ImportedRun(
+        run_id=run.run_uuid,
+        experiment_id=run.experiment_id,
+        name="imported",
+        user_id="someone",
+        status="FINISHED",
+        start_time=1,
+        end_time=2,
+        lifecycle_stage="active",
+        artifact_uri="file:///a",
+        deleted_time=None,
+        metrics=points,
+    )
+    import_runs([imported])
+    import_runs([imported])
+    assert Metric.select().where(Metric.run == run.run_uuid).count() == len(points)
+    assert _packed_rows(run.run_uuid) == 0
+    assert len(_history(run.run_uuid, "acc")) == PACK_MIN_POINTS
