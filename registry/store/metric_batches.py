@@ -16,7 +16,10 @@ from collections.abc import Callable, Sequence
 from operator import itemgetter
 from typing import Any
 
+from peewee import SQL, fn
+
 from registry.store import db, engine_name
+from registry.store.models import Metric
 
 PACK_MIN_POINTS = 100
 """Fewest points (without a model or dataset) a write needs for PostgreSQL to pack them. A
@@ -84,3 +87,64 @@ def _array(numbers: Sequence[Any]) -> str:
 def _signless_zeros(values: Sequence[float]) -> Sequence[float]:
     # -0.0 as 0.0, as a single row's numeric literal -0.0 is stored (store.bulk).
     return [value + 0.0 for value in values] if 0.0 in values else values
+
+
+def stored_point_counts(run_ids: Sequence[str], key: str) -> dict[str, int]:
+    """How many points of ``key`` each run has stored (runs without any are absent).
+
+    A count of what is stored, identical points stored twice included (PostgreSQL's packed
+    batches can hold a batch sent twice): it grows with every write and never otherwise, so a
+    summary drawn at one count is current while the count holds. Read from the indexes, not by
+    unnesting: on PostgreSQL the rows of ``metrics`` plus the length of each packed batch.
+    """
+    rows = (
+        Metric.select(Metric.run, fn.COUNT(SQL("*")))
+        .where(Metric.run.in_(list(run_ids)), Metric.key == key)
+        .group_by(Metric.run)
+    )
+    counts = {run: int(count) for run, count in db.execute(rows)}
+    if engine_name() == "postgresql":
+        cursor = db.execute_sql(
+            "SELECT run_id, sum(cardinality(steps)) FROM metric_batches"
+            " WHERE run_id = ANY(%s) AND key = %s GROUP BY run_id",
+            (list(run_ids), key),
+        )
+        for run, count in cursor.fetchall():
+            counts[run] = counts.get(run, 0) + int(count)
+    return counts
+
+
+def drop_packed_copies(run_id: str, points: Sequence[Sequence[Any]]) -> None:
+    """Remove from the run's packed batches the points identical to ``points``.
+
+    ``points`` are ``(key, value as stored, value_kind, timestamp, step)``, just stored as rows
+    with a model or dataset: ``metric_history`` shows one of two identical points, and this
+    leaves it only the row, with its links (``log_model`` links points logged before it). On
+    other engines nothing is packed.
+    """
+    if not points or engine_name() != "postgresql":
+        return
+    by_key: dict[str, set[tuple[Any, ...]]] = {}
+    for key, value, kind, timestamp, step in points:
+        by_key.setdefault(key, set()).add((step, timestamp, value, kind))
+    for key, identities in by_key.items():
+        steps = sorted({identity[0] for identity in identities})
+        cursor = db.execute_sql(
+            "SELECT id, steps, timestamps, metric_values, value_kinds FROM metric_batches"
+            " WHERE run_id = %s AND key = %s AND steps && %s::bigint[] FOR UPDATE",
+            (run_id, key, steps),
+        )
+        for batch_id, *columns in cursor.fetchall():
+            kept = [point for point in zip(*columns, strict=True) if point not in identities]
+            if len(kept) == len(columns[0]):
+                continue
+            if not kept:
+                db.execute_sql("DELETE FROM metric_batches WHERE id = %s", (batch_id,))
+                continue
+            kept_columns = list(zip(*kept, strict=True))
+            db.execute_sql(
+                "UPDATE metric_batches SET steps = %s::bigint[], timestamps = %s::bigint[],"
+                " metric_values = %s::double precision[], value_kinds = %s::smallint[]"
+                " WHERE id = %s",
+                (*map(_array, kept_columns), batch_id),
+            )

@@ -2,12 +2,12 @@
 
 Drawing a sweep's chart reads every point of every run: 500 runs x 1,000 steps is half a million
 rows, most of a second, although a finished run's line never changes. So each run's downsampled
-line is stored with the number of points it was drawn from. Points are only ever added (an
-identical point is stored once, and a run's points go only with the run, whose previews cascade),
-so a preview is current exactly while its run still has that many points of the key. A view
-counts the points per run along the unique metric index (tens of milliseconds for 500 x 1,000),
-serves the current previews as the JSON they were stored as, and draws only the runs whose count
-moved, storing those for the next view.
+line is stored with the number of points its run had stored when it was drawn. Points are only
+ever added (a run's points go only with the run, whose previews cascade), so a preview is current
+exactly while its run still has that many points of the key stored. A view counts the stored
+points per run from the indexes (``store.metric_batches.stored_point_counts``: tens of
+milliseconds for 500 x 1,000), serves the current previews as the JSON they were stored as, and
+draws only the runs whose count moved, storing those for the next view.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from typing import Any
 
 import orjson
 import peewee
-from peewee import SQL, fn
 
 from registry.store import db, write_transaction
-from registry.store.metric_downsample import TARGET_POINTS, downsample_with_sizes
-from registry.store.models import MetricHistory, MetricPreview
+from registry.store.metric_batches import stored_point_counts
+from registry.store.metric_downsample import TARGET_POINTS, downsampled_history
+from registry.store.models import MetricPreview
 from registry.store.upserts import upsert_rows
 
 logger = logging.getLogger(__name__)
@@ -42,25 +42,18 @@ def preview_histories(
     ids = sorted(set(run_ids))
     if not ids:
         return {}
-    sizes = _point_counts(ids, key)
+    # Counted before drawing: a point added in between makes the count move again, so the
+    # preview is redrawn on the next view rather than kept with a point it lacks.
+    sizes = stored_point_counts(ids, key)
     stored = _stored(list(sizes), key, points, with_time)
     bodies = {run: body for run, (size, body) in stored.items() if sizes[run] == size}
     stale = [run for run in sizes if run not in bodies]
     if stale:
-        drawn, drawn_sizes = downsample_with_sizes(stale, key, points, with_time)
+        drawn = downsampled_history(stale, key, points, with_time)
         fresh = {run: orjson.dumps(history).decode() for run, history in drawn.items()}
-        _store(fresh, drawn_sizes, key, points, with_time)
+        _store(fresh, sizes, key, points, with_time)
         bodies.update(fresh)
     return {run: orjson.Fragment(bodies[run]) for run in ids if run in bodies}
-
-
-def _point_counts(run_ids: list[str], key: str) -> dict[str, int]:
-    query = (
-        MetricHistory.select(MetricHistory.run, fn.COUNT(SQL("*")))
-        .where(MetricHistory.run.in_(run_ids), MetricHistory.key == key)
-        .group_by(MetricHistory.run)
-    )
-    return {run: int(count) for run, count in db.execute(query)}
 
 
 def _stored(

@@ -11,7 +11,7 @@ from registry.errors import InvalidParameter
 from registry.search.paging import decode_page_token, encode_page_token
 from registry.store import write_transaction
 from registry.store.bulk import insert_columns, insert_rows
-from registry.store.metric_batches import insert_packed, packs
+from registry.store.metric_batches import drop_packed_copies, insert_packed, packs
 from registry.store.models import (
     VALUE_FINITE,
     VALUE_NAN,
@@ -146,6 +146,7 @@ def insert_points(
     else:
         insert_rows(Metric, _COLUMNS, rows)
     insert_rows(Metric, _LINKED_COLUMNS, linked)
+    drop_packed_copies(run_id, [row[1:6] for row in linked])
     for linked_row in linked:
         if linked_row[6]:
             _link_model(dict(zip(_LINKED_COLUMNS, linked_row, strict=True)))

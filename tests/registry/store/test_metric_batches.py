@@ -101,6 +101,19 @@ def test_a_packed_point_logged_again_with_a_model_shows_once_with_the_model(boun
     assert [(m.key, m.step) for m in get_logged_model(model.model_id).metrics] == [("loss", 3)]
 
 
+def test_a_packed_point_logged_again_with_a_dataset_shows_once_with_it(bound: None) -> None:
+    run = make_run()
+    log_batch(run.run_uuid, metrics=_batch(0, PACK_MIN_POINTS))
+    again = MetricPoint("acc", 5 / 7 + 1, 1_005, 5, dataset_name="eval", dataset_digest="d1")
+    log_batch(run.run_uuid, metrics=[again])
+    history, _ = get_metric_history(run.run_uuid, "acc")
+    assert len(history) == PACK_MIN_POINTS
+    at_step_5 = [(r.value, r.dataset_name, r.dataset_digest) for r in history if r.step == 5]
+    # PostgreSQL keeps the row with the dataset; a row store keeps the point first stored.
+    linked = engine_name() == "postgresql"
+    assert at_step_5 == [(5 / 7 + 1, "eval" if linked else None, "d1" if linked else None)]
+
+
 @pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
 def test_deleting_a_run_deletes_its_packed_points(bound: None) -> None:
     run, kept = make_run(), make_run()

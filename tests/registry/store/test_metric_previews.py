@@ -109,3 +109,21 @@ def test_previews_go_with_their_run(bound: None) -> None:
 
     assert set(run for run, *_ in _stored([kept, purged])) == {kept}
     assert set(_served([kept, purged], "loss", 20, False)) == {kept}
+
+
+def test_a_batch_sent_twice_keeps_the_preview_right_and_then_current(bound: None) -> None:
+    # PostgreSQL stores a large batch sent twice twice (its history shows it once): the stored
+    # count moves, the preview is redrawn the same, then served as stored.
+    run_id = make_run().run_uuid
+    _log(run_id, range(300))
+    first = _served([run_id], "loss", 40, False)
+    _log(run_id, range(300))
+
+    assert _served([run_id], "loss", 40, False) == first
+    size = _stored([run_id])[(run_id, "loss", 40, False)]
+    assert size in (300, 600)  # 600 where the batch is stored packed, twice
+    MetricPreview.update(body='{"step":[0],"value":[123.0]}').where(
+        MetricPreview.run == run_id
+    ).execute()
+    # Served from what was stored: the count it was stored with is the run's count.
+    assert _served([run_id], "loss", 40, False)[run_id] == {"step": [0], "value": [123.0]}
