@@ -121,7 +121,8 @@ class Metric(BaseModel):
     """Metric points stored a row each; an identical point logged twice is stored once.
 
     All points on SQLite and MySQL; on PostgreSQL all but large batches, which it stores packed
-    (``store.metric_batches``). Read histories through ``MetricHistory``.
+    (``store.metric_batches``). Read histories through ``MetricHistory``. Its view reads this
+    table: a migration that changes the table drops the view first and creates it again.
     """
 
     id = pw.BigAutoField()
