@@ -177,7 +177,7 @@ def _postgresql_packed_rate(url: str, run_id: str, batches: int) -> float:
 
     from registry.store.metric_batches import PACKED_INSERT
 
-    def packed(b: int) -> tuple[Any, ...]:
+    def packed(b: int) -> dict[str, Any]:
         by_key: dict[str, list[tuple[float, int, int]]] = {}
         for key, value, timestamp, step in _batch(b):
             by_key.setdefault(key, []).append((value, timestamp, step))
@@ -189,7 +189,14 @@ def _postgresql_packed_rate(url: str, run_id: str, batches: int) -> float:
             ]
 
         kinds = ["{" + ",".join("0" * len(points)) + "}" for points in by_key.values()]
-        return (run_id, list(by_key), arrays(2), arrays(1), arrays(0), kinds)
+        return {
+            "run": run_id,
+            "keys": list(by_key),
+            "steps": arrays(2),
+            "timestamps": arrays(1),
+            "values": arrays(0),
+            "kinds": kinds,
+        }
 
     connection = psycopg2.connect(url)
     try:
@@ -198,7 +205,7 @@ def _postgresql_packed_rate(url: str, run_id: str, batches: int) -> float:
 
         def insert(b: int) -> None:
             cursor.execute(PACKED_INSERT, parameters[b])
-            if cursor.rowcount != len(parameters[b][1]):
+            if cursor.rowcount != len(parameters[b]["keys"]):
                 raise AssertionError(f"stored {cursor.rowcount} packed rows of a batch")
             connection.commit()
 

@@ -27,14 +27,22 @@ smaller write stays a row per point: a key's few points read faster from the ind
 ``metrics`` than unnested from many small batches."""
 
 PACKED_INSERT = (
-    "INSERT INTO metric_batches (run_id, key, steps, timestamps, metric_values, value_kinds)"
-    " SELECT %s, batch.key, batch.steps::bigint[], batch.timestamps::bigint[],"
-    " batch.metric_values::double precision[], batch.value_kinds::smallint[]"
-    " FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[])"
+    "INSERT INTO metric_batches"
+    " (run_id, key, steps, timestamps, metric_values, value_kinds, shadowed)"
+    " SELECT %(run)s, batch.key, batch.steps::bigint[], batch.timestamps::bigint[],"
+    " batch.metric_values::double precision[], batch.value_kinds::smallint[],"
+    " EXISTS (SELECT 1 FROM metrics WHERE metrics.run_id = %(run)s AND metrics.key = batch.key"
+    # The predicate of the partial index metrics_linked (migration 17), so that it is used.
+    " AND (model_id IS NOT NULL OR dataset_name IS NOT NULL OR dataset_digest IS NOT NULL))"
+    " FROM unnest(%(keys)s::text[], %(steps)s::text[], %(timestamps)s::text[],"
+    " %(values)s::text[], %(kinds)s::text[])"
     " AS batch (key, steps, timestamps, metric_values, value_kinds)"
 )
-"""The statement that stores packed points; its parameters: the run id, then five text arrays of
-one item per key (the key, then its steps, timestamps, values and kinds in array text form)."""
+"""The statement that stores packed points. Its parameters: ``run``, the run id, and five text
+arrays of one item per key: ``keys``, then the key's ``steps``, ``timestamps``, ``values`` and
+``kinds``, each in array text form. A batch is stored ``shadowed`` when its run already has
+rows of its key with a model or dataset (``metric_history`` then shows such a row rather than an
+identical packed point)."""
 
 
 def packs(points: int) -> bool:
@@ -68,7 +76,11 @@ def insert_packed(
         texts[1].append(_array(pick(timestamps)))
         texts[2].append(_array(_signless_zeros(pick(values))))
         texts[3].append(_array(pick(kinds)))
-    db.execute_sql(PACKED_INSERT, (run_id, list(positions), *texts))
+    names = ("steps", "timestamps", "values", "kinds")
+    db.execute_sql(
+        PACKED_INSERT,
+        {"run": run_id, "keys": list(positions), **dict(zip(names, texts, strict=True))},
+    )
 
 
 def _picker(indexes: list[int]) -> Callable[[Sequence[Any]], Sequence[Any]]:
@@ -94,57 +106,44 @@ def stored_point_counts(run_ids: Sequence[str], key: str) -> dict[str, int]:
 
     A count of what is stored, identical points stored twice included (PostgreSQL's packed
     batches can hold a batch sent twice): it grows with every write and never otherwise, so a
-    summary drawn at one count is current while the count holds. Read from the indexes, not by
-    unnesting: on PostgreSQL the rows of ``metrics`` plus the length of each packed batch.
+    summary drawn at one count is current while the count holds. Read from the unique index of
+    ``metrics`` and, on PostgreSQL, the length of each packed batch, without unnesting them.
     """
+    ids = list(run_ids)
+    if engine_name() == "postgresql":
+        # One statement: both counts from one snapshot.
+        cursor = db.execute_sql(
+            "SELECT run_id, sum(points) FROM ("
+            " SELECT run_id, count(*) AS points FROM metrics"
+            " WHERE run_id = ANY(%(runs)s) AND key = %(key)s GROUP BY run_id"
+            " UNION ALL"
+            " SELECT run_id, sum(cardinality(steps)) FROM metric_batches"
+            " WHERE run_id = ANY(%(runs)s) AND key = %(key)s GROUP BY run_id"
+            ") AS stored GROUP BY run_id",
+            {"runs": ids, "key": key},
+        )
+        return {run: int(count) for run, count in cursor.fetchall()}
     rows = (
         Metric.select(Metric.run, fn.COUNT(SQL("*")))
-        .where(Metric.run.in_(list(run_ids)), Metric.key == key)
+        .where(Metric.run.in_(ids), Metric.key == key)
         .group_by(Metric.run)
     )
-    counts = {run: int(count) for run, count in db.execute(rows)}
-    if engine_name() == "postgresql":
-        cursor = db.execute_sql(
-            "SELECT run_id, sum(cardinality(steps)) FROM metric_batches"
-            " WHERE run_id = ANY(%s) AND key = %s GROUP BY run_id",
-            (list(run_ids), key),
-        )
-        for run, count in cursor.fetchall():
-            counts[run] = counts.get(run, 0) + int(count)
-    return counts
+    return {run: int(count) for run, count in db.execute(rows)}
 
 
-def drop_packed_copies(run_id: str, points: Sequence[Sequence[Any]]) -> None:
-    """Remove from the run's packed batches the points identical to ``points``.
+def shadow_packed_copies(run_id: str, points: Sequence[Sequence[Any]]) -> None:
+    """Mark the run's packed batches that may hold copies of ``points`` as ``shadowed``.
 
-    ``points`` are ``(key, value as stored, value_kind, timestamp, step)``, just stored as rows
-    with a model or dataset: ``metric_history`` shows one of two identical points, and this
-    leaves it only the row, with its links (``log_model`` links points logged before it). On
-    other engines nothing is packed.
+    ``points`` are ``(key, step)`` of points just stored as rows with a model or dataset
+    (``log_model`` links points logged before it): ``metric_history`` then shows those rows, with
+    their links, rather than an identical packed point. On other engines nothing is packed.
     """
     if not points or engine_name() != "postgresql":
         return
-    by_key: dict[str, set[tuple[Any, ...]]] = {}
-    for key, value, kind, timestamp, step in points:
-        by_key.setdefault(key, set()).add((step, timestamp, value, kind))
-    for key, identities in by_key.items():
-        steps = sorted({identity[0] for identity in identities})
-        cursor = db.execute_sql(
-            "SELECT id, steps, timestamps, metric_values, value_kinds FROM metric_batches"
-            " WHERE run_id = %s AND key = %s AND steps && %s::bigint[] FOR UPDATE",
-            (run_id, key, steps),
-        )
-        for batch_id, *columns in cursor.fetchall():
-            kept = [point for point in zip(*columns, strict=True) if point not in identities]
-            if len(kept) == len(columns[0]):
-                continue
-            if not kept:
-                db.execute_sql("DELETE FROM metric_batches WHERE id = %s", (batch_id,))
-                continue
-            kept_columns = list(zip(*kept, strict=True))
-            db.execute_sql(
-                "UPDATE metric_batches SET steps = %s::bigint[], timestamps = %s::bigint[],"
-                " metric_values = %s::double precision[], value_kinds = %s::smallint[]"
-                " WHERE id = %s",
-                (*map(_array, kept_columns), batch_id),
-            )
+    keys = sorted({key for key, _ in points})
+    steps = sorted({step for _, step in points})
+    db.execute_sql(
+        "UPDATE metric_batches SET shadowed = true WHERE run_id = %s AND key = ANY(%s)"
+        " AND steps && %s::bigint[] AND NOT shadowed",
+        (run_id, keys, steps),
+    )

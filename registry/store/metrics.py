@@ -11,7 +11,7 @@ from registry.errors import InvalidParameter
 from registry.search.paging import decode_page_token, encode_page_token
 from registry.store import write_transaction
 from registry.store.bulk import insert_columns, insert_rows
-from registry.store.metric_batches import drop_packed_copies, insert_packed, packs
+from registry.store.metric_batches import insert_packed, packs, shadow_packed_copies
 from registry.store.models import (
     VALUE_FINITE,
     VALUE_NAN,
@@ -146,7 +146,7 @@ def insert_points(
     else:
         insert_rows(Metric, _COLUMNS, rows)
     insert_rows(Metric, _LINKED_COLUMNS, linked)
-    drop_packed_copies(run_id, [row[1:6] for row in linked])
+    shadow_packed_copies(run_id, [(row[1], row[5]) for row in linked])
     for linked_row in linked:
         if linked_row[6]:
             _link_model(dict(zip(_LINKED_COLUMNS, linked_row, strict=True)))
@@ -191,8 +191,8 @@ _LINKED_COLUMNS = (*_COLUMNS, "model_id", "dataset_name", "dataset_digest")
 def _link_model(row: dict[str, Any]) -> None:
     # log_model re-logs the run's points with a model_id; the identical point is already stored
     # (the unique index has no model_id), so attach the model to it. A point PostgreSQL packed
-    # (store.metric_batches) is not a row to update: the linked copy just inserted is, and
-    # metric_history shows it in its place.
+    # (store.metric_batches) is not a row to update: the linked copy just inserted is, and its
+    # batch is now shadowed, so metric_history shows the row.
     Metric.update(
         model_id=row["model_id"],
         dataset_name=row["dataset_name"],

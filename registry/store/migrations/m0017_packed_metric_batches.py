@@ -18,13 +18,16 @@ rows of ``metrics``. Measured with 1,000-point batches of 10 keys: ``COPY`` of 1
 batches, by an import, or with a model or dataset (the readers that look points up by model
 read that table).
 
-An identical point may now be stored twice (a batch sent twice, or a point both packed and a
-row); the view keeps one. Its ``DISTINCT ON`` follows the unique index of ``metrics`` exactly,
-so PostgreSQL merges that index's order with the sorted packed points and sorts no rows, and
+An identical point may now be stored twice: a batch sent twice, or a point both packed and a
+row. The view keeps one. Its ``DISTINCT ON`` follows the unique index of ``metrics`` exactly, so
+PostgreSQL merges that index's order with the sorted packed points (it sorts only those), and
 pushes a reader's ``run_id`` and ``key`` conditions into both branches. Which of two identical
-points it keeps is not defined, so a point stored as a row with a model or dataset has its
-packed copies removed (``store.metric_batches.drop_packed_copies``): ``log_model`` links
-points logged before it.
+points ``DISTINCT ON`` keeps is not defined: that matters only where one of them is a row with a
+model or dataset, which the view must show with its links. So a batch is ``shadowed`` when it is
+stored while its run has such rows of its key, or when such a row is stored later for one of
+its steps (``log_model`` links points logged before it), and the view hides a shadowed batch's
+points that are such rows, found by the partial index ``metrics_linked``. Nothing packed is
+ever removed but with its run, so a run's stored points only grow (chart previews rely on it).
 
 A batch goes with its run (``ON DELETE CASCADE``); its foreign key is checked once a row, ten
 rows for such a batch.
@@ -46,20 +49,31 @@ _PORTABLE_COLUMNS = (
     "dataset_digest",
 )
 
+
+def _linked(table: str = "") -> str:
+    # A point stored with a model or dataset (metrics_linked indexes these rows).
+    return " OR ".join(
+        f"{table}{column} IS NOT NULL" for column in ("model_id", "dataset_name", "dataset_digest")
+    )
+
+
 _POSTGRESQL_UP = (
     """
     CREATE TABLE metric_batches (
-        id bigserial PRIMARY KEY,
         run_id varchar(32) NOT NULL REFERENCES runs (run_uuid) ON DELETE CASCADE,
         key varchar(250) NOT NULL,
         steps bigint[] NOT NULL,
         timestamps bigint[] NOT NULL,
         metric_values double precision[] NOT NULL,
-        value_kinds smallint[] NOT NULL
+        value_kinds smallint[] NOT NULL,
+        shadowed boolean NOT NULL DEFAULT false
     )
     """,
     "CREATE INDEX metric_batches_run_id_key ON metric_batches (run_id, key)",
-    """
+    # The few points stored with a model or dataset, by run and key: what a packed point may
+    # have to give way to (below).
+    f"CREATE INDEX metrics_linked ON metrics (run_id, key, step) WHERE {_linked()}",
+    f"""
     CREATE VIEW metric_history AS
     SELECT DISTINCT ON (run_id, key, step, "timestamp", value, value_kind)
         run_id, key, value, value_kind, "timestamp", step, model_id, dataset_name, dataset_digest
@@ -73,6 +87,12 @@ _POSTGRESQL_UP = (
         FROM metric_batches AS b,
             unnest(b.metric_values, b.value_kinds, b.timestamps, b.steps)
                 AS p (value, value_kind, "timestamp", step)
+        WHERE NOT b.shadowed OR NOT EXISTS (
+            SELECT 1 FROM metrics AS m
+            WHERE m.run_id = b.run_id AND m.key = b.key AND m.step = p.step
+                AND m."timestamp" = p."timestamp" AND m.value = p.value
+                AND m.value_kind = p.value_kind AND ({_linked("m.")})
+        )
     ) AS points
     ORDER BY run_id, key, step, "timestamp", value, value_kind
     """,
@@ -90,6 +110,7 @@ _POSTGRESQL_DOWN = (
     ON CONFLICT DO NOTHING
     """,
     "DROP TABLE metric_batches",
+    "DROP INDEX metrics_linked",
 )
 
 

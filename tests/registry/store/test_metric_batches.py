@@ -36,10 +36,12 @@ def _history(run_id: str, key: str) -> list[tuple[int, int, float]]:
     return [(row.step, row.timestamp, row.value) for row in rows]
 
 
-def _packed_rows(run_id: str) -> int:
+def _packed_rows(run_id: str, where: str = "true") -> int:
     if engine_name() != "postgresql":
         return 0
-    cursor = db.execute_sql("SELECT count(*) FROM metric_batches WHERE run_id = %s", (run_id,))
+    cursor = db.execute_sql(
+        f"SELECT count(*) FROM metric_batches WHERE run_id = %s AND {where}", (run_id,)
+    )
     return int(cursor.fetchone()[0])
 
 
@@ -99,6 +101,23 @@ def test_a_packed_point_logged_again_with_a_model_shows_once_with_the_model(boun
     at_step_3 = [r for r in get_metric_history(run.run_uuid, "loss")[0] if r.step == 3]
     assert [(r.value, r.model_id) for r in at_step_3] == [(3 / 7, model.model_id)]
     assert [(m.key, m.step) for m in get_logged_model(model.model_id).metrics] == [("loss", 3)]
+    # Which of two identical points the view keeps is not defined: the batch holding the
+    # packed copy is marked, so that the view shows the row.
+    shadowed = _packed_rows(run.run_uuid, "shadowed AND key = 'loss'")
+    assert shadowed == (1 if engine_name() == "postgresql" else 0)
+    assert _packed_rows(run.run_uuid, "shadowed AND key <> 'loss'") == 0
+
+
+def test_a_point_logged_with_a_model_then_in_a_large_batch_keeps_its_model(bound: None) -> None:
+    run = make_run()
+    model = create_logged_model(str(run.experiment_id), source_run_id=run.run_uuid).model
+    log_batch(run.run_uuid, metrics=[MetricPoint("loss", 3 / 7, 1_003, 3, model_id=model.model_id)])
+    log_batch(run.run_uuid, metrics=_batch(0, PACK_MIN_POINTS))
+    history, _ = get_metric_history(run.run_uuid, "loss")
+    assert len(history) == PACK_MIN_POINTS
+    assert [r.model_id for r in history if r.step == 3] == [model.model_id]
+    # Stored while the run had rows of that key only: the other keys' batches are not marked.
+    assert _packed_rows(run.run_uuid, "shadowed") == (1 if engine_name() == "postgresql" else 0)
 
 
 def test_a_packed_point_logged_again_with_a_dataset_shows_once_with_it(bound: None) -> None:
@@ -109,9 +128,10 @@ def test_a_packed_point_logged_again_with_a_dataset_shows_once_with_it(bound: No
     history, _ = get_metric_history(run.run_uuid, "acc")
     assert len(history) == PACK_MIN_POINTS
     at_step_5 = [(r.value, r.dataset_name, r.dataset_digest) for r in history if r.step == 5]
-    # PostgreSQL keeps the row with the dataset; a row store keeps the point first stored.
+    # PostgreSQL shows the row with the dataset; a row store keeps the point first stored.
     linked = engine_name() == "postgresql"
     assert at_step_5 == [(5 / 7 + 1, "eval" if linked else None, "d1" if linked else None)]
+    assert _packed_rows(run.run_uuid, "shadowed") == (1 if linked else 0)
 
 
 @pytest.mark.parametrize("db_url", ["postgres"], indirect=True)

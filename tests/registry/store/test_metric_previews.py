@@ -127,3 +127,20 @@ def test_a_batch_sent_twice_keeps_the_preview_right_and_then_current(bound: None
     ).execute()
     # Served from what was stored: the count it was stored with is the run's count.
     assert _served([run_id], "loss", 40, False)[run_id] == {"step": [0], "value": [123.0]}
+
+
+def test_a_point_linked_to_a_model_after_a_duplicate_batch_keeps_previews_current(
+    bound: None,
+) -> None:
+    # A batch stored twice, one of its points logged again with a model, then a new point:
+    # the preview drawn before must not come back as current.
+    run_id = make_run().run_uuid
+    _log(run_id, range(300))
+    _log(run_id, range(300))
+    _served([run_id], "loss", 40, False)
+    log_batch(run_id, metrics=[MetricPoint("loss", math.sin(5 / 30), 1005, 5, model_id="m-1")])
+    log_batch(run_id, metrics=[MetricPoint("loss", -9.0, 1, 300)])
+
+    served = _served([run_id], "loss", 40, False)
+    assert served == downsampled_history([run_id], "loss", 40, with_time=False)
+    assert served[run_id]["step"][-1] == 300
