@@ -12,11 +12,10 @@ a view into the query that reads it, so it reads the same indexes. MySQL's runs 
 On PostgreSQL a large batch (``store.metric_batches.PACK_MIN_POINTS``) no longer stores a row
 per point. Each of its keys becomes one row of ``metric_batches`` holding the key's points as
 four arrays (steps, timestamps, values and their kinds), and the view unnests them beside the
-rows of ``metrics``. Measured with 1,000-point batches of 10 keys: ``COPY`` of 1,000 rows into
-``metrics`` took 152,000 points/s, an INSERT of the 10 packed rows 725,000
-(``benchmarks/insert_ceiling.py``). ``metrics`` keeps every point logged alone, in small
-batches, by an import, or with a model or dataset (the readers that look points up by model
-read that table).
+rows of ``metrics``. Measured with 1,000-point batches of 10 keys (``benchmarks/insert_ceiling.py``,
+median of 3): ``COPY`` of 1,000 rows into ``metrics`` took 164,000 points/s, an INSERT of the 10
+packed rows 746,000. ``metrics`` keeps every point logged alone, in small batches, by an import,
+or with a model or dataset (the readers that look points up by model read that table).
 
 An identical point may now be stored twice: a batch sent twice, or a point both packed and a
 row. The view keeps one. Its ``DISTINCT ON`` follows the unique index of ``metrics`` exactly, so
