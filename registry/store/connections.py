@@ -335,7 +335,10 @@ def check_pooled_connections_locally(database: Any) -> None:
         select, "poll"
     ):
         return  # another driver, or no poll(): peewee's own check stays
-    from psycopg2.extensions import TRANSACTION_STATUS_IDLE
+    try:
+        from psycopg2.extensions import TRANSACTION_STATUS_IDLE
+    except ImportError:
+        return  # no driver: connecting says so (peewee's ImproperlyConfigured)
 
     check = database._is_closed
 

@@ -20,6 +20,31 @@ def test_server_starts_on_an_empty_sqlite_file_and_answers(tmp_path: Path) -> No
     assert (tmp_path / "server.db").exists()
 
 
+def test_a_missing_database_driver_is_one_line_without_traceback() -> None:
+    # psycopg2 made unimportable, as in an install without the [postgres] extra.
+    start = (
+        "import sys; sys.modules['psycopg2'] = None; from registry.cli import main;"
+        " sys.argv[0] = 'modelyard'; main()"
+    )
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            start,
+            "server",
+            "--backend-store-uri",
+            "postgresql://x@127.0.0.1/y",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().startswith("Error: cannot open the database")
+    assert "driver" in result.stderr
+
+
 def test_unreachable_database_is_one_line_without_traceback() -> None:
     result = subprocess.run(
         [
