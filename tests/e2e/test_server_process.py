@@ -20,41 +20,11 @@ def test_server_starts_on_an_empty_sqlite_file_and_answers(tmp_path: Path) -> No
     assert (tmp_path / "server.db").exists()
 
 
-def test_a_missing_database_driver_is_one_line_without_traceback() -> None:
-    # psycopg2 made unimportable, as in an install without the [postgres] extra.
-    start = (
-        "import sys; sys.modules['psycopg2'] = None; from registry.cli import main;"
-        " sys.argv[0] = 'modelyard'; main()"
-    )
+def _server_refusal(python_args: list[str], database_url: str) -> str:
+    """stderr of ``modelyard server`` on ``database_url``, which must refuse to start in one
+    line without a traceback."""
     result = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            start,
-            "server",
-            "--backend-store-uri",
-            "postgresql://x@127.0.0.1/y",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode != 0
-    assert "Traceback" not in result.stderr
-    assert result.stderr.strip().startswith("Error: cannot open the database")
-    assert "driver" in result.stderr
-
-
-def test_unreachable_database_is_one_line_without_traceback() -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "registry.cli",
-            "server",
-            "--backend-store-uri",
-            "postgresql://nobody@127.0.0.1:1/none",
-        ],
+        [sys.executable, *python_args, "server", "--backend-store-uri", database_url],
         capture_output=True,
         text=True,
         timeout=60,
@@ -63,6 +33,20 @@ def test_unreachable_database_is_one_line_without_traceback() -> None:
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().startswith("Error: cannot open the database")
     assert len(result.stderr.strip().splitlines()) == 1
+    return result.stderr
+
+
+def test_a_missing_database_driver_is_one_line_without_traceback() -> None:
+    # psycopg2 made unimportable, as in an install without the [postgres] extra.
+    start = (
+        "import sys; sys.modules['psycopg2'] = None; from registry.cli import main;"
+        " sys.argv[0] = 'modelyard'; main()"
+    )
+    assert "driver" in _server_refusal(["-c", start], "postgresql://x@127.0.0.1/y")
+
+
+def test_unreachable_database_is_one_line_without_traceback() -> None:
+    _server_refusal(["-m", "registry.cli"], "postgresql://nobody@127.0.0.1:1/none")
 
 
 def test_a_waiting_long_poll_is_answered_when_the_server_stops(tmp_path: Path) -> None:
