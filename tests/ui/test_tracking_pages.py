@@ -200,6 +200,41 @@ def test_compare_two_runs(page: Page, demo: dict[str, Any]) -> None:
     screenshot(page, "compare")
 
 
+def _ids_of_one_hashed_colour() -> tuple[str, str]:
+    """Two run ids whose FNV-1a hash picks the same of the UI's 24 colours."""
+
+    def slot(run_id: str) -> int:
+        h = 2166136261
+        for char in run_id:
+            h = ((h ^ ord(char)) * 16777619) & 0xFFFFFFFF
+        return h % 24
+
+    first = f"{0:032x}"
+    second = next(f"{i:032x}" for i in range(1, 1000) if slot(f"{i:032x}") == slot(first))
+    return first, second
+
+
+def test_runs_that_hash_to_one_colour_are_told_apart(page: Page, demo: dict[str, Any]) -> None:
+    page.goto(f"/compare?runs={demo['alpha']},{demo['beta']}")
+    ids = _ids_of_one_hashed_colour()
+    alone = page.evaluate(
+        "ids => ids.map(id => { ModelyardCharts.assignColors([id]);"
+        " return ModelyardCharts.colorOf(id); })",
+        ids,
+    )
+    together = page.evaluate(
+        "ids => { ModelyardCharts.assignColors(ids); return ids.map(ModelyardCharts.colorOf); }",
+        ids,
+    )
+    assert alone[0] == alone[1]  # each alone on a page: its hashed colour, the same
+    assert together[0] == alone[0] and together[1] != together[0]
+    again = page.evaluate(
+        "ids => { ModelyardCharts.assignColors(ids); return ids.map(ModelyardCharts.colorOf); }",
+        list(reversed(ids)),
+    )
+    assert again == list(reversed(together))  # the same runs, the same colours, in any order
+
+
 def test_rename_delete_and_restore_an_experiment(page: Page, api: Api) -> None:
     exp = api.experiment("short-lived")
     page.goto(f"/experiments/{exp}")

@@ -36,21 +36,42 @@ var ModelyardCharts = (function () {
     return JSON.parse(document.getElementById(id).textContent);
   }
 
-  // A stable colour per run id (FNV-1a hash into a palette of 24): the same run is the same
-  // colour on every page and every chart, with no state to keep in sync. A fixed palette also
-  // lets a chart draw all runs of one colour as one trace: 500 runs are 24 paths, not 500.
+  // A colour per run id from a palette of 24. A fixed palette lets a chart draw all runs of one
+  // colour as one trace: 500 runs are 24 paths, not 500. A run's colour is its id's FNV-1a hash
+  // into the palette, so the same run keeps its colour from page to page, except where two runs
+  // of one page hash alike: then, in id order, the later one takes the next free colour
+  // (assignColors), so the runs of a page are told apart up to 24 of them. Without that, two
+  // compared runs shared a colour one time in 24.
   var PALETTE = [
     "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2",
     "#7f7f7f", "#bcbd22", "#393b79", "#ad494a", "#637939", "#7b4173", "#e6550d", "#3182bd",
     "#31a354", "#843c39", "#5254a3", "#d6616b", "#8ca252", "#ce6dbd", "#bd9e39", "#0f6b5c",
   ];
-  function colorOf(runId) {
+  var pageColors = {};
+  function hashedSlot(runId) {
     var h = 2166136261;
     for (var i = 0; i < runId.length; i++) {
       h ^= runId.charCodeAt(i);
       h = Math.imul(h, 16777619) >>> 0;
     }
-    return PALETTE[h % PALETTE.length];
+    return h % PALETTE.length;
+  }
+  // The page's runs: called with the same runs, it gives each the same colour.
+  function assignColors(runIds) {
+    var taken = {}, used = 0;
+    pageColors = {};
+    runIds.slice().sort().forEach(function (runId) {
+      var slot = hashedSlot(runId);
+      if (used < PALETTE.length) {
+        while (taken[slot]) { slot = (slot + 1) % PALETTE.length; }
+        taken[slot] = true;
+        used += 1;
+      }
+      pageColors[runId] = PALETTE[slot];
+    });
+  }
+  function colorOf(runId) {
+    return pageColors[runId] || PALETTE[hashedSlot(runId)];
   }
 
   function xValues(points, mode) {
@@ -207,6 +228,7 @@ var ModelyardCharts = (function () {
     var grid = document.getElementById(gridId);
     var controls = document.getElementById(controlsId);
     var runIds = data.runs || Object.keys(data.names);
+    assignColors(runIds);
     var legendBox = document.getElementById(gridId + "-legend");
     if (legendBox && runIds.length > 1) { legend(legendBox, runIds, data.names); }
     var smoothing = controls.querySelector("input[name=smoothing]");
@@ -274,6 +296,7 @@ var ModelyardCharts = (function () {
     var grid = document.getElementById(gridId);
     var controls = document.getElementById(controlsId);
     var runIds = data.runs;
+    assignColors(runIds);
     var legendBox = document.getElementById(gridId + "-legend");
     if (legendBox && runIds.length > 1) { legend(legendBox, runIds, data.names); }
     var smoothing = controls.querySelector("input[name=smoothing]");
@@ -413,7 +436,7 @@ var ModelyardCharts = (function () {
   }
 
   return {
-    colorOf: colorOf, esc: esc, themed: themed, shorten: shorten, readJSON: readJSON, histories: histories,
+    colorOf: colorOf, assignColors: assignColors, esc: esc, themed: themed, shorten: shorten, readJSON: readJSON, histories: histories,
     lazyHistories: lazyHistories,
   };
 })();

@@ -6,6 +6,7 @@
   var C = ModelyardCharts;
   var data = C.readJSON("compare-data");
   var MISSING = "(missing)";
+  C.assignColors(data.runs);
 
   document.querySelectorAll(".swatch[data-run]").forEach(function (swatch) {
     swatch.style.background = C.colorOf(swatch.dataset.run);
