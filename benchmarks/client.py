@@ -13,7 +13,7 @@ workers), timed until every point is stored (read back and counted), ``--rounds`
 Ours embedded on SQLite (no server) is timed for reference. The medians, the ratios
 ``MLflow sync / ours`` and ``MLflow async / ours`` per server, the raw timings, the commit,
 ``nproc``, load and command are written to ``--json`` (default
-``benchmarks/results/client_log_metric_<points>.json``).
+``benchmarks/results/client_log_metric_<points>.json``, or ``..._run<N>.json`` where that exists).
 
 Run from the repository root::
 
@@ -45,7 +45,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Lasso
 
 import registry as mlflow
-from benchmarks.run_info import machine
+from benchmarks.run_info import machine, new_result_path
 from registry.client import Client
 from tests.conftest import free_port
 from tests.mlflow_env import MLFLOW_SERVER, MLFLOW_SERVER_QUIET, mlflow_python
@@ -260,7 +260,7 @@ def main() -> None:
         for flavor in next(iter(models.values())):
             cells = [f"{models[label].get(flavor, float('nan')):.2f}" for label in labels]
             print(f"| {flavor} | " + " | ".join(cells) + " |")
-    out = args.json or Path("benchmarks/results") / f"client_log_metric_{n}.json"
+    out = args.json or new_result_path(f"client_log_metric_{n}")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"\nwritten {out}")

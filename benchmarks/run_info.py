@@ -36,3 +36,17 @@ def _cpu_model() -> str:
         lines = []
     found = (line.split(":", 1)[1].strip() for line in lines if line.startswith("model name"))
     return next(found, platform.processor())
+
+
+def new_result_path(stem: str) -> Path:
+    """``benchmarks/results/<stem>.json``, or ``<stem>_run<N>.json`` with the first free N.
+
+    A run without ``--json`` never overwrites a kept result that docs may quote.
+    """
+    results = ROOT / "benchmarks" / "results"
+    path = results / f"{stem}.json"
+    number = 2
+    while path.exists():
+        path = results / f"{stem}_run{number}.json"
+        number += 1
+    return path

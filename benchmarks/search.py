@@ -20,7 +20,7 @@ that builds the page (rows to JSON values, ``compact_json``).
 
 Prints the p50/p99 per case and round and the median of the rounds' p50s, and writes all of it
 with the commit, ``nproc``, load averages and command to ``--json`` (default
-``benchmarks/results/search_<engine>_<runs>.json``).
+``benchmarks/results/search_<engine>_<runs>.json``, or ``..._run<N>.json`` where that exists).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.run_info import machine
+from benchmarks.run_info import machine, new_result_path
 from registry.server.json_body import compact_json
 from registry.server.read_answers import runs_page
 from registry.store import db, engine_name, observe_queries, open_database
@@ -380,7 +380,7 @@ def main() -> None:
         },
         "machine_after": machine(),
     }
-    out = args.json or Path("benchmarks/results") / f"search_{engine}_{args.runs}.json"
+    out = args.json or new_result_path(f"search_{engine}_{args.runs}")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"written {out}")
