@@ -200,39 +200,48 @@ def test_compare_two_runs(page: Page, demo: dict[str, Any]) -> None:
     screenshot(page, "compare")
 
 
-def _ids_of_one_hashed_colour() -> tuple[str, str]:
-    """Two run ids whose FNV-1a hash picks the same of the UI's 24 colours."""
-
-    def slot(run_id: str) -> int:
-        h = 2166136261
-        for char in run_id:
-            h = ((h ^ ord(char)) * 16777619) & 0xFFFFFFFF
-        return h % 24
-
-    first = f"{0:032x}"
-    second = next(f"{i:032x}" for i in range(1, 1000) if slot(f"{i:032x}") == slot(first))
-    return first, second
+def _hashed_slot(run_id: str) -> int:
+    """Which of the UI's 24 colours a run id hashes to (FNV-1a, as charts.js computes it)."""
+    h = 2166136261
+    for char in run_id:
+        h = ((h ^ ord(char)) * 16777619) & 0xFFFFFFFF
+    return h % 24
 
 
-def test_runs_that_hash_to_one_colour_are_told_apart(page: Page, demo: dict[str, Any]) -> None:
+COLOURS_OF = (
+    "ids => { ModelyardCharts.assignColors(ids); return ids.map(ModelyardCharts.colorOf); }"
+)
+
+
+def test_only_runs_that_hash_to_a_taken_colour_move(page: Page, demo: dict[str, Any]) -> None:
     page.goto(f"/compare?runs={demo['alpha']},{demo['beta']}")
-    ids = _ids_of_one_hashed_colour()
-    alone = page.evaluate(
-        "ids => ids.map(id => { ModelyardCharts.assignColors([id]);"
-        " return ModelyardCharts.colorOf(id); })",
-        ids,
-    )
-    together = page.evaluate(
-        "ids => { ModelyardCharts.assignColors(ids); return ids.map(ModelyardCharts.colorOf); }",
-        ids,
-    )
-    assert alone[0] == alone[1]  # each alone on a page: its hashed colour, the same
-    assert together[0] == alone[0] and together[1] != together[0]
-    again = page.evaluate(
-        "ids => { ModelyardCharts.assignColors(ids); return ids.map(ModelyardCharts.colorOf); }",
-        list(reversed(ids)),
-    )
-    assert again == list(reversed(together))  # the same runs, the same colours, in any order
+    # In id order: a and b hash to one colour, c to the next one.
+    ids = [f"{i:032x}" for i in range(2000)]
+    a = ids[0]
+    b = next(i for i in ids[1:] if _hashed_slot(i) == _hashed_slot(a))
+    c = next(i for i in ids if i > b and _hashed_slot(i) == (_hashed_slot(a) + 1) % 24)
+    alone = [page.evaluate(COLOURS_OF, [run])[0] for run in (a, b, c)]
+    assert alone[0] == alone[1] != alone[2]  # each alone on a page: its hashed colour
+    together = page.evaluate(COLOURS_OF, [a, b, c])
+    assert together[0] == alone[0] and together[2] == alone[2]  # a and c keep theirs
+    assert len(set(together)) == 3  # b takes a colour no run of the page has
+    assert page.evaluate(COLOURS_OF, [c, b, a]) == together[::-1]  # any order, same colours
+
+
+def test_compared_runs_of_one_hashed_colour_are_drawn_apart(page: Page, api: Api) -> None:
+    exp = api.experiment("colour-collisions")
+    seen: dict[int, str] = {}
+    run = api.run(exp, "run-0", metrics=[("loss", 1.0, 0), ("loss", 0.5, 1)])
+    while _hashed_slot(run) not in seen:  # at most 25 runs: 24 colours
+        seen[_hashed_slot(run)] = run
+        run = api.run(exp, f"run-{len(seen)}", metrics=[("loss", 1.0, 0), ("loss", 0.5, 1)])
+    page.goto(f"/compare?runs={seen[_hashed_slot(run)]},{run}")
+    swatches = page.locator("#compare-table .swatch[data-run]")
+    expect(swatches).to_have_count(2)
+    colours = swatches.evaluate_all("els => els.map(el => el.style.background)")
+    assert colours[0] != colours[1]
+    loss = page.locator("#compare-charts figure.chart-cell[data-key='loss'] .scatterlayer .trace")
+    expect(loss).to_have_count(2)  # one trace per colour: two runs of one colour would be one
 
 
 def test_rename_delete_and_restore_an_experiment(page: Page, api: Api) -> None:

@@ -3,9 +3,10 @@
 //
 // Metric histories are small multiples: one chart per metric, each with its own y axis, one line
 // per run, a run's colour the same in every chart of the page (derived from its id, so the grid,
-// compare and the run page agree). A run that lacks a metric draws nothing in that chart; a NaN
-// value is a gap. Each chart element carries data-key and data-runs (the run ids it draws) and
-// plotly keeps the drawn values on the element (el.data), for tests and for curious readers.
+// compare and the run page agree unless two runs of a page collide: see PALETTE). A run that
+// lacks a metric draws nothing in that chart; a NaN value is a gap. Each chart element carries
+// data-key and data-runs (the run ids it draws) and plotly keeps the drawn values on the element
+// (el.data), for tests and for curious readers.
 var ModelyardCharts = (function () {
   "use strict";
   var LEGEND_OPEN_MAX = 10;
@@ -38,10 +39,10 @@ var ModelyardCharts = (function () {
 
   // A colour per run id from a palette of 24. A fixed palette lets a chart draw all runs of one
   // colour as one trace: 500 runs are 24 paths, not 500. A run's colour is its id's FNV-1a hash
-  // into the palette, so the same run keeps its colour from page to page, except where two runs
-  // of one page hash alike: then, in id order, the later one takes the next free colour
-  // (assignColors), so the runs of a page are told apart up to 24 of them. Without that, two
-  // compared runs shared a colour one time in 24.
+  // into the palette, so a run keeps its colour from page to page, unless an earlier run of the
+  // page (in id order) hashes to the same colour: then it takes the next colour no run of the
+  // page has (assignColors). So up to 24 runs on a page all differ, and only the runs that
+  // collided change colour. Without that, two compared runs shared a colour one time in 24.
   var PALETTE = [
     "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2",
     "#7f7f7f", "#bcbd22", "#393b79", "#ad494a", "#637939", "#7b4173", "#e6550d", "#3182bd",
@@ -56,16 +57,23 @@ var ModelyardCharts = (function () {
     }
     return h % PALETTE.length;
   }
-  // The page's runs: called with the same runs, it gives each the same colour.
+  // The page's runs: called with the same runs, in any order, it gives each the same colour.
   function assignColors(runIds) {
-    var taken = {}, used = 0;
+    var taken = {}, free = PALETTE.length, collided = [];
     pageColors = {};
     runIds.slice().sort().forEach(function (runId) {
       var slot = hashedSlot(runId);
-      if (used < PALETTE.length) {
+      if (taken[slot]) { collided.push(runId); return; }
+      taken[slot] = true;
+      free -= 1;
+      pageColors[runId] = PALETTE[slot];
+    });
+    collided.forEach(function (runId) {
+      var slot = hashedSlot(runId);
+      if (free > 0) {  // past 24 runs, colliding runs keep their hashed colour
         while (taken[slot]) { slot = (slot + 1) % PALETTE.length; }
         taken[slot] = true;
-        used += 1;
+        free -= 1;
       }
       pageColors[runId] = PALETTE[slot];
     });
