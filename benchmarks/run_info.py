@@ -39,14 +39,18 @@ def _cpu_model() -> str:
 
 
 def new_result_path(stem: str) -> Path:
-    """``benchmarks/results/<stem>.json``, or ``<stem>_run<N>.json`` with the first free N.
+    """``benchmarks/results/<stem>.json`` if free, else ``<stem>_run<N>.json`` past the highest N.
 
-    A run without ``--json`` never overwrites a kept result that docs may quote.
+    A run without ``--json`` never overwrites a kept result that docs may quote, and its number
+    says it is the newest.
     """
     results = ROOT / "benchmarks" / "results"
-    path = results / f"{stem}.json"
-    number = 2
-    while path.exists():
-        path = results / f"{stem}_run{number}.json"
-        number += 1
-    return path
+    first = results / f"{stem}.json"
+    if not first.exists():
+        return first
+    numbers = [
+        int(suffix)
+        for found in results.glob(f"{stem}_run*.json")
+        if (suffix := found.stem.removeprefix(f"{stem}_run")).isdigit()
+    ]
+    return results / f"{stem}_run{max(numbers, default=1) + 1}.json"
